@@ -1,0 +1,15 @@
+//! The Infera node binary.
+
+mod chain_spec;
+mod cli;
+mod command;
+mod rpc;
+mod service;
+
+fn main() {
+	// Errors end the node with a message and a non-zero exit code, never a panic backtrace.
+	if let Err(e) = command::run() {
+		eprintln!("Error: {e}");
+		std::process::exit(1);
+	}
+}

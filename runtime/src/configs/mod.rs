@@ -1,0 +1,13 @@
+//! Pallet configurations, one file per concern.
+
+mod consensus;
+mod governance;
+mod monetary;
+mod system;
+mod utility;
+
+pub use consensus::*;
+pub use governance::*;
+pub use monetary::*;
+pub use system::*;
+pub use utility::*;

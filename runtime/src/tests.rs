@@ -1,0 +1,339 @@
+//! Runtime tests: genesis presets, invariants, governance tracks and the validator set, run
+//! against the real runtime (native build of the same code as the wasm).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // reason: test code
+#![allow(clippy::arithmetic_side_effects)] // reason: test code
+
+use crate::{
+	governance::{origins::pallet_custom_origins, tracks, EnsureRootOrParams},
+	AccountId, Babe, Balance, Balances, ConvictionVoting, Grandpa,
+	OriginCaller, Preimage, Referenda, Runtime, RuntimeCall, RuntimeEvent, RuntimeGenesisConfig,
+	RuntimeOrigin, Scheduler, Session, SessionKeys, System, ValidatorSet, UNITS,
+};
+use codec::Encode;
+use frame_support::{
+	assert_noop, assert_ok,
+	traits::{
+		fungible::Inspect,
+		schedule::DispatchTime,
+		Bounded, EnsureOrigin, Hooks, StorePreimage,
+	},
+};
+use pallet_conviction_voting::{AccountVote, Conviction, Vote};
+use sp_genesis_builder::{DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
+use sp_keyring::Sr25519Keyring;
+use sp_runtime::{BuildStorage, DispatchError};
+
+/// The state a preset describes, built through the same JSON path the node uses.
+fn ext_from_preset(name: &str) -> sp_io::TestExternalities {
+	let patch = crate::genesis_config_presets::get_preset(&name.into())
+		.unwrap_or_else(|| panic!("preset {name} exists"));
+	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
+	let patch: serde_json::Value = serde_json::from_slice(&patch).unwrap();
+	json_merge(&mut config, patch);
+	let config: RuntimeGenesisConfig = serde_json::from_value(config).unwrap();
+	let storage = config.build_storage().unwrap();
+	let mut ext = sp_io::TestExternalities::new(storage);
+	ext.register_extension(sp_keystore::KeystoreExt::new(
+		sp_keystore::testing::MemoryKeystore::new(),
+	));
+	ext.execute_with(|| System::set_block_number(1));
+	ext
+}
+
+fn json_merge(into: &mut serde_json::Value, patch: serde_json::Value) {
+	match (into, patch) {
+		(serde_json::Value::Object(a), serde_json::Value::Object(b)) => {
+			for (k, v) in b {
+				json_merge(a.entry(k).or_insert(serde_json::Value::Null), v);
+			}
+		},
+		(a, b) => *a = b,
+	}
+}
+
+/// Invariants of the whole runtime: every pallet's `try_state` (with the `try-runtime` feature),
+/// plus the ones this runtime adds on top.
+fn check_invariants() {
+	#[cfg(feature = "try-runtime")]
+	{
+		use frame_support::traits::{TryState, TryStateSelect};
+		crate::AllPalletsWithSystem::try_state(System::block_number(), TryStateSelect::All)
+			.expect("all pallets' try_state hold");
+	}
+	ValidatorSet::do_try_state().expect("validator set invariants hold");
+	// Every validator can author: it has session keys.
+	for v in pallet_validator_set::Validators::<Runtime>::get() {
+		assert!(pallet_session::NextKeys::<Runtime>::contains_key(&v), "{v} has no session keys");
+	}
+	// Consensus authorities are exactly the session validators.
+	assert_eq!(Babe::authorities().len(), Session::validators().len());
+	assert_eq!(Grandpa::grandpa_authorities().len(), Session::validators().len());
+}
+
+fn run_to(n: u32) {
+	while System::block_number() < n {
+		let next = System::block_number() + 1;
+		System::set_block_number(next);
+		Scheduler::on_initialize(next);
+		Referenda::on_initialize(next);
+	}
+}
+
+fn alice() -> AccountId {
+	Sr25519Keyring::Alice.to_account_id()
+}
+fn bob() -> AccountId {
+	Sr25519Keyring::Bob.to_account_id()
+}
+
+#[test]
+fn development_preset_builds_with_alice_validating() {
+	ext_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		assert_eq!(Session::validators(), vec![alice()]);
+		assert_eq!(pallet_validator_set::Validators::<Runtime>::get().into_inner(), vec![alice()]);
+		assert_eq!(pallet_sudo::Key::<Runtime>::get(), Some(alice()));
+		assert_eq!(Balances::balance(&alice()), crate::genesis_config_presets::ENDOWMENT);
+		assert!(tracks::is_test_network());
+		check_invariants();
+	});
+}
+
+#[test]
+fn local_testnet_preset_builds_with_four_validators() {
+	ext_from_preset(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
+		let mut expected: Vec<AccountId> = [
+			Sr25519Keyring::Alice,
+			Sr25519Keyring::Bob,
+			Sr25519Keyring::Charlie,
+			Sr25519Keyring::Dave,
+		]
+		.iter()
+		.map(|k| k.to_account_id())
+		.collect();
+		expected.sort();
+		let mut session = Session::validators();
+		session.sort();
+		assert_eq!(session, expected);
+		assert_eq!(Babe::authorities().len(), 4);
+		check_invariants();
+	});
+}
+
+#[test]
+fn unknown_preset_is_none() {
+	assert!(crate::genesis_config_presets::get_preset(&"mainnet-ish".into()).is_none());
+	assert_eq!(crate::genesis_config_presets::preset_names().len(), 2);
+}
+
+#[test]
+fn without_sudo_the_production_periods_apply() {
+	ext_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		pallet_sudo::Key::<Runtime>::kill();
+		assert!(!tracks::is_test_network());
+		use pallet_referenda::TracksInfo;
+		let root = tracks::TracksInfo::info(tracks::ROOT).unwrap();
+		assert_eq!(root.decision_period, 14 * crate::DAYS);
+		assert!(tracks::TracksInfo::check_integrity().is_ok());
+	});
+}
+
+/// Submits `call` as a referendum with `origin`, has six endowed accounts vote aye with
+/// conviction, and returns the referendum index.
+fn pass_referendum(origin: OriginCaller, call: RuntimeCall) -> u32 {
+	let proposal = <Preimage as StorePreimage>::bound(call).unwrap();
+	let index = pallet_referenda::ReferendumCount::<Runtime>::get();
+	assert_ok!(Referenda::submit(
+		RuntimeOrigin::signed(alice()),
+		Box::new(origin),
+		proposal,
+		DispatchTime::After(1),
+	));
+	assert_ok!(Referenda::place_decision_deposit(RuntimeOrigin::signed(alice()), index));
+	for voter in [
+		Sr25519Keyring::Alice,
+		Sr25519Keyring::Bob,
+		Sr25519Keyring::Charlie,
+		Sr25519Keyring::Dave,
+		Sr25519Keyring::Eve,
+		Sr25519Keyring::Ferdie,
+	] {
+		assert_ok!(ConvictionVoting::vote(
+			RuntimeOrigin::signed(voter.to_account_id()),
+			index,
+			AccountVote::Standard {
+				vote: Vote { aye: true, conviction: Conviction::Locked1x },
+				balance: 900_000 * UNITS,
+			},
+		));
+	}
+	index
+}
+
+fn events() -> Vec<RuntimeEvent> {
+	System::events().into_iter().map(|r| r.event).collect()
+}
+
+#[test]
+fn a_root_referendum_is_decided_and_enacted() {
+	ext_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		let new_balance: Balance = 4_242 * UNITS;
+		let call = RuntimeCall::Balances(pallet_balances::Call::force_set_balance {
+			who: bob().into(),
+			new_free: new_balance,
+		});
+		let index = pass_referendum(OriginCaller::system(frame_system::RawOrigin::Root), call);
+		assert_eq!(Balances::balance(&bob()), crate::genesis_config_presets::ENDOWMENT);
+
+		run_to(40);
+
+		let tally = find_confirmed_tally(index);
+		assert!(tally.ayes >= 6 * 900_000 * UNITS, "conviction 1x counts each vote in full");
+		// The voters' funds are locked by their conviction vote.
+		assert!(pallet_balances::Locks::<Runtime>::get(alice()).iter().any(|l| l.amount == 900_000 * UNITS));
+		assert!(matches!(
+			pallet_referenda::ReferendumInfoFor::<Runtime>::get(index),
+			Some(pallet_referenda::ReferendumInfo::Approved(..))
+		));
+		// Enacted: the call ran with Root and set Bob's balance.
+		assert_eq!(Balances::balance(&bob()), new_balance);
+		check_invariants();
+	});
+}
+
+fn find_confirmed_tally(index: u32) -> pallet_conviction_voting::TallyOf<Runtime> {
+	events()
+		.into_iter()
+		.find_map(|e| match e {
+			RuntimeEvent::Referenda(pallet_referenda::Event::Confirmed { index: i, tally })
+				if i == index =>
+				Some(tally),
+			_ => None,
+		})
+		.expect("the referendum was confirmed")
+}
+
+#[test]
+fn an_infera_params_referendum_dispatches_with_the_params_origin() {
+	ext_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		let origin = OriginCaller::Origins(pallet_custom_origins::Origin::InferaParams);
+		assert_eq!(
+			<tracks::TracksInfo as pallet_referenda::TracksInfo<_, _>>::track_for(&origin),
+			Ok(tracks::INFERA_PARAMS)
+		);
+		// `remark_with_event` needs a signed origin: its dispatch result proves which origin the
+		// enacted call carried.
+		let call = RuntimeCall::System(frame_system::Call::remark_with_event {
+			remark: b"infera".to_vec(),
+		});
+		let index = pass_referendum(origin, call);
+		run_to(40);
+		find_confirmed_tally(index);
+		let dispatched = events().into_iter().find_map(|e| match e {
+			RuntimeEvent::Scheduler(pallet_scheduler::Event::Dispatched { result, .. }) =>
+				Some(result),
+			_ => None,
+		});
+		assert_eq!(dispatched, Some(Err(DispatchError::BadOrigin)));
+		check_invariants();
+	});
+}
+
+#[test]
+fn the_params_origin_is_accepted_where_parameters_are_set() {
+	ext_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		let params: RuntimeOrigin = pallet_custom_origins::Origin::InferaParams.into();
+		assert!(EnsureRootOrParams::try_origin(params).is_ok());
+		assert!(EnsureRootOrParams::try_origin(RuntimeOrigin::root()).is_ok());
+		assert!(EnsureRootOrParams::try_origin(RuntimeOrigin::signed(alice())).is_err());
+	});
+}
+
+#[test]
+fn a_referendum_from_a_track_less_origin_is_rejected() {
+	ext_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		let call = RuntimeCall::System(frame_system::Call::remark { remark: vec![] });
+		let proposal = <Preimage as StorePreimage>::bound(call).unwrap();
+		assert_noop!(
+			Referenda::submit(
+				RuntimeOrigin::signed(alice()),
+				Box::new(OriginCaller::system(frame_system::RawOrigin::Signed(alice()))),
+				proposal,
+				DispatchTime::After(1),
+			),
+			pallet_referenda::Error::<Runtime>::NoTrack
+		);
+	});
+}
+
+/// Registers real session keys for `who`, with a valid ownership proof, as a validator would
+/// after `author_rotateKeys`.
+fn set_session_keys(who: &AccountId) {
+	let generated = SessionKeys::generate(&who.encode(), None);
+	assert_ok!(Session::set_keys(
+		RuntimeOrigin::signed(who.clone()),
+		generated.keys,
+		generated.proof.encode()
+	));
+}
+
+#[test]
+fn governance_adds_a_validator_once_it_has_session_keys() {
+	ext_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		assert_noop!(
+			ValidatorSet::add_validator(RuntimeOrigin::signed(alice()), bob()),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			ValidatorSet::add_validator(RuntimeOrigin::root(), bob()),
+			pallet_validator_set::Error::<Runtime>::NoSessionKeys
+		);
+		set_session_keys(&bob());
+		assert_ok!(ValidatorSet::add_validator(RuntimeOrigin::root(), bob()));
+		let mut expected = vec![alice(), bob()];
+		expected.sort();
+		assert_eq!(pallet_validator_set::Validators::<Runtime>::get().into_inner(), expected);
+		// Handed to the session pallet at the next rotation.
+		assert_eq!(
+			<ValidatorSet as pallet_session::SessionManager<AccountId>>::new_session(2),
+			Some(expected)
+		);
+	});
+}
+
+#[test]
+fn setting_keys_with_a_forged_proof_is_rejected() {
+	ext_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		// Keys generated for Alice cannot be registered by Bob.
+		let generated = SessionKeys::generate(&alice().encode(), None);
+		assert_noop!(
+			Session::set_keys(
+				RuntimeOrigin::signed(bob()),
+				generated.keys,
+				generated.proof.encode()
+			),
+			pallet_session::Error::<Runtime>::InvalidProof
+		);
+	});
+}
+
+#[test]
+fn fees_go_to_the_treasury() {
+	ext_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		use frame_support::traits::OnUnbalanced;
+		let treasury = pallet_treasury::Pallet::<Runtime>::account_id();
+		let before = Balances::balance(&treasury);
+		let issuance = Balances::total_issuance();
+		let fee = <Balances as frame_support::traits::fungible::Balanced<AccountId>>::withdraw(
+			&alice(),
+			UNITS,
+			frame_support::traits::tokens::Precision::Exact,
+			frame_support::traits::tokens::Preservation::Preserve,
+			frame_support::traits::tokens::Fortitude::Polite,
+		)
+		.unwrap();
+		crate::configs::DealWithFees::on_unbalanceds([fee].into_iter());
+		assert_eq!(Balances::balance(&treasury), before + UNITS);
+		// Nothing created or destroyed.
+		assert_eq!(Balances::total_issuance(), issuance);
+	});
+}
