@@ -3,7 +3,7 @@
 use crate::{
 	AccountId, Babe, Balance, Block, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
 	RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
-	BABE_GENESIS_EPOCH_CONFIG, EPOCH_DURATION_IN_SLOTS, SLOT_DURATION,
+	BABE_GENESIS_EPOCH_CONFIG, EPOCH_DURATION_IN_SLOTS,
 };
 use alloc::vec::Vec;
 use frame_support::{

@@ -13,20 +13,20 @@ use serde_json::Value;
 use sp_consensus_babe::AuthorityId as BabeId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
 use sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
-use sp_keyring::Sr25519Keyring;
+use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 use sp_runtime::traits::AccountIdConversion;
 
 /// Each well-known dev account starts with one million INFR.
 pub const ENDOWMENT: Balance = 1_000_000 * UNITS;
 
 /// A validator of a preset: its account and session keys, derived from the well-known seed.
-fn validator(who: Sr25519Keyring) -> (AccountId, SessionKeys) {
+fn validator((who, grandpa): (Sr25519Keyring, Ed25519Keyring)) -> (AccountId, SessionKeys) {
 	let babe: BabeId = who.public().into();
-	let grandpa: GrandpaId = sp_keyring::Ed25519Keyring::from(who).public().into();
+	let grandpa: GrandpaId = grandpa.public().into();
 	(who.to_account_id(), SessionKeys { babe, grandpa })
 }
 
-fn testnet_genesis(validators: Vec<Sr25519Keyring>, root: AccountId) -> Value {
+fn testnet_genesis(validators: Vec<(Sr25519Keyring, Ed25519Keyring)>, root: AccountId) -> Value {
 	let validators: Vec<(AccountId, SessionKeys)> = validators.into_iter().map(validator).collect();
 	let treasury: AccountId = crate::configs::TreasuryPalletId::get().into_account_truncating();
 	let mut balances: Vec<(AccountId, Balance)> =
@@ -52,17 +52,20 @@ fn testnet_genesis(validators: Vec<Sr25519Keyring>, root: AccountId) -> Value {
 
 /// `development`: Alice is the only validator and the sudo key.
 pub fn development_config_genesis() -> Value {
-	testnet_genesis(vec![Sr25519Keyring::Alice], Sr25519Keyring::Alice.to_account_id())
+	testnet_genesis(
+		vec![(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
+		Sr25519Keyring::Alice.to_account_id(),
+	)
 }
 
 /// `local_testnet`: four validators, Alice holds sudo.
 pub fn local_config_genesis() -> Value {
 	testnet_genesis(
 		vec![
-			Sr25519Keyring::Alice,
-			Sr25519Keyring::Bob,
-			Sr25519Keyring::Charlie,
-			Sr25519Keyring::Dave,
+			(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
+			(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+			(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
+			(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
 		],
 		Sr25519Keyring::Alice.to_account_id(),
 	)

@@ -10,7 +10,8 @@ use frame_support::{
 	traits::{
 		fungible::{Balanced, Credit},
 		tokens::{PayFromAccount, UnityAssetBalanceConversion},
-		ConstU32, ConstU8, Imbalance, OnUnbalanced, ResolveTo,
+		tokens::imbalance::ResolveTo,
+		ConstU32, ConstU8, Imbalance, OnUnbalanced,
 	},
 	weights::{ConstantMultiplier, IdentityFee},
 	PalletId,

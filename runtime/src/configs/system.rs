@@ -22,6 +22,9 @@ const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
 const MAXIMUM_BLOCK_WEIGHT: Weight =
 	Weight::from_parts(WEIGHT_REF_TIME_PER_SECOND.saturating_mul(2), u64::MAX);
 
+/// Five MiB per block; normal extrinsics get the same share as of the weight.
+const MAX_BLOCK_LENGTH: u32 = 5 * 1024 * 1024;
+
 parameter_types! {
 	pub const BlockHashCount: u32 = 2400;
 	pub const Version: RuntimeVersion = VERSION;
@@ -41,7 +44,12 @@ parameter_types! {
 		.avg_block_initialization(Perbill::from_percent(10))
 		.build_or_panic();
 	pub RuntimeBlockLength: BlockLength =
-		BlockLength::max_with_normal_ratio(5 * 1024 * 1024, NORMAL_DISPATCH_RATIO);
+BlockLength::builder()
+		.max_length(MAX_BLOCK_LENGTH)
+		.modify_max_length_for_class(frame_support::dispatch::DispatchClass::Normal, |max| {
+			*max = NORMAL_DISPATCH_RATIO * MAX_BLOCK_LENGTH
+		})
+		.build();
 	pub const SS58Prefix: u16 = SS58_PREFIX;
 }
 

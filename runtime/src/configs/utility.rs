@@ -6,7 +6,7 @@ use crate::{
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{parameter_types, traits::InstanceFilter};
 use scale_info::TypeInfo;
-use sp_runtime::{traits::BlakeTwo256, RuntimeDebug};
+use sp_runtime::traits::BlakeTwo256;
 
 impl pallet_utility::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
@@ -26,7 +26,7 @@ impl pallet_utility::Config for Runtime {
 	Encode,
 	Decode,
 	DecodeWithMemTracking,
-	RuntimeDebug,
+	Debug,
 	MaxEncodedLen,
 	TypeInfo,
 	Default,

@@ -12,7 +12,8 @@ pub const ROOT: u16 = 0;
 /// Track of the `InferaParams` origin.
 pub const INFERA_PARAMS: u16 = 1;
 
-const NAME_LEN: usize = pallet_referenda::DEFAULT_MAX_TRACK_NAME_LEN;
+/// The referenda pallet's default track-name length (its `TrackInfo` is fixed to it).
+const NAME_LEN: usize = 25;
 
 /// A track name as the fixed-size array the referenda pallet stores.
 #[allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)] // reason: const-evaluated; `i` bounded by both lengths
