@@ -143,9 +143,29 @@ pub fn run() -> sc_cli::Result<()> {
 		},
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
-			runner.run_node_until_exit(|config| async move {
-				service::new_full::<sc_network::NetworkWorker<_, _>>(config)
-					.map_err(sc_cli::Error::Service)
+			runner.run_node_until_exit(|mut config| async move {
+				// Upstream moves the RPC server to a random port when the asked-for one is taken;
+				// dApps would then talk to nothing. A port in use is an error here.
+				let rpc_ports: Vec<u16> = config
+					.rpc
+					.addr
+					.iter_mut()
+					.flatten()
+					.map(|endpoint| {
+						endpoint.retry_random_port = false;
+						endpoint.listen_addr.port()
+					})
+					.collect();
+				service::new_full::<sc_network::NetworkWorker<_, _>>(config).map_err(|e| {
+					let text = e.to_string();
+					match rpc_ports.first() {
+						Some(port) if text.contains("in use") => sc_cli::Error::Input(format!(
+							"the RPC port {port} is already in use by another program: stop it \
+							 or choose another port with --rpc-port ({text})"
+						)),
+						_ => sc_cli::Error::Service(e),
+					}
+				})
 			})
 		},
 	}

@@ -54,7 +54,8 @@ test('runtime version and metadata name the Infera runtime and its pallets', asy
   assert.equal(props.tokenSymbol.unwrap()[0].toString(), 'INFR');
   assert.equal(props.tokenDecimals.unwrap()[0].toNumber(), 12);
   // Both governance tracks are there, named as documented.
-  const tracks = api.consts.referenda.tracks.map(([id, info]) => [id.toNumber(), info.name.toString()]);
+  const tracks = api.consts.referenda.tracks.map(([id, info]) => [id.toNumber(), info.name.toString().replace(/\0+$/, '')]);
+  // (names are fixed-size byte arrays on chain, padded with NULs)
   assert.deepEqual(tracks, [[0, 'root'], [1, 'infera_params']]);
   // Metadata-hash checking is in the transaction extensions.
   const exts = api.registry.signedExtensions;
