@@ -49,7 +49,7 @@ impl SubstrateCli for Cli {
 					chain_spec::ChainSpec::from_json_file(file)
 						.map_err(|e| format!("chain-spec file '{path}' is not valid: {e}"))?,
 				)
-			},
+			}
 		})
 	}
 }

@@ -58,8 +58,7 @@ impl sp_inherents::CreateInherentDataProviders<Block, ()> for InherentDataProvid
 		_extra: (),
 	) -> Result<Self::InherentDataProviders, Box<dyn std::error::Error + Send + Sync>> {
 		let timestamp = sp_timestamp::InherentDataProvider::from_system_time();
-		let slot =
-			SlotInherent::from_timestamp_and_slot_duration(*timestamp, self.slot_duration);
+		let slot = SlotInherent::from_timestamp_and_slot_duration(*timestamp, self.slot_duration);
 		Ok((slot, timestamp))
 	}
 }

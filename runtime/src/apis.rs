@@ -2,8 +2,8 @@
 
 use crate::{
 	AccountId, Babe, Balance, Block, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
-	RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment, VERSION,
-	BABE_GENESIS_EPOCH_CONFIG, EPOCH_DURATION_IN_SLOTS,
+	RuntimeCall, RuntimeGenesisConfig, SessionKeys, System, TransactionPayment,
+	BABE_GENESIS_EPOCH_CONFIG, EPOCH_DURATION_IN_SLOTS, VERSION,
 };
 use alloc::vec::Vec;
 use frame_support::{

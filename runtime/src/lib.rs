@@ -11,9 +11,9 @@ use alloc::vec::Vec;
 include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 
 // Declared before `apis` so the benchmark-listing macros it defines are in scope there.
+pub mod apis;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarks;
-pub mod apis;
 pub mod configs;
 pub mod constants;
 pub mod genesis_config_presets;

@@ -5,17 +5,15 @@
 
 use crate::{
 	governance::{origins::pallet_custom_origins, tracks, EnsureRootOrParams},
-	AccountId, Babe, Balance, Balances, ConvictionVoting, Grandpa,
-	OriginCaller, Preimage, Referenda, Runtime, RuntimeCall, RuntimeEvent, RuntimeGenesisConfig,
-	RuntimeOrigin, Scheduler, Session, SessionKeys, System, ValidatorSet, UNITS,
+	AccountId, Babe, Balance, Balances, ConvictionVoting, Grandpa, OriginCaller, Preimage,
+	Referenda, Runtime, RuntimeCall, RuntimeEvent, RuntimeGenesisConfig, RuntimeOrigin, Scheduler,
+	Session, SessionKeys, System, ValidatorSet, UNITS,
 };
 use codec::Encode;
 use frame_support::{
 	assert_noop, assert_ok,
 	traits::{
-		fungible::Inspect,
-		schedule::DispatchTime,
-		Bounded, EnsureOrigin, Hooks, StorePreimage,
+		fungible::Inspect, schedule::DispatchTime, Bounded, EnsureOrigin, Hooks, StorePreimage,
 	},
 };
 use pallet_conviction_voting::{AccountVote, Conviction, Vote};
@@ -46,7 +44,7 @@ fn json_merge(into: &mut serde_json::Value, patch: serde_json::Value) {
 			for (k, v) in b {
 				json_merge(a.entry(k).or_insert(serde_json::Value::Null), v);
 			}
-		},
+		}
 		(a, b) => *a = b,
 	}
 }
@@ -189,7 +187,9 @@ fn a_root_referendum_is_decided_and_enacted() {
 		let tally = find_confirmed_tally(index);
 		assert!(tally.ayes >= 6 * 900_000 * UNITS, "conviction 1x counts each vote in full");
 		// The voters' funds are locked by their conviction vote.
-		assert!(pallet_balances::Locks::<Runtime>::get(alice()).iter().any(|l| l.amount == 900_000 * UNITS));
+		assert!(pallet_balances::Locks::<Runtime>::get(alice())
+			.iter()
+			.any(|l| l.amount == 900_000 * UNITS));
 		assert!(matches!(
 			pallet_referenda::ReferendumInfoFor::<Runtime>::get(index),
 			Some(pallet_referenda::ReferendumInfo::Approved(..))
@@ -206,7 +206,9 @@ fn find_confirmed_tally(index: u32) -> pallet_conviction_voting::TallyOf<Runtime
 		.find_map(|e| match e {
 			RuntimeEvent::Referenda(pallet_referenda::Event::Confirmed { index: i, tally })
 				if i == index =>
-				Some(tally),
+			{
+				Some(tally)
+			}
 			_ => None,
 		})
 		.expect("the referendum was confirmed")
@@ -228,9 +230,13 @@ fn an_infera_params_referendum_dispatches_with_the_params_origin() {
 		let index = pass_referendum(origin, call);
 		run_to(40);
 		find_confirmed_tally(index);
+		// The enactment is the scheduler's one named task (alarms are anonymous).
 		let dispatched = events().into_iter().find_map(|e| match e {
-			RuntimeEvent::Scheduler(pallet_scheduler::Event::Dispatched { result, .. }) =>
-				Some(result),
+			RuntimeEvent::Scheduler(pallet_scheduler::Event::Dispatched {
+				id: Some(_),
+				result,
+				..
+			}) => Some(result),
 			_ => None,
 		});
 		assert_eq!(dispatched, Some(Err(DispatchError::BadOrigin)));

@@ -54,4 +54,3 @@ mod benchmarks {
 
 	impl_benchmark_test_suite!(ValidatorSet, crate::mock::new_test_ext(), crate::mock::Test);
 }
-

@@ -1,8 +1,8 @@
 //! BABE, GRANDPA, authorship, session and the governance-managed validator set.
 
 use crate::{
-	AccountId, Babe, Balances, Runtime, RuntimeEvent, Session,
-	SessionKeys, ValidatorSet, EPOCH_DURATION_IN_SLOTS, MILLI_SECS_PER_BLOCK,
+	AccountId, Babe, Balances, Runtime, RuntimeEvent, Session, SessionKeys, ValidatorSet,
+	EPOCH_DURATION_IN_SLOTS, MILLI_SECS_PER_BLOCK,
 };
 use frame_support::{parameter_types, traits::ConstU32};
 use sp_core::Void;

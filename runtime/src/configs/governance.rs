@@ -1,10 +1,11 @@
 //! OpenGov: referenda with conviction voting, plus the preimage store and scheduler they use.
 
 use crate::{
+	deposit,
 	governance::{origins::pallet_custom_origins, TracksInfo},
-	deposit, AccountId, Balance, Balances, BlockNumber, OriginCaller, Preimage, Referenda,
-	Runtime, RuntimeCall, RuntimeEvent, RuntimeHoldReason, RuntimeOrigin, Scheduler, System,
-	Treasury, DAYS, UNITS,
+	AccountId, Balance, Balances, BlockNumber, OriginCaller, Preimage, Referenda, Runtime,
+	RuntimeCall, RuntimeEvent, RuntimeHoldReason, RuntimeOrigin, Scheduler, System, Treasury, DAYS,
+	UNITS,
 };
 use frame_support::{
 	parameter_types,

@@ -2,15 +2,14 @@
 
 use crate::{
 	AccountId, Authorship, Balance, Balances, BlockNumber, Runtime, RuntimeEvent,
-	RuntimeFreezeReason, RuntimeHoldReason, System, Treasury, DAYS, EXISTENTIAL_DEPOSIT,
-	UNITS,
+	RuntimeFreezeReason, RuntimeHoldReason, System, Treasury, DAYS, EXISTENTIAL_DEPOSIT, UNITS,
 };
 use frame_support::{
 	parameter_types,
 	traits::{
 		fungible::{Balanced, Credit},
-		tokens::{PayFromAccount, UnityAssetBalanceConversion},
 		tokens::imbalance::ResolveTo,
+		tokens::{PayFromAccount, UnityAssetBalanceConversion},
 		ConstU32, ConstU8, Imbalance, OnUnbalanced,
 	},
 	weights::{ConstantMultiplier, IdentityFee},
@@ -131,4 +130,3 @@ impl pallet_treasury::Config for Runtime {
 	type BenchmarkHelper = ();
 	type BlockNumberProvider = System;
 }
-

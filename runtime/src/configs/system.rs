@@ -8,7 +8,9 @@ use frame_support::{
 	derive_impl, parameter_types,
 	traits::ConstU32,
 	weights::{
-		constants::{BlockExecutionWeight, ExtrinsicBaseWeight, ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
+		constants::{
+			BlockExecutionWeight, ExtrinsicBaseWeight, ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND,
+		},
 		Weight,
 	},
 };

@@ -1,8 +1,6 @@
 //! Utility (batches), proxies, multisig and sudo.
 
-use crate::{
-	deposit, Balance, Balances, OriginCaller, Runtime, RuntimeCall, RuntimeEvent, System,
-};
+use crate::{deposit, Balance, Balances, OriginCaller, Runtime, RuntimeCall, RuntimeEvent, System};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use frame_support::{parameter_types, traits::InstanceFilter};
 use scale_info::TypeInfo;
@@ -48,10 +46,10 @@ impl InstanceFilter<RuntimeCall> for ProxyType {
 			ProxyType::NonTransfer => !matches!(call, RuntimeCall::Balances(..)),
 			ProxyType::Governance => matches!(
 				call,
-				RuntimeCall::Referenda(..) |
-					RuntimeCall::ConvictionVoting(..) |
-					RuntimeCall::Preimage(..) |
-					RuntimeCall::Utility(..)
+				RuntimeCall::Referenda(..)
+					| RuntimeCall::ConvictionVoting(..)
+					| RuntimeCall::Preimage(..)
+					| RuntimeCall::Utility(..)
 			),
 		}
 	}

@@ -65,7 +65,15 @@ const fn track(
 
 /// Production: periods of [prepare, decide, confirm, enact].
 const TRACKS: [Track<u16, Balance, BlockNumber>; 2] = [
-	track(ROOT, "root", 1, 1_000 * UNITS, [2 * HOURS, 14 * DAYS, DAYS, DAYS], linear(100, 50), linear(50, 5)),
+	track(
+		ROOT,
+		"root",
+		1,
+		1_000 * UNITS,
+		[2 * HOURS, 14 * DAYS, DAYS, DAYS],
+		linear(100, 50),
+		linear(50, 5),
+	),
 	track(
 		INFERA_PARAMS,
 		"infera_params",
@@ -92,7 +100,8 @@ pub fn is_test_network() -> bool {
 pub struct TracksInfo;
 impl pallet_referenda::TracksInfo<Balance, BlockNumber> for TracksInfo {
 	type Id = u16;
-	type RuntimeOrigin = <crate::RuntimeOrigin as frame_support::traits::OriginTrait>::PalletsOrigin;
+	type RuntimeOrigin =
+		<crate::RuntimeOrigin as frame_support::traits::OriginTrait>::PalletsOrigin;
 
 	fn tracks() -> impl Iterator<Item = Cow<'static, Track<Self::Id, Balance, BlockNumber>>> {
 		let table: &'static [Track<u16, Balance, BlockNumber>; 2] =
