@@ -1,0 +1,289 @@
+//! Integer-only verdicts: does a candidate output match the reference within the model's
+//! tolerance? Deterministic on every node; no floats.
+
+use crate::{
+	canonical::MAX_EMBEDDING_DIMENSIONS, ClassificationTolerance, EmbeddingTolerance,
+	GenerationTolerance,
+};
+use sp_runtime::{PerThing, Perbill};
+
+/// The outcome of a comparison, with the reason when it fails.
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub enum Verdict {
+	/// Within tolerance.
+	Pass,
+	/// Outside tolerance.
+	Fail(Mismatch),
+}
+
+/// Why two outputs do not match.
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub enum Mismatch {
+	/// Different lengths (dimensions, class counts or token counts).
+	Length,
+	/// Longer than the canonical form allows.
+	TooLong,
+	/// Cosine similarity below 1 − ε.
+	Cosine,
+	/// Some element differs by more than δ.
+	Element,
+	/// One vector is all zero and the other is not.
+	ZeroVector,
+	/// A class the reference does not rank near its top.
+	Class,
+	/// A class id outside the logits.
+	ClassOutOfRange,
+	/// A token that is neither the checker's choice nor within τ of it.
+	Token,
+}
+
+fn fail(m: Mismatch) -> Verdict {
+	Verdict::Fail(m)
+}
+
+/// Smallest `s` with `s * s >= n`.
+fn ceil_sqrt(n: u128) -> u128 {
+	let floor = n.isqrt();
+	if floor.saturating_mul(floor) == n {
+		floor
+	} else {
+		floor.saturating_add(1)
+	}
+}
+
+/// Embeddings pass when cosine(a, b) ≥ `min_cosine` and max |aᵢ − bᵢ| ≤ `max_element_diff`.
+///
+/// The cosine test is `dot · 10⁹ ≥ min_cosine_parts · ⌈√(|a|²·|b|²)⌉`: exact integer maths, strict
+/// by at most one part in 2⁴² at the boundary. Two all-zero vectors match; an all-zero vector and
+/// a non-zero one do not (the cosine is undefined).
+pub fn compare_embeddings(
+	reference: &[i16],
+	candidate: &[i16],
+	tol: EmbeddingTolerance,
+) -> Verdict {
+	if reference.len() != candidate.len() {
+		return fail(Mismatch::Length);
+	}
+	if reference.len() > MAX_EMBEDDING_DIMENSIONS {
+		return fail(Mismatch::TooLong);
+	}
+	let mut dot: i64 = 0;
+	let mut norm_a: u64 = 0;
+	let mut norm_b: u64 = 0;
+	let mut max_diff: u32 = 0;
+	for (&a, &b) in reference.iter().zip(candidate) {
+		let (a, b) = (i64::from(a), i64::from(b));
+		// |a|, |b| ≤ 2¹⁵ and at most 2¹³ elements: every sum stays below 2⁴⁴.
+		dot = dot.saturating_add(a.saturating_mul(b));
+		norm_a = norm_a.saturating_add(a.unsigned_abs().saturating_mul(a.unsigned_abs()));
+		norm_b = norm_b.saturating_add(b.unsigned_abs().saturating_mul(b.unsigned_abs()));
+		let diff = u32::try_from(a.saturating_sub(b).unsigned_abs()).unwrap_or(u32::MAX);
+		max_diff = max_diff.max(diff);
+	}
+	if max_diff > u32::from(tol.max_element_diff) {
+		return fail(Mismatch::Element);
+	}
+	match (norm_a == 0, norm_b == 0) {
+		(true, true) => return Verdict::Pass,
+		(true, false) | (false, true) => return fail(Mismatch::ZeroVector),
+		(false, false) => {}
+	}
+	let min_parts = u128::from(tol.min_cosine.deconstruct());
+	if dot < 0 {
+		return if min_parts == 0 { Verdict::Pass } else { fail(Mismatch::Cosine) };
+	}
+	let lhs = u128::from(dot.unsigned_abs()).saturating_mul(u128::from(Perbill::ACCURACY));
+	let rhs =
+		min_parts.saturating_mul(ceil_sqrt(u128::from(norm_a).saturating_mul(u128::from(norm_b))));
+	if lhs >= rhs {
+		Verdict::Pass
+	} else {
+		fail(Mismatch::Cosine)
+	}
+}
+
+/// Classifications pass on the same class, or on another class whose reference logit is within
+/// `tie_margin` of the reference's top logit (a near-tie either worker may break differently).
+pub fn compare_classifications(
+	reference_logits: &[i32],
+	reference_class: u32,
+	candidate_class: u32,
+	tol: ClassificationTolerance,
+) -> Verdict {
+	if reference_class == candidate_class {
+		return Verdict::Pass;
+	}
+	let logit = |class: u32| usize::try_from(class).ok().and_then(|i| reference_logits.get(i));
+	let (Some(&top), Some(&other)) = (logit(reference_class), logit(candidate_class)) else {
+		return fail(Mismatch::ClassOutOfRange);
+	};
+	if i64::from(top).saturating_sub(i64::from(other)) <= i64::from(tol.tie_margin) {
+		Verdict::Pass
+	} else {
+		fail(Mismatch::Class)
+	}
+}
+
+/// What the checker saw at one generation step, re-running the model on the candidate's prefix.
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub struct CheckedStep {
+	/// The checker's greedy choice.
+	pub top_token: u32,
+	/// Its logit (fixed point).
+	pub top_logit: i32,
+	/// The checker's logit for the candidate's token (fixed point).
+	pub candidate_logit: i32,
+}
+
+/// Generations pass when every candidate token is the checker's top token or within τ of it.
+pub fn compare_generation(
+	candidate: &[u32],
+	checked: &[CheckedStep],
+	tol: GenerationTolerance,
+) -> Verdict {
+	if candidate.len() != checked.len() {
+		return fail(Mismatch::Length);
+	}
+	let all_close = candidate.iter().zip(checked).all(|(&token, step)| {
+		token == step.top_token
+			|| i64::from(step.top_logit).saturating_sub(i64::from(step.candidate_logit))
+				<= i64::from(tol.logit_margin)
+	});
+	if all_close {
+		Verdict::Pass
+	} else {
+		fail(Mismatch::Token)
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)] // reason: test code
+	use super::*;
+
+	fn tol(min_cosine_ppm: u32, max_element_diff: u16) -> EmbeddingTolerance {
+		EmbeddingTolerance {
+			min_cosine: Perbill::from_parts(min_cosine_ppm * 1_000),
+			max_element_diff,
+		}
+	}
+
+	#[test]
+	fn ceil_sqrt_is_exact() {
+		for n in [0u128, 1, 2, 3, 4, 15, 16, 17, 1 << 84, (1 << 84) + 1, u128::from(u64::MAX)] {
+			let s = ceil_sqrt(n);
+			assert!(s * s >= n, "{n}");
+			assert!(s == 0 || (s - 1) * (s - 1) < n, "{n}");
+		}
+	}
+
+	#[test]
+	fn identical_embeddings_pass_even_at_the_strictest_tolerance() {
+		let v: Vec<i16> = (0..384).map(|i| ((i * 37) % 2001 - 1000) as i16).collect();
+		assert_eq!(compare_embeddings(&v, &v, tol(1_000_000, 0)), Verdict::Pass);
+	}
+
+	#[test]
+	fn small_honest_noise_passes_and_large_noise_fails() {
+		let a: Vec<i16> = (0..384).map(|i| ((i * 91) % 3001 - 1500) as i16).collect();
+		let b: Vec<i16> =
+			a.iter().enumerate().map(|(i, x)| x + if i % 2 == 0 { 2 } else { -2 }).collect();
+		assert_eq!(compare_embeddings(&a, &b, tol(999_000, 4)), Verdict::Pass);
+		assert_eq!(compare_embeddings(&a, &b, tol(999_000, 1)), Verdict::Fail(Mismatch::Element));
+		let c: Vec<i16> =
+			a.iter().enumerate().map(|(i, x)| if i < 100 { -x } else { *x }).collect();
+		assert_eq!(
+			compare_embeddings(&a, &c, tol(999_000, u16::MAX)),
+			Verdict::Fail(Mismatch::Cosine)
+		);
+	}
+
+	#[test]
+	fn zero_vectors() {
+		let zero = vec![0i16; 8];
+		let one = vec![0, 0, 0, 1, 0, 0, 0, 0];
+		assert_eq!(compare_embeddings(&zero, &zero, tol(1_000_000, 0)), Verdict::Pass);
+		assert_eq!(
+			compare_embeddings(&zero, &one, tol(0, u16::MAX)),
+			Verdict::Fail(Mismatch::ZeroVector)
+		);
+		assert_eq!(
+			compare_embeddings(&one, &zero, tol(0, u16::MAX)),
+			Verdict::Fail(Mismatch::ZeroVector)
+		);
+	}
+
+	#[test]
+	fn opposite_vectors_fail_unless_no_cosine_is_required() {
+		let a = vec![32767i16, -32767, 1000];
+		let b: Vec<i16> = a.iter().map(|x| -x).collect();
+		assert_eq!(compare_embeddings(&a, &b, tol(1, u16::MAX)), Verdict::Fail(Mismatch::Cosine));
+		assert_eq!(compare_embeddings(&a, &b, tol(0, u16::MAX)), Verdict::Pass);
+	}
+
+	#[test]
+	fn extreme_values_at_full_length_do_not_overflow() {
+		let a = vec![i16::MIN; MAX_EMBEDDING_DIMENSIONS];
+		let b = vec![i16::MAX; MAX_EMBEDDING_DIMENSIONS];
+		assert_eq!(compare_embeddings(&a, &a, tol(1_000_000, 0)), Verdict::Pass);
+		assert_eq!(compare_embeddings(&a, &b, tol(1, u16::MAX)), Verdict::Fail(Mismatch::Cosine));
+		assert_eq!(compare_embeddings(&b, &b, tol(1_000_000, 0)), Verdict::Pass);
+		let long = vec![1i16; MAX_EMBEDDING_DIMENSIONS + 1];
+		assert_eq!(compare_embeddings(&long, &long, tol(0, 0)), Verdict::Fail(Mismatch::TooLong));
+	}
+
+	#[test]
+	fn length_mismatch_fails() {
+		assert_eq!(
+			compare_embeddings(&[1, 2], &[1, 2, 3], tol(0, u16::MAX)),
+			Verdict::Fail(Mismatch::Length)
+		);
+	}
+
+	#[test]
+	fn cosine_threshold_is_exact_at_the_boundary() {
+		// cos((3,4),(4,3)) = 24/25 = 0.96 exactly.
+		let (a, b) = ([3i16, 4], [4i16, 3]);
+		assert_eq!(compare_embeddings(&a, &b, tol(960_000, u16::MAX)), Verdict::Pass);
+		assert_eq!(
+			compare_embeddings(&a, &b, tol(960_001, u16::MAX)),
+			Verdict::Fail(Mismatch::Cosine)
+		);
+	}
+
+	#[test]
+	fn classification_passes_on_same_class_or_near_tie() {
+		let t = ClassificationTolerance { tie_margin: 100 };
+		let logits = [1000, 950, 10];
+		assert_eq!(compare_classifications(&logits, 0, 0, t), Verdict::Pass);
+		assert_eq!(compare_classifications(&logits, 0, 1, t), Verdict::Pass);
+		assert_eq!(compare_classifications(&logits, 0, 2, t), Verdict::Fail(Mismatch::Class));
+		assert_eq!(
+			compare_classifications(&logits, 0, 7, t),
+			Verdict::Fail(Mismatch::ClassOutOfRange)
+		);
+		// The widest logit gap, 2³² − 1, is computed without overflow.
+		let extremes = [i32::MAX, i32::MIN];
+		let margin = |tie_margin| ClassificationTolerance { tie_margin };
+		assert_eq!(compare_classifications(&extremes, 0, 1, margin(u32::MAX)), Verdict::Pass);
+		assert_eq!(
+			compare_classifications(&extremes, 0, 1, margin(u32::MAX - 1)),
+			Verdict::Fail(Mismatch::Class)
+		);
+	}
+
+	#[test]
+	fn generation_accepts_top_tokens_and_close_alternatives() {
+		let t = GenerationTolerance { logit_margin: 50 };
+		let step = |top_token, top_logit, candidate_logit| CheckedStep {
+			top_token,
+			top_logit,
+			candidate_logit,
+		};
+		let checked = [step(5, 900, 900), step(7, 800, 780)];
+		assert_eq!(compare_generation(&[5, 9], &checked, t), Verdict::Pass);
+		let far = [step(5, 900, 900), step(7, 800, 700)];
+		assert_eq!(compare_generation(&[5, 9], &far, t), Verdict::Fail(Mismatch::Token));
+		assert_eq!(compare_generation(&[5], &checked, t), Verdict::Fail(Mismatch::Length));
+	}
+}

@@ -1,0 +1,168 @@
+//! Ids and records shared by the pallets and the engine.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+use sp_runtime::Perbill;
+
+macro_rules! id_type {
+	($(#[$doc:meta])* $name:ident) => {
+		$(#[$doc])*
+		#[derive(
+			Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Debug,
+			Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+		)]
+		pub struct $name(pub u64);
+
+		impl $name {
+			/// The id after this one, or `None` when the id space is exhausted.
+			pub fn next(self) -> Option<Self> {
+				self.0.checked_add(1).map(Self)
+			}
+		}
+
+		impl From<u64> for $name {
+			fn from(v: u64) -> Self {
+				Self(v)
+			}
+		}
+	};
+}
+
+id_type!(
+	/// A registered model.
+	ModelId
+);
+id_type!(
+	/// An inference job.
+	JobId
+);
+
+/// The accelerator a provider runs inference on.
+#[derive(
+	Copy,
+	Clone,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum Accelerator {
+	/// CPU only.
+	Cpu,
+	/// An NVIDIA GPU through CUDA.
+	Cuda,
+}
+
+/// The hardware a provider declares when it registers.
+#[derive(
+	Copy,
+	Clone,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub struct HardwareProfile {
+	/// Where inference runs.
+	pub accelerator: Accelerator,
+	/// CPU cores available to the worker.
+	pub cpu_cores: u16,
+	/// Host memory, MiB.
+	pub memory_mib: u32,
+	/// Accelerator memory, MiB (0 for CPU).
+	pub accelerator_memory_mib: u32,
+}
+
+/// Tolerance of a text-embedding model: outputs pass when their cosine similarity is at least
+/// `min_cosine` and no element differs by more than `max_element_diff` quantisation steps.
+#[derive(
+	Copy,
+	Clone,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub struct EmbeddingTolerance {
+	/// 1 − ε, as a fraction of one.
+	pub min_cosine: Perbill,
+	/// δ, in units of 1 / (2¹⁵ − 1).
+	pub max_element_diff: u16,
+}
+
+/// Tolerance of a classifier: the same class passes; a different class passes only when the
+/// reference's top two logits are within `tie_margin` (fixed-point, scale 2¹⁶) of each other.
+#[derive(
+	Copy,
+	Clone,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub struct ClassificationTolerance {
+	/// Logit margin under which two classes count as tied.
+	pub tie_margin: u32,
+}
+
+/// Tolerance of a generator: every token must be the checker's top token or have a logit within
+/// `logit_margin` (fixed-point, scale 2¹⁶) of it.
+#[derive(
+	Copy,
+	Clone,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub struct GenerationTolerance {
+	/// τ.
+	pub logit_margin: u32,
+}
+
+/// What a model computes, with the tolerance its verdicts use.
+#[derive(
+	Copy,
+	Clone,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum Architecture {
+	/// Sentence embeddings of `dimensions` elements (e.g. BERT with mean pooling).
+	TextEmbedding { dimensions: u32, tolerance: EmbeddingTolerance },
+	/// A classifier over `classes` classes.
+	Classification { classes: u32, tolerance: ClassificationTolerance },
+	/// Greedy text generation of at most `max_tokens` tokens.
+	Generation { max_tokens: u32, tolerance: GenerationTolerance },
+}
+
+/// Fixed-point scale of logits in canonical outputs: 2¹⁶.
+pub const LOGIT_SCALE: i64 = 1 << 16;
+/// Quantisation scale of embedding elements: 2¹⁵ − 1, so ±1.0 maps to ±32767.
+pub const EMBEDDING_SCALE: i32 = i16::MAX as i32;
