@@ -8,6 +8,7 @@ frame_benchmarking::define_benchmarks!(
 	[frame_system, SystemBench::<Runtime>]
 	[pallet_balances, Balances]
 	[pallet_validator_set, ValidatorSet]
+	[pallet_model_registry, ModelRegistry]
 );
 
 /// Gives a benchmark account funds and real session keys with a valid ownership proof.

@@ -178,6 +178,10 @@ mod runtime {
 	#[runtime::pallet_index(25)]
 	pub type Origins = governance::origins::pallet_custom_origins;
 
+	// Infera's own pallets.
+	#[runtime::pallet_index(40)]
+	pub type ModelRegistry = pallet_model_registry;
+
 	// Only the `development` and `local_testnet` presets set a key; production genesis has none,
 	// so no account can use it there.
 	#[runtime::pallet_index(29)]

@@ -10,6 +10,28 @@ import { startDevNode, waitFor, rpc } from './lib/node.mjs';
 let node;
 let api;
 
+/** Signs and sends `tx`, resolves once it is in a finalized block (with its events), rejects
+ * with the decoded module error when dispatch fails. */
+function submit(tx, signer) {
+  return new Promise((resolve, reject) => {
+    let unsub;
+    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
+      if (!status.isFinalized) return;
+      unsub?.();
+      if (dispatchError) {
+        if (dispatchError.isModule) {
+          const { section, name } = api.registry.findMetaError(dispatchError.asModule);
+          reject(new Error(`${section}.${name}`));
+        } else {
+          reject(new Error(dispatchError.toString()));
+        }
+        return;
+      }
+      resolve({ blockHash: status.asFinalized, events });
+    }).then((u) => (unsub = u), reject);
+  });
+}
+
 before(async () => {
   await cryptoWaitReady();
   node = await startDevNode();
@@ -46,6 +68,7 @@ test('runtime version and metadata name the Infera runtime and its pallets', asy
   for (const name of [
     'System', 'Babe', 'Grandpa', 'Session', 'ValidatorSet', 'Balances', 'TransactionPayment',
     'Preimage', 'Scheduler', 'Referenda', 'ConvictionVoting', 'Treasury', 'Origins', 'Sudo',
+    'ModelRegistry',
   ]) {
     assert.ok(pallets.includes(name), `metadata lacks pallet ${name}: ${pallets.join(', ')}`);
   }
@@ -71,22 +94,9 @@ test('a transfer signed by Alice is finalized and moves exact balances', async (
   const before = (await api.query.system.account(dave.address)).data.free.toBigInt();
   const aliceBefore = (await api.query.system.account(alice.address)).data.free.toBigInt();
 
-  const tx = api.tx.balances.transferKeepAlive(dave.address, amount);
-  const { blockHash, fee } = await new Promise((resolve, reject) => {
-    let unsub;
-    tx.signAndSend(alice, ({ status, events, dispatchError }) => {
-      if (dispatchError) {
-        reject(new Error(`transfer failed: ${dispatchError.toString()}`));
-        unsub?.();
-        return;
-      }
-      if (status.isFinalized) {
-        const paid = events.find(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event));
-        resolve({ blockHash: status.asFinalized, fee: paid.event.data.actualFee.toBigInt() });
-        unsub?.();
-      }
-    }).then((u) => (unsub = u), reject);
-  });
+  const { blockHash, events } = await submit(api.tx.balances.transferKeepAlive(dave.address, amount), alice);
+  const paid = events.find(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event));
+  const fee = paid.event.data.actualFee.toBigInt();
 
   const after = (await api.query.system.account.at(blockHash, dave.address)).data.free.toBigInt();
   const aliceAfter = (await api.query.system.account.at(blockHash, alice.address)).data.free.toBigInt();
@@ -101,4 +111,45 @@ test('Prometheus metrics are served', async () => {
     return res.ok ? res.text() : null;
   });
   assert.match(text, /substrate_block_height\{status="finalized"/);
+});
+
+test('a model owner registers a model and sees its provenance and deposit on chain', async () => {
+  const keyring = new Keyring({ type: 'sr25519' });
+  const alice = keyring.addFromUri('//Alice');
+  const files = {
+    weightsHash: '0x' + 'a2'.repeat(32),
+    weightsSize: 90_868_376,
+    configHash: '0x' + '11'.repeat(32),
+    tokenizerHash: '0x' + '22'.repeat(32),
+  };
+  const architecture = {
+    TextEmbedding: { dimensions: 384, tolerance: { minCosine: 999_000_000, maxElementDiff: 256 } },
+  };
+  const metadata = { name: 'all-MiniLM-L6-v2', version: '1.0', license: 'Apache-2.0', datasetHash: null };
+  const royalty = 50_000_000; // 5 %
+
+  const { blockHash, events } = await submit(
+    api.tx.modelRegistry.registerModel(files, architecture, metadata, null, royalty),
+    alice,
+  );
+  const registered = events.find(({ event }) => api.events.modelRegistry.ModelRegistered.is(event));
+  assert.ok(registered, 'ModelRegistered event');
+  const { model, owner, deposit } = registered.event.data;
+  assert.equal(owner.toString(), alice.address);
+
+  const info = (await api.query.modelRegistry.models.at(blockHash, model)).unwrap();
+  assert.equal(info.metadata.name.toUtf8(), 'all-MiniLM-L6-v2');
+  assert.equal(info.files.weightsHash.toHex(), files.weightsHash);
+  assert.equal(info.royalty.toNumber(), royalty);
+  assert.ok(info.status.isActive);
+  // The deposit is a hold on Alice's balance, named for the registry.
+  const holds = await api.query.balances.holds.at(blockHash, alice.address);
+  const hold = holds.find((h) => h.id.isModelRegistry);
+  assert.equal(hold.amount.toBigInt(), deposit.toBigInt());
+
+  // The same weights again: refused with the registry's named error, nothing held twice.
+  await assert.rejects(
+    submit(api.tx.modelRegistry.registerModel(files, architecture, metadata, null, royalty), alice),
+    /modelRegistry\.WeightsAlreadyRegistered/,
+  );
 });
