@@ -91,6 +91,7 @@ pub struct ModelMetadata<MaxName: Get<u32>, MaxLicense: Get<u32>> {
 	TypeInfo,
 )]
 #[scale_info(skip_type_params(MaxName, MaxLicense))]
+#[allow(clippy::multiple_bound_locations)] // reason: the NoBound derives restate the struct's bounds
 pub struct ModelInfo<
 	AccountId: Clone + Eq + Debug,
 	Balance: Clone + Eq + Debug,

@@ -21,11 +21,19 @@ pub trait BenchmarkHelper<AccountId> {
 	fn register_keys(who: &AccountId);
 }
 
+// The FRAME macros expand to code that trips the panic lints; the pallet's own logic lives outside
+// this module, below, where the lints apply.
+#[allow(
+	clippy::expect_used,
+	clippy::unwrap_used,
+	clippy::indexing_slicing,
+	clippy::arithmetic_side_effects
+)]
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
 	use alloc::vec::Vec;
-	use frame_support::{pallet_prelude::*, traits::ValidatorRegistration};
+	use frame_support::traits::ValidatorRegistration;
 	use frame_system::pallet_prelude::*;
 
 	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
@@ -135,86 +143,83 @@ pub mod pallet {
 			Self::do_remove_validator(who)
 		}
 	}
+}
 
-	impl<T: Config> Pallet<T> {
-		pub(crate) fn do_add_validator(who: T::AccountId) -> DispatchResult {
-			ensure!(T::ValidatorRegistration::is_registered(&who), Error::<T>::NoSessionKeys);
-			let mut set = Validators::<T>::get();
-			let at = match set.binary_search(&who) {
-				Ok(_) => return Err(Error::<T>::AlreadyValidator.into()),
-				Err(at) => at,
-			};
-			set.try_insert(at, who.clone()).map_err(|_| Error::<T>::TooManyValidators)?;
-			let set_size = set.len() as u32;
-			Validators::<T>::put(set);
-			SetChanged::<T>::put(true);
-			Self::deposit_event(Event::ValidatorAdded { who, set_size });
-			Ok(())
-		}
+use alloc::vec::Vec;
+use frame_support::{ensure, pallet_prelude::*, traits::ValidatorRegistration};
 
-		pub(crate) fn do_remove_validator(who: T::AccountId) -> DispatchResult {
-			let mut set = Validators::<T>::get();
-			let at = set.binary_search(&who).map_err(|_| Error::<T>::NotValidator)?;
-			ensure!(set.len() as u32 > T::MinValidators::get(), Error::<T>::TooFewValidators);
-			set.remove(at);
-			let set_size = set.len() as u32;
-			Validators::<T>::put(set);
-			SetChanged::<T>::put(true);
-			Self::deposit_event(Event::ValidatorRemoved { who, set_size });
-			Ok(())
-		}
-
-		/// Members that can author: those whose session keys are still registered.
-		fn authoring_members() -> Vec<T::AccountId> {
-			Validators::<T>::get()
-				.into_iter()
-				.filter(|v| T::ValidatorRegistration::is_registered(v))
-				.collect()
-		}
-
-		/// The stored set is sorted, has no duplicates and fits its bound.
-		#[cfg(any(feature = "try-runtime", feature = "std"))]
-		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
-			let set = Validators::<T>::get();
-			ensure!(
-				set.windows(2).all(|w| matches!(w, [a, b] if a < b)),
-				"validator set must be strictly sorted (sorted and free of duplicates)"
-			);
-			ensure!(
-				set.len() as u32 <= T::MaxValidators::get(),
-				"validator set exceeds MaxValidators"
-			);
-			Ok(())
-		}
+impl<T: Config> Pallet<T> {
+	pub(crate) fn do_add_validator(who: T::AccountId) -> DispatchResult {
+		ensure!(T::ValidatorRegistration::is_registered(&who), Error::<T>::NoSessionKeys);
+		let mut set = Validators::<T>::get();
+		let at = match set.binary_search(&who) {
+			Ok(_) => return Err(Error::<T>::AlreadyValidator.into()),
+			Err(at) => at,
+		};
+		set.try_insert(at, who.clone()).map_err(|_| Error::<T>::TooManyValidators)?;
+		let set_size = set.len() as u32;
+		Validators::<T>::put(set);
+		SetChanged::<T>::put(true);
+		Self::deposit_event(Event::ValidatorAdded { who, set_size });
+		Ok(())
 	}
 
-	impl<T: Config> pallet_session::SessionManager<T::AccountId> for Pallet<T> {
-		fn new_session(new_index: u32) -> Option<Vec<T::AccountId>> {
-			if !SetChanged::<T>::get() {
-				return None;
-			}
-			let members = Self::authoring_members();
-			if members.is_empty() {
-				log::warn!(
-					target: "runtime::validator-set",
-					"no member of the changed set has session keys; keeping the current set"
-				);
-				return None;
-			}
-			SetChanged::<T>::put(false);
-			Self::deposit_event(Event::NewSetPlanned {
-				session: new_index,
-				set_size: members.len() as u32,
-			});
-			Some(members)
-		}
-
-		fn new_session_genesis(_new_index: u32) -> Option<Vec<T::AccountId>> {
-			// At genesis the session pallet has just stored the keys of every validator.
-			Some(Validators::<T>::get().into_inner())
-		}
-
-		fn end_session(_end_index: u32) {}
-		fn start_session(_start_index: u32) {}
+	pub(crate) fn do_remove_validator(who: T::AccountId) -> DispatchResult {
+		let mut set = Validators::<T>::get();
+		let at = set.binary_search(&who).map_err(|_| Error::<T>::NotValidator)?;
+		ensure!(set.len() as u32 > T::MinValidators::get(), Error::<T>::TooFewValidators);
+		set.remove(at);
+		let set_size = set.len() as u32;
+		Validators::<T>::put(set);
+		SetChanged::<T>::put(true);
+		Self::deposit_event(Event::ValidatorRemoved { who, set_size });
+		Ok(())
 	}
+
+	/// Members that can author: those whose session keys are still registered.
+	fn authoring_members() -> Vec<T::AccountId> {
+		Validators::<T>::get().into_iter().filter(T::ValidatorRegistration::is_registered).collect()
+	}
+
+	/// The stored set is sorted, has no duplicates and fits its bound.
+	#[cfg(any(feature = "try-runtime", feature = "std"))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		let set = Validators::<T>::get();
+		ensure!(
+			set.windows(2).all(|w| matches!(w, [a, b] if a < b)),
+			"validator set must be strictly sorted (sorted and free of duplicates)"
+		);
+		ensure!(set.len() as u32 <= T::MaxValidators::get(), "validator set exceeds MaxValidators");
+		Ok(())
+	}
+}
+
+impl<T: Config> pallet_session::SessionManager<T::AccountId> for Pallet<T> {
+	fn new_session(new_index: u32) -> Option<Vec<T::AccountId>> {
+		if !SetChanged::<T>::get() {
+			return None;
+		}
+		let members = Self::authoring_members();
+		if members.is_empty() {
+			log::warn!(
+				target: "runtime::validator-set",
+				"no member of the changed set has session keys; keeping the current set"
+			);
+			return None;
+		}
+		SetChanged::<T>::put(false);
+		Self::deposit_event(Event::NewSetPlanned {
+			session: new_index,
+			set_size: members.len() as u32,
+		});
+		Some(members)
+	}
+
+	fn new_session_genesis(_new_index: u32) -> Option<Vec<T::AccountId>> {
+		// At genesis the session pallet has just stored the keys of every validator.
+		Some(Validators::<T>::get().into_inner())
+	}
+
+	fn end_session(_end_index: u32) {}
+	fn start_session(_start_index: u32) {}
 }
