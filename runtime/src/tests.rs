@@ -19,7 +19,7 @@ use frame_support::{
 use pallet_conviction_voting::{AccountVote, Conviction, Vote};
 use sp_genesis_builder::{DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
 use sp_keyring::Sr25519Keyring;
-use sp_runtime::{BuildStorage, DispatchError};
+use sp_runtime::{traits::Dispatchable, BuildStorage, DispatchError};
 
 /// The state a preset describes, built through the same JSON path the node uses.
 fn ext_from_preset(name: &str) -> sp_io::TestExternalities {
@@ -215,31 +215,26 @@ fn find_confirmed_tally(index: u32) -> pallet_conviction_voting::TallyOf<Runtime
 }
 
 #[test]
-fn an_infera_params_referendum_dispatches_with_the_params_origin() {
+fn an_infera_params_referendum_changes_a_protocol_parameter() {
 	ext_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
 		let origin = OriginCaller::Origins(pallet_custom_origins::Origin::InferaParams);
 		assert_eq!(
 			<tracks::TracksInfo as pallet_referenda::TracksInfo<_, _>>::track_for(&origin),
 			Ok(tracks::INFERA_PARAMS)
 		);
-		// `remark_with_event` needs a signed origin: its dispatch result proves which origin the
-		// enacted call carried.
-		let call = RuntimeCall::System(frame_system::Call::remark_with_event {
-			remark: b"infera".to_vec(),
-		});
+		let mut params = pallet_model_registry::Params::<Runtime>::get();
+		assert_eq!(params.max_royalty, sp_runtime::Perbill::from_percent(30));
+		params.max_royalty = sp_runtime::Perbill::from_percent(10);
+		let call = RuntimeCall::ModelRegistry(pallet_model_registry::Call::set_params { params });
+		// Without the referendum, a signed account cannot set it.
+		assert_noop!(
+			call.clone().dispatch(RuntimeOrigin::signed(alice())),
+			DispatchError::BadOrigin
+		);
 		let index = pass_referendum(origin, call);
 		run_to(40);
 		find_confirmed_tally(index);
-		// The enactment is the scheduler's one named task (alarms are anonymous).
-		let dispatched = events().into_iter().find_map(|e| match e {
-			RuntimeEvent::Scheduler(pallet_scheduler::Event::Dispatched {
-				id: Some(_),
-				result,
-				..
-			}) => Some(result),
-			_ => None,
-		});
-		assert_eq!(dispatched, Some(Err(DispatchError::BadOrigin)));
+		assert_eq!(pallet_model_registry::Params::<Runtime>::get(), params);
 		check_invariants();
 	});
 }
