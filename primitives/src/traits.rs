@@ -45,6 +45,8 @@ pub trait ComputeProviders<AccountId, Balance> {
 	) -> Result<Balance, DispatchError>;
 	/// `who` did not deliver an assigned job in time: lowers its reputation.
 	fn record_no_show(who: &AccountId);
+	/// `who` delivered a job that passed its checks: raises its reputation.
+	fn record_verified(who: &AccountId);
 }
 
 /// Credits verified work and audits to the reward epochs.

@@ -11,9 +11,12 @@ use alloc::vec::Vec;
 include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 
 // Declared before `apis` so the benchmark-listing macros it defines are in scope there.
-pub mod apis;
+// `benchmarks` defines the `list_benchmarks!`/`add_benchmarks!` macros that `apis` expands, so
+// it comes first.
 #[cfg(feature = "runtime-benchmarks")]
+#[macro_use]
 mod benchmarks;
+pub mod apis;
 pub mod configs;
 pub mod constants;
 pub mod genesis_config_presets;
@@ -181,6 +184,8 @@ mod runtime {
 	// Infera's own pallets.
 	#[runtime::pallet_index(40)]
 	pub type ModelRegistry = pallet_model_registry;
+	#[runtime::pallet_index(41)]
+	pub type ComputeStaking = pallet_compute_staking;
 
 	// Only the `development` and `local_testnet` presets set a key; production genesis has none,
 	// so no account can use it there.

@@ -12,9 +12,7 @@ use crate::{
 use codec::Encode;
 use frame_support::{
 	assert_noop, assert_ok,
-	traits::{
-		fungible::Inspect, schedule::DispatchTime, Bounded, EnsureOrigin, Hooks, StorePreimage,
-	},
+	traits::{fungible::Inspect, schedule::DispatchTime, EnsureOrigin, Hooks, StorePreimage},
 };
 use pallet_conviction_voting::{AccountVote, Conviction, Vote};
 use sp_genesis_builder::{DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
@@ -336,5 +334,113 @@ fn fees_go_to_the_treasury() {
 		assert_eq!(Balances::balance(&treasury), before + UNITS);
 		// Nothing created or destroyed.
 		assert_eq!(Balances::total_issuance(), issuance);
+	});
+}
+
+/// Registers a MiniLM-like model owned by `owner` through the real registry.
+fn register_model(owner: &AccountId, seed: u8) -> infera_primitives::ModelId {
+	use frame_support::BoundedVec;
+	use infera_primitives::{Architecture, EmbeddingTolerance};
+	let id = pallet_model_registry::NextModelId::<Runtime>::get();
+	assert_ok!(crate::ModelRegistry::register_model(
+		RuntimeOrigin::signed(owner.clone()),
+		pallet_model_registry::ModelFiles {
+			weights_hash: sp_core::H256::repeat_byte(seed),
+			weights_size: 90_868_376,
+			config_hash: sp_core::H256::repeat_byte(seed),
+			tokenizer_hash: sp_core::H256::repeat_byte(seed),
+		},
+		Architecture::TextEmbedding {
+			dimensions: 384,
+			tolerance: EmbeddingTolerance {
+				min_cosine: sp_runtime::Perbill::from_percent(99),
+				max_element_diff: 1_024,
+			},
+		},
+		pallet_model_registry::ModelMetadata {
+			name: BoundedVec::truncate_from(b"all-MiniLM-L6-v2".to_vec()),
+			version: BoundedVec::truncate_from(b"1".to_vec()),
+			license: BoundedVec::truncate_from(b"Apache-2.0".to_vec()),
+			dataset_hash: None,
+		},
+		None,
+		sp_runtime::Perbill::from_percent(5),
+	));
+	id
+}
+
+#[test]
+fn a_provider_bonds_serves_a_registered_model_is_selected_and_slashed_to_the_treasury() {
+	use crate::ComputeStaking;
+	use infera_primitives::{traits::ComputeProviders, Accelerator, HardwareProfile};
+	ext_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		let model = register_model(&alice(), 7);
+		let bob = bob();
+		assert_ok!(ComputeStaking::register_provider(
+			RuntimeOrigin::signed(bob.clone()),
+			HardwareProfile {
+				accelerator: Accelerator::Cpu,
+				cpu_cores: 2,
+				memory_mib: 24_576,
+				accelerator_memory_mib: 0,
+			}
+		));
+		assert_ok!(ComputeStaking::bond(RuntimeOrigin::signed(bob.clone()), 1_000 * UNITS));
+		let models = frame_support::BoundedVec::truncate_from(vec![model]);
+		assert_ok!(ComputeStaking::set_models(RuntimeOrigin::signed(bob.clone()), models));
+		assert_eq!(ComputeStaking::select(model, 10 * UNITS, &[], [3u8; 32]), Some(bob.clone()));
+		check_invariants();
+
+		// A deprecated model cannot be taken up by new providers.
+		assert_ok!(crate::ModelRegistry::deprecate_model(RuntimeOrigin::signed(alice()), model));
+		let charlie = Sr25519Keyring::Charlie.to_account_id();
+		assert_ok!(Balances::transfer_allow_death(
+			RuntimeOrigin::signed(alice()),
+			charlie.clone().into(),
+			10_000 * UNITS
+		));
+		assert_ok!(ComputeStaking::register_provider(
+			RuntimeOrigin::signed(charlie.clone()),
+			HardwareProfile {
+				accelerator: Accelerator::Cuda,
+				cpu_cores: 16,
+				memory_mib: 65_536,
+				accelerator_memory_mib: 81_920,
+			}
+		));
+		assert_noop!(
+			ComputeStaking::set_models(
+				RuntimeOrigin::signed(charlie),
+				frame_support::BoundedVec::truncate_from(vec![model])
+			),
+			pallet_compute_staking::Error::<Runtime>::ModelNotActive
+		);
+
+		let treasury = pallet_treasury::Pallet::<Runtime>::account_id();
+		let before = Balances::balance(&treasury);
+		let reporter_before = Balances::balance(&alice());
+		let issuance = Balances::total_issuance();
+		assert_eq!(ComputeStaking::slash(&bob, 200 * UNITS, Some(&alice())), Ok(200 * UNITS));
+		assert_eq!(Balances::balance(&treasury), before + 180 * UNITS);
+		assert_eq!(Balances::balance(&alice()), reporter_before + 20 * UNITS);
+		assert_eq!(Balances::total_issuance(), issuance);
+		check_invariants();
+	});
+}
+
+#[test]
+fn the_params_track_sets_compute_staking_parameters() {
+	ext_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		let mut params = pallet_compute_staking::Params::<Runtime>::get();
+		assert_eq!(params.min_bond, 100 * UNITS);
+		params.min_bond = 500 * UNITS;
+		let call = RuntimeCall::ComputeStaking(pallet_compute_staking::Call::set_params { params });
+		assert_noop!(
+			call.clone().dispatch(RuntimeOrigin::signed(alice())),
+			DispatchError::BadOrigin
+		);
+		let origin: RuntimeOrigin = pallet_custom_origins::Origin::InferaParams.into();
+		assert_ok!(call.dispatch(origin));
+		assert_eq!(pallet_compute_staking::Params::<Runtime>::get(), params);
 	});
 }

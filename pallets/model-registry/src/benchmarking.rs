@@ -18,7 +18,10 @@ where
 	T::Currency: Mutate<T::AccountId>,
 {
 	let who: T::AccountId = account(name, i, 0);
-	let _ = T::Currency::set_balance(&who, BalanceOf::<T>::max_value() / 4u32.into());
+	let _ = T::Currency::set_balance(
+		&who,
+		Perbill::from_percent(25).mul_floor(BalanceOf::<T>::max_value()),
+	);
 	who
 }
 

@@ -2,7 +2,7 @@
 //! (remove), so the binary search and the shift of the stored vector are at their longest.
 
 use super::*;
-use crate::pallet::{Pallet as ValidatorSet, Validators};
+use crate::pallet::Validators;
 use alloc::vec::Vec;
 use frame_benchmarking::v2::*;
 use frame_support::{traits::EnsureOrigin, BoundedVec};
@@ -52,5 +52,5 @@ mod benchmarks {
 		Ok(())
 	}
 
-	impl_benchmark_test_suite!(ValidatorSet, crate::mock::new_test_ext(), crate::mock::Test);
+	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
 }

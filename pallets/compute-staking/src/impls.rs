@@ -1,0 +1,430 @@
+//! What the dispatchables do, the slash, the `ComputeProviders` trait the job escrow uses, and the
+//! invariants.
+
+use crate::{
+	pallet::*, BalanceOf, ModelsOf, ProviderInfo, ProviderInfoOf, ProviderStatus, SlashOutcome,
+	StakingParamsOf, UnlockChunk, INITIAL_REPUTATION, MAX_REPUTATION,
+};
+use frame_support::{
+	ensure,
+	traits::{
+		fungible::MutateHold,
+		tokens::{Fortitude, Precision, Restriction},
+		Get,
+	},
+	BoundedVec,
+};
+use infera_primitives::{traits::ModelRegistry as _, Accelerator, HardwareProfile, ModelId};
+use sp_runtime::{
+	traits::{CheckedAdd, CheckedSub, Saturating, Zero},
+	ArithmeticError, DispatchError, DispatchResult,
+};
+
+impl<T: Config> Pallet<T> {
+	fn provider(who: &T::AccountId) -> Result<ProviderInfoOf<T>, DispatchError> {
+		Providers::<T>::get(who).ok_or_else(|| Error::<T>::NotProvider.into())
+	}
+
+	fn hold_reason() -> T::RuntimeHoldReason {
+		HoldReason::ProviderBond.into()
+	}
+
+	fn ensure_hardware_valid(hw: &HardwareProfile) -> DispatchResult {
+		let accelerator_ok = match hw.accelerator {
+			Accelerator::Cpu => hw.accelerator_memory_mib == 0,
+			Accelerator::Cuda => hw.accelerator_memory_mib > 0,
+		};
+		ensure!(
+			hw.cpu_cores > 0 && hw.memory_mib > 0 && accelerator_ok,
+			Error::<T>::InvalidHardware
+		);
+		Ok(())
+	}
+
+	pub(crate) fn do_register(who: T::AccountId, hardware: HardwareProfile) -> DispatchResult {
+		ensure!(!Providers::<T>::contains_key(&who), Error::<T>::AlreadyRegistered);
+		Self::ensure_hardware_valid(&hardware)?;
+		let count = ProviderCount::<T>::get().checked_add(1).ok_or(Error::<T>::TooManyProviders)?;
+		let info = ProviderInfo {
+			hardware,
+			bonded: Zero::zero(),
+			locked: Zero::zero(),
+			unlocking: BoundedVec::new(),
+			models: BoundedVec::new(),
+			status: ProviderStatus::Active,
+			reputation: INITIAL_REPUTATION,
+			jobs_verified: 0,
+			no_shows: 0,
+			registered_at: frame_system::Pallet::<T>::block_number(),
+		};
+		Providers::<T>::insert(&who, info);
+		ProviderCount::<T>::put(count);
+		Self::deposit_event(Event::ProviderRegistered { who, hardware });
+		Ok(())
+	}
+
+	/// `extra`: whether this adds to an existing bond (`bond_extra`) or starts one (`bond`).
+	pub(crate) fn do_bond(who: T::AccountId, value: BalanceOf<T>, extra: bool) -> DispatchResult {
+		let mut info = Self::provider(&who)?;
+		ensure!(!value.is_zero(), Error::<T>::ZeroAmount);
+		if extra {
+			ensure!(!info.bonded.is_zero(), Error::<T>::NotBonded);
+		} else {
+			ensure!(info.bonded.is_zero(), Error::<T>::AlreadyBonded);
+		}
+		let bonded = info.bonded.checked_add(&value).ok_or(ArithmeticError::Overflow)?;
+		ensure!(bonded >= Params::<T>::get().min_bond, Error::<T>::BelowMinimumBond);
+		let total = TotalBonded::<T>::get().checked_add(&value).ok_or(ArithmeticError::Overflow)?;
+		T::Currency::hold(&Self::hold_reason(), &who, value)
+			.map_err(|_| Error::<T>::InsufficientBalance)?;
+		info.bonded = bonded;
+		Providers::<T>::insert(&who, info);
+		TotalBonded::<T>::put(total);
+		Self::deposit_event(Event::Bonded { who, amount: value, bonded });
+		Ok(())
+	}
+
+	pub(crate) fn do_set_models(who: T::AccountId, models: ModelsOf<T>) -> DispatchResult {
+		let mut info = Self::provider(&who)?;
+		ensure!(
+			models.len() <= Params::<T>::get().max_models_per_provider as usize,
+			Error::<T>::TooManyModels
+		);
+		for (i, model) in models.iter().enumerate() {
+			ensure!(T::ModelRegistry::is_active(*model), Error::<T>::ModelNotActive);
+			ensure!(
+				!models.iter().take(i).any(|earlier| earlier == model),
+				Error::<T>::DuplicateModel
+			);
+		}
+		// Validate every index change before writing any of them.
+		let mut added = alloc::vec::Vec::new();
+		for model in models.iter().filter(|m| !info.models.contains(m)) {
+			let mut list = ProvidersByModel::<T>::get(model);
+			list.try_push(who.clone()).map_err(|_| Error::<T>::ModelProvidersFull)?;
+			added.push((*model, list));
+		}
+		for old in info.models.iter().filter(|m| !models.contains(m)) {
+			ProvidersByModel::<T>::mutate_exists(old, |maybe| {
+				if let Some(list) = maybe {
+					list.retain(|p| p != &who);
+					if list.is_empty() {
+						*maybe = None;
+					}
+				}
+			});
+		}
+		for (model, list) in added {
+			ProvidersByModel::<T>::insert(model, list);
+		}
+		info.models = models.clone();
+		Providers::<T>::insert(&who, info);
+		Self::deposit_event(Event::ModelsSet { who, models });
+		Ok(())
+	}
+
+	pub(crate) fn do_unbond(who: T::AccountId, value: BalanceOf<T>) -> DispatchResult {
+		let mut info = Self::provider(&who)?;
+		ensure!(!value.is_zero(), Error::<T>::ZeroAmount);
+		let free = info.bonded.saturating_sub(info.locked);
+		ensure!(value <= free, Error::<T>::InsufficientFreeStake);
+		let remaining = info.bonded.checked_sub(&value).ok_or(Error::<T>::InsufficientFreeStake)?;
+		let params = Params::<T>::get();
+		ensure!(remaining.is_zero() || remaining >= params.min_bond, Error::<T>::BelowMinimumBond);
+		let unlock_at =
+			frame_system::Pallet::<T>::block_number().saturating_add(params.unbonding_delay);
+		// Unbonds in the same block share a chunk.
+		match info.unlocking.last_mut() {
+			Some(last) if last.unlock_at == unlock_at => {
+				last.value = last.value.checked_add(&value).ok_or(ArithmeticError::Overflow)?;
+			}
+			_ => info
+				.unlocking
+				.try_push(UnlockChunk { value, unlock_at })
+				.map_err(|_| Error::<T>::TooManyUnlockingChunks)?,
+		}
+		info.bonded = remaining;
+		Providers::<T>::insert(&who, info);
+		Self::deposit_event(Event::Unbonded { who, amount: value, unlock_at });
+		Ok(())
+	}
+
+	pub(crate) fn do_withdraw(who: T::AccountId) -> DispatchResult {
+		let mut info = Self::provider(&who)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		let mut amount = BalanceOf::<T>::zero();
+		for chunk in info.unlocking.iter().filter(|c| c.unlock_at <= now) {
+			amount = amount.checked_add(&chunk.value).ok_or(ArithmeticError::Overflow)?;
+		}
+		ensure!(!amount.is_zero(), Error::<T>::NothingToWithdraw);
+		let total =
+			TotalBonded::<T>::get().checked_sub(&amount).ok_or(ArithmeticError::Underflow)?;
+		T::Currency::release(&Self::hold_reason(), &who, amount, Precision::Exact)?;
+		info.unlocking.retain(|c| c.unlock_at > now);
+		Providers::<T>::insert(&who, info);
+		TotalBonded::<T>::put(total);
+		Self::deposit_event(Event::Withdrawn { who, amount });
+		Ok(())
+	}
+
+	pub(crate) fn do_set_status(who: T::AccountId, status: ProviderStatus) -> DispatchResult {
+		let mut info = Self::provider(&who)?;
+		match status {
+			ProviderStatus::Chilled => {
+				ensure!(info.status == ProviderStatus::Active, Error::<T>::AlreadyChilled)
+			}
+			ProviderStatus::Active => {
+				ensure!(info.status == ProviderStatus::Chilled, Error::<T>::NotChilled)
+			}
+		}
+		info.status = status;
+		Providers::<T>::insert(&who, info);
+		Self::deposit_event(match status {
+			ProviderStatus::Chilled => Event::Chilled { who },
+			ProviderStatus::Active => Event::Unchilled { who },
+		});
+		Ok(())
+	}
+
+	pub(crate) fn do_deregister(who: T::AccountId) -> DispatchResult {
+		let info = Self::provider(&who)?;
+		ensure!(info.locked.is_zero(), Error::<T>::StakeLocked);
+		ensure!(info.bonded.is_zero() && info.unlocking.is_empty(), Error::<T>::StillBonded);
+		for model in info.models.iter() {
+			ProvidersByModel::<T>::mutate_exists(model, |maybe| {
+				if let Some(list) = maybe {
+					list.retain(|p| p != &who);
+					if list.is_empty() {
+						*maybe = None;
+					}
+				}
+			});
+		}
+		Providers::<T>::remove(&who);
+		ProviderCount::<T>::mutate(|c| *c = c.saturating_sub(1));
+		Self::deposit_event(Event::ProviderDeregistered { who });
+		Ok(())
+	}
+
+	pub(crate) fn do_set_params(params: StakingParamsOf<T>) -> DispatchResult {
+		// A zero minimum bond would let empty providers take jobs; a zero no-show penalty would
+		// make missing jobs free; the model cap must fit the storage bound.
+		ensure!(
+			!params.min_bond.is_zero()
+				&& params.no_show_penalty > 0
+				&& params.max_models_per_provider > 0
+				&& params.max_models_per_provider <= T::MaxModelsPerProvider::get(),
+			Error::<T>::InvalidParams
+		);
+		Params::<T>::put(params);
+		Self::deposit_event(Event::ParamsUpdated { params });
+		Ok(())
+	}
+
+	/// Takes up to `amount` from `who`'s bond, first from the active bond, then from unbonding
+	/// chunks (newest first). `params.reporter_share` of it goes to `reporter`, the rest to the
+	/// treasury. When the reporter cannot receive its share (e.g. it would stay below the
+	/// existential deposit) the treasury gets it: slashed funds never vanish.
+	pub fn do_slash(
+		who: &T::AccountId,
+		amount: BalanceOf<T>,
+		reporter: Option<&T::AccountId>,
+	) -> Result<SlashOutcome<BalanceOf<T>>, DispatchError> {
+		let mut info = Self::provider(who)?;
+		let mut remaining = amount;
+		let from_bond = remaining.min(info.bonded);
+		info.bonded = info.bonded.saturating_sub(from_bond);
+		remaining = remaining.saturating_sub(from_bond);
+		for chunk in info.unlocking.iter_mut().rev() {
+			if remaining.is_zero() {
+				break;
+			}
+			let take = remaining.min(chunk.value);
+			chunk.value = chunk.value.saturating_sub(take);
+			remaining = remaining.saturating_sub(take);
+		}
+		info.unlocking.retain(|c| !c.value.is_zero());
+		let slashed = amount.saturating_sub(remaining);
+		let total =
+			TotalBonded::<T>::get().checked_sub(&slashed).ok_or(ArithmeticError::Underflow)?;
+
+		let reason = Self::hold_reason();
+		let mut to_reporter = BalanceOf::<T>::zero();
+		if let Some(r) = reporter {
+			let share = Params::<T>::get().reporter_share.mul_floor(slashed);
+			if !share.is_zero()
+				&& T::Currency::transfer_on_hold(
+					&reason,
+					who,
+					r,
+					share,
+					Precision::Exact,
+					Restriction::Free,
+					Fortitude::Force,
+				)
+				.is_ok()
+			{
+				to_reporter = share;
+			}
+		}
+		let to_treasury = slashed.saturating_sub(to_reporter);
+		if !to_treasury.is_zero() {
+			T::Currency::transfer_on_hold(
+				&reason,
+				who,
+				&T::TreasuryAccount::get(),
+				to_treasury,
+				Precision::Exact,
+				Restriction::Free,
+				Fortitude::Force,
+			)?;
+		}
+		Providers::<T>::insert(who, info);
+		TotalBonded::<T>::put(total);
+		Self::deposit_event(Event::Slashed {
+			who: who.clone(),
+			requested: amount,
+			slashed,
+			reporter: reporter.cloned(),
+			to_reporter,
+			to_treasury,
+		});
+		Ok(SlashOutcome { slashed, to_reporter, to_treasury })
+	}
+
+	/// Bond of `who` not locked by open jobs (zero when not a provider).
+	pub fn free_stake_of(who: &T::AccountId) -> BalanceOf<T> {
+		Providers::<T>::get(who)
+			.map(|p| p.bonded.saturating_sub(p.locked))
+			.unwrap_or_else(Zero::zero)
+	}
+
+	/// The provider record of `who`, for the runtime API.
+	pub fn provider_info(who: &T::AccountId) -> Option<ProviderInfoOf<T>> {
+		Providers::<T>::get(who)
+	}
+
+	/// Checks the pallet's invariants: the bond held from each provider equals its active plus
+	/// unbonding bond, `TotalBonded` is their sum, the model index and the provider's own model
+	/// list agree both ways, reputations are in range and `ProviderCount` is right.
+	#[cfg(any(feature = "try-runtime", test))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use frame_support::traits::fungible::InspectHold;
+		let mut count: u32 = 0;
+		let mut total = BalanceOf::<T>::zero();
+		let mut indexed: u32 = 0;
+		for (who, info) in Providers::<T>::iter() {
+			count = count.saturating_add(1);
+			let mut own = info.bonded;
+			for chunk in info.unlocking.iter() {
+				ensure!(!chunk.value.is_zero(), "an empty unbonding chunk is stored");
+				own = own.checked_add(&chunk.value).ok_or("bond sum overflows")?;
+			}
+			ensure!(
+				T::Currency::balance_on_hold(&Self::hold_reason(), &who) == own,
+				"held bond differs from the recorded bond"
+			);
+			total = total.checked_add(&own).ok_or("total bond overflows")?;
+			ensure!(info.reputation <= MAX_REPUTATION, "reputation above the maximum");
+			for model in info.models.iter() {
+				ensure!(
+					ProvidersByModel::<T>::get(model).contains(&who),
+					"a served model's index lacks the provider"
+				);
+				indexed = indexed.saturating_add(1);
+			}
+		}
+		ensure!(count == ProviderCount::<T>::get(), "ProviderCount does not match the providers");
+		ensure!(total == TotalBonded::<T>::get(), "TotalBonded does not match the bonds");
+		let mut listed: u32 = 0;
+		for (model, list) in ProvidersByModel::<T>::iter() {
+			ensure!(!list.is_empty(), "an empty model index is stored");
+			for who in list.iter() {
+				let info = Providers::<T>::get(who).ok_or("a model index names a non-provider")?;
+				ensure!(
+					info.models.contains(&model),
+					"a model index names a provider not serving it"
+				);
+				listed = listed.saturating_add(1);
+			}
+		}
+		ensure!(listed == indexed, "model index and provider model lists differ in size");
+		Ok(())
+	}
+}
+
+impl<T: Config> infera_primitives::traits::ComputeProviders<T::AccountId, BalanceOf<T>>
+	for Pallet<T>
+{
+	fn serves(who: &T::AccountId, model: ModelId) -> bool {
+		Providers::<T>::get(who).is_some_and(|p| {
+			p.status == ProviderStatus::Active
+				&& p.bonded >= Params::<T>::get().min_bond
+				&& p.models.contains(&model)
+		})
+	}
+
+	fn free_stake(who: &T::AccountId) -> BalanceOf<T> {
+		Self::free_stake_of(who)
+	}
+
+	fn select(
+		model: ModelId,
+		stake_needed: BalanceOf<T>,
+		exclude: &[T::AccountId],
+		seed: [u8; 32],
+	) -> Option<T::AccountId> {
+		Self::select_provider(model, stake_needed, exclude, seed)
+	}
+
+	fn lock(who: &T::AccountId, amount: BalanceOf<T>) -> DispatchResult {
+		let mut info = Self::provider(who)?;
+		ensure!(
+			amount <= info.bonded.saturating_sub(info.locked),
+			Error::<T>::InsufficientFreeStake
+		);
+		info.locked = info.locked.checked_add(&amount).ok_or(ArithmeticError::Overflow)?;
+		Providers::<T>::insert(who, info);
+		Ok(())
+	}
+
+	fn unlock(who: &T::AccountId, amount: BalanceOf<T>) {
+		Providers::<T>::mutate(who, |maybe| {
+			if let Some(info) = maybe {
+				info.locked = info.locked.saturating_sub(amount);
+			}
+		});
+	}
+
+	fn slash(
+		who: &T::AccountId,
+		amount: BalanceOf<T>,
+		reporter: Option<&T::AccountId>,
+	) -> Result<BalanceOf<T>, DispatchError> {
+		Self::do_slash(who, amount, reporter).map(|o| o.slashed)
+	}
+
+	fn record_no_show(who: &T::AccountId) {
+		let penalty = Params::<T>::get().no_show_penalty;
+		let updated = Providers::<T>::mutate(who, |maybe| {
+			maybe.as_mut().map(|info| {
+				info.reputation = info.reputation.saturating_sub(penalty);
+				info.no_shows = info.no_shows.saturating_add(1);
+				info.reputation
+			})
+		});
+		if let Some(reputation) = updated {
+			Self::deposit_event(Event::NoShowRecorded { who: who.clone(), reputation });
+		}
+	}
+
+	fn record_verified(who: &T::AccountId) {
+		let reward = Params::<T>::get().verified_reward;
+		Providers::<T>::mutate(who, |maybe| {
+			if let Some(info) = maybe {
+				info.reputation = info.reputation.saturating_add(reward).min(MAX_REPUTATION);
+				info.jobs_verified = info.jobs_verified.saturating_add(1);
+			}
+		});
+	}
+}
