@@ -156,6 +156,36 @@ pub fn compare_generation(
 	}
 }
 
+/// The verdict the runtime gives when two parties' canonical outputs for the same job differ in
+/// their hashes: embeddings and classifications by the model's tolerance; generations must agree
+/// token for token (the logit margin needs a checker re-run, which a dispute committee does).
+/// Outputs of a different kind than the architecture fail with `Length`.
+pub fn outputs_match(
+	architecture: &crate::Architecture,
+	reference: &crate::canonical::CanonicalOutput,
+	candidate: &crate::canonical::CanonicalOutput,
+) -> Verdict {
+	use crate::{canonical::CanonicalOutput as O, Architecture as A};
+	match (architecture, reference, candidate) {
+		(A::TextEmbedding { tolerance, .. }, O::Embedding(r), O::Embedding(c)) => {
+			compare_embeddings(r, c, *tolerance)
+		}
+		(
+			A::Classification { tolerance, .. },
+			O::Classification { class: rc, logits },
+			O::Classification { class: cc, .. },
+		) => compare_classifications(logits, *rc, *cc, *tolerance),
+		(A::Generation { .. }, O::Generation(r), O::Generation(c)) => {
+			if r == c {
+				Verdict::Pass
+			} else {
+				fail(Mismatch::Token)
+			}
+		}
+		_ => fail(Mismatch::Length),
+	}
+}
+
 #[cfg(test)]
 mod tests {
 	#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)] // reason: test code
@@ -285,5 +315,43 @@ mod tests {
 		let far = [step(5, 900, 900), step(7, 800, 700)];
 		assert_eq!(compare_generation(&[5, 9], &far, t), Verdict::Fail(Mismatch::Token));
 		assert_eq!(compare_generation(&[5], &checked, t), Verdict::Fail(Mismatch::Length));
+	}
+
+	#[test]
+	fn outputs_match_dispatches_on_the_architecture() {
+		use crate::{canonical::CanonicalOutput as O, Architecture as A};
+		let emb = A::TextEmbedding {
+			dimensions: 2,
+			tolerance: EmbeddingTolerance {
+				min_cosine: Perbill::from_percent(99),
+				max_element_diff: 100,
+			},
+		};
+		let a = O::Embedding(vec![23_170, 23_170]);
+		let close = O::Embedding(vec![23_200, 23_140]);
+		let far = O::Embedding(vec![32_767, 0]);
+		assert_eq!(outputs_match(&emb, &a, &close), Verdict::Pass);
+		assert_eq!(outputs_match(&emb, &a, &far), Verdict::Fail(Mismatch::Cosine));
+		assert_eq!(
+			outputs_match(&emb, &a, &O::Generation(vec![1])),
+			Verdict::Fail(Mismatch::Length)
+		);
+		let gen =
+			A::Generation { max_tokens: 4, tolerance: GenerationTolerance { logit_margin: 9 } };
+		assert_eq!(
+			outputs_match(&gen, &O::Generation(vec![1, 2]), &O::Generation(vec![1, 2])),
+			Verdict::Pass
+		);
+		assert_eq!(
+			outputs_match(&gen, &O::Generation(vec![1, 2]), &O::Generation(vec![1, 3])),
+			Verdict::Fail(Mismatch::Token)
+		);
+		let cls =
+			A::Classification { classes: 3, tolerance: ClassificationTolerance { tie_margin: 10 } };
+		let reference = O::Classification { class: 0, logits: vec![100, 95, 0] };
+		let near_tie = O::Classification { class: 1, logits: vec![0, 0, 0] };
+		let wrong = O::Classification { class: 2, logits: vec![0, 0, 0] };
+		assert_eq!(outputs_match(&cls, &reference, &near_tie), Verdict::Pass);
+		assert_eq!(outputs_match(&cls, &reference, &wrong), Verdict::Fail(Mismatch::Class));
 	}
 }

@@ -24,6 +24,9 @@ pub trait ComputeProviders<AccountId, Balance> {
 	fn serves(who: &AccountId, model: ModelId) -> bool;
 	/// Bond of `who` not yet locked by open jobs.
 	fn free_stake(who: &AccountId) -> Balance;
+	/// Stake of `who` locked by open jobs (what [`Self::lock`] added and [`Self::unlock`] did
+	/// not yet release).
+	fn locked_stake(who: &AccountId) -> Balance;
 	/// A provider serving `model` whose free stake covers `stake_needed`, chosen with probability
 	/// proportional to stake from `seed`, never one in `exclude`.
 	fn select(

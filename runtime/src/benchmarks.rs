@@ -41,7 +41,11 @@ impl pallet_compute_staking::BenchmarkHelper for ComputeStakingBenchmarkHelper {
 		let owner: AccountId = frame_benchmarking::account("model-owner", seed, 0);
 		let _ = Balances::set_balance(&owner, UNITS.saturating_mul(1_000));
 		let id = pallet_model_registry::NextModelId::<crate::Runtime>::get();
-		let hash = H256::from_low_u64_be(u64::from(seed));
+		let mut bytes = [0u8; 32];
+		for (b, s) in bytes.iter_mut().zip(seed.to_le_bytes()) {
+			*b = s;
+		}
+		let hash = H256(bytes);
 		let files = pallet_model_registry::ModelFiles {
 			weights_hash: hash,
 			weights_size: 1,

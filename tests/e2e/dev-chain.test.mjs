@@ -68,9 +68,16 @@ test('runtime version and metadata name the Infera runtime and its pallets', asy
   for (const name of [
     'System', 'Babe', 'Grandpa', 'Session', 'ValidatorSet', 'Balances', 'TransactionPayment',
     'Preimage', 'Scheduler', 'Referenda', 'ConvictionVoting', 'Treasury', 'Origins', 'Sudo',
-    'ModelRegistry',
+    'ModelRegistry', 'ComputeStaking',
   ]) {
     assert.ok(pallets.includes(name), `metadata lacks pallet ${name}: ${pallets.join(', ')}`);
+  }
+  // The calls providers and model owners use are in the metadata, under their documented names.
+  for (const [pallet, calls] of Object.entries({
+    modelRegistry: ['registerModel', 'updateMetadata', 'deprecateModel', 'transferOwnership', 'removeModel'],
+    computeStaking: ['registerProvider', 'bond', 'bondExtra', 'setModels', 'unbond', 'withdrawUnbonded', 'chill', 'unchill', 'deregister'],
+  })) {
+    for (const call of calls) assert.equal(typeof api.tx[pallet][call], 'function', `${pallet}.${call}`);
   }
   // The chain describes its token for wallets.
   const props = await api.rpc.system.properties();
@@ -152,4 +159,62 @@ test('a model owner registers a model and sees its provenance and deposit on cha
     submit(api.tx.modelRegistry.registerModel(files, architecture, metadata, null, royalty), alice),
     /modelRegistry\.WeightsAlreadyRegistered/,
   );
+});
+
+test('a compute provider registers, bonds and serves a model; the bond is a named hold', async () => {
+  const keyring = new Keyring({ type: 'sr25519' });
+  const bob = keyring.addFromUri('//Bob');
+  const { events: regEvents } = await submit(
+    api.tx.modelRegistry.registerModel(
+      {
+        weightsHash: '0x' + 'b3'.repeat(32),
+        weightsSize: 1_000_000,
+        configHash: '0x' + '33'.repeat(32),
+        tokenizerHash: '0x' + '44'.repeat(32),
+      },
+      { TextEmbedding: { dimensions: 384, tolerance: { minCosine: 999_000_000, maxElementDiff: 256 } } },
+      { name: 'provider-test-model', version: '1', license: 'MIT', datasetHash: null },
+      null,
+      0,
+    ),
+    bob,
+  );
+  const model = regEvents.find(({ event }) => api.events.modelRegistry.ModelRegistered.is(event)).event.data.model;
+
+  const bond = 1_000n * 10n ** 12n;
+  const hardware = { accelerator: 'Cpu', cpuCores: 2, memoryMib: 24_576, acceleratorMemoryMib: 0 };
+  // One transaction, as a provider's setup script would send it.
+  const { blockHash, events } = await submit(
+    api.tx.utility.batchAll([
+      api.tx.computeStaking.registerProvider(hardware),
+      api.tx.computeStaking.bond(bond),
+      api.tx.computeStaking.setModels([model]),
+    ]),
+    bob,
+  );
+  for (const name of ['ProviderRegistered', 'Bonded', 'ModelsSet']) {
+    assert.ok(events.some(({ event }) => api.events.computeStaking[name].is(event)), `${name} event`);
+  }
+  const info = (await api.query.computeStaking.providers.at(blockHash, bob.address)).unwrap();
+  assert.equal(info.bonded.toBigInt(), bond);
+  assert.ok(info.status.isActive);
+  assert.equal(info.hardware.memoryMib.toNumber(), 24_576);
+  assert.deepEqual(info.models.map((m) => m.toNumber()), [model.toNumber()]);
+  const serving = await api.query.computeStaking.providersByModel.at(blockHash, model);
+  assert.deepEqual(serving.map((a) => a.toString()), [bob.address]);
+  const holds = await api.query.balances.holds.at(blockHash, bob.address);
+  assert.equal(holds.find((h) => h.id.isComputeStaking).amount.toBigInt(), bond);
+
+  // Unbonding part of the bond below the minimum is refused with a named error.
+  await assert.rejects(
+    submit(api.tx.computeStaking.unbond(bond - 10n ** 12n), bob),
+    /computeStaking\.BelowMinimumBond/,
+  );
+  // Unbonding all of it starts the governance-set delay.
+  const { events: unbondEvents } = await submit(api.tx.computeStaking.unbond(bond), bob);
+  const unbonded = unbondEvents.find(({ event }) => api.events.computeStaking.Unbonded.is(event));
+  const delay = (await api.query.computeStaking.params()).unbondingDelay.toNumber();
+  assert.equal(delay, 7 * 14_400);
+  assert.equal(unbonded.event.data.amount.toBigInt(), bond);
+  assert.ok(unbonded.event.data.unlockAt.toNumber() > delay);
 });

@@ -37,14 +37,16 @@ where
 	who
 }
 
-/// A registered provider bonded at ten times the minimum.
+/// A registered provider bonded enough to fill every unbonding chunk with the minimum and still
+/// keep the minimum bonded.
 fn bonded<T: Config>(name: &'static str) -> Result<T::AccountId, BenchmarkError>
 where
 	T::Currency: Mutate<T::AccountId>,
 {
 	let who = funded::<T>(name, 0);
 	ComputeStaking::<T>::do_register(who.clone(), hardware())?;
-	let bond = Params::<T>::get().min_bond.saturating_mul(10u32.into());
+	let chunks = T::MaxUnlockingChunks::get().saturating_add(2);
+	let bond = Params::<T>::get().min_bond.saturating_mul(chunks.into());
 	ComputeStaking::<T>::do_bond(who.clone(), bond, false)?;
 	Ok(who)
 }

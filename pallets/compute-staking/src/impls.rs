@@ -368,6 +368,10 @@ impl<T: Config> infera_primitives::traits::ComputeProviders<T::AccountId, Balanc
 		Self::free_stake_of(who)
 	}
 
+	fn locked_stake(who: &T::AccountId) -> BalanceOf<T> {
+		Providers::<T>::get(who).map(|p| p.locked).unwrap_or_else(Zero::zero)
+	}
+
 	fn select(
 		model: ModelId,
 		stake_needed: BalanceOf<T>,

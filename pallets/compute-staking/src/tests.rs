@@ -483,3 +483,15 @@ fn low_reputation_lowers_the_chance_of_selection() {
 		assert!(ComputeStaking::candidates(M1, 0, &[]).iter().all(|(_, w)| *w > 0));
 	});
 }
+
+#[test]
+fn registration_stops_when_the_provider_count_is_exhausted() {
+	new_test_ext().execute_with(|| {
+		ProviderCount::<Test>::put(u32::MAX);
+		assert_noop!(
+			ComputeStaking::register_provider(RuntimeOrigin::signed(ALICE), cpu()),
+			Error::<Test>::TooManyProviders
+		);
+		assert!(!Providers::<Test>::contains_key(ALICE));
+	});
+}

@@ -1,0 +1,435 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+mod lifecycle;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod proptests;
+mod settlement;
+#[cfg(test)]
+mod tests;
+mod types;
+pub mod weights;
+
+/// The balance type of the pallet's currency.
+pub type BalanceOf<T> = <<T as Config>::Currency as frame_support::traits::fungible::Inspect<
+	<T as frame_system::Config>::AccountId,
+>>::Balance;
+
+/// A job in runtime `T`.
+pub type JobOf<T> = Job<
+	<T as frame_system::Config>::AccountId,
+	BalanceOf<T>,
+	frame_system::pallet_prelude::BlockNumberFor<T>,
+	<T as Config>::MaxInputLen,
+	<T as Config>::MaxCommittee,
+	<T as Config>::MaxAttempts,
+>;
+
+/// The parameters of runtime `T`.
+pub type JobParamsOf<T> = JobParams<BalanceOf<T>, frame_system::pallet_prelude::BlockNumberFor<T>>;
+
+/// A receipt in runtime `T`.
+pub type ReceiptOf<T> = Receipt<
+	<T as frame_system::Config>::AccountId,
+	BalanceOf<T>,
+	frame_system::pallet_prelude::BlockNumberFor<T>,
+>;
+
+/// Sets up what the benchmarks need from the rest of the runtime.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AccountId> {
+	/// Registers an active model and `providers` bonded providers serving it; returns the model.
+	fn model_with_providers(providers: u32) -> infera_primitives::ModelId;
+}
+
+// The FRAME macros expand to code that trips the panic lints; the pallet's logic lives in
+// `lifecycle.rs` and `settlement.rs`, where the lints apply.
+#[allow(
+	clippy::expect_used,
+	clippy::unwrap_used,
+	clippy::indexing_slicing,
+	clippy::arithmetic_side_effects
+)]
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::vec::Vec;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{
+			fungible::{Inspect, MutateHold},
+			Randomness,
+		},
+	};
+	use frame_system::pallet_prelude::*;
+	use infera_primitives::{JobId, ModelId};
+	use sp_core::H256;
+
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
+	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config<RuntimeEvent: From<Event<Self>>> {
+		/// Holds escrowed fees and pays them out.
+		type Currency: Inspect<Self::AccountId>
+			+ MutateHold<Self::AccountId, Reason = Self::RuntimeHoldReason>;
+		/// The runtime's hold reasons, of which this pallet's `HoldReason` is one.
+		type RuntimeHoldReason: From<HoldReason>;
+		/// Which models exist, their tolerance, owner and royalty.
+		type ModelRegistry: infera_primitives::traits::ModelRegistry<Self::AccountId>;
+		/// Bonded providers: selection, stake locks, slashes, reputation.
+		type Providers: infera_primitives::traits::ComputeProviders<Self::AccountId, BalanceOf<Self>>;
+		/// Credits verified work and audits to the reward epochs.
+		type WorkRecorder: infera_primitives::traits::WorkRecorder<Self::AccountId>;
+		/// Per-block randomness (BABE's VRF output of the parent block). `None` only before the
+		/// first VRF output exists; then the parent hash stands in.
+		type Randomness: Randomness<Option<Self::Hash>, BlockNumberFor<Self>>;
+		/// Receives the protocol's cut of every settled job.
+		type ProtocolAccount: Get<Self::AccountId>;
+		/// Who sets the parameters (governance).
+		type ParamsOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+		/// Who admits and removes auditors (governance).
+		type AuditorOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+		/// The parameters before governance sets any.
+		type DefaultParams: Get<JobParamsOf<Self>>;
+		/// Longest job input, bytes.
+		#[pallet::constant]
+		type MaxInputLen: Get<u32>;
+		/// Longest revealed output (SCALE-encoded canonical output), bytes.
+		#[pallet::constant]
+		type MaxOutputLen: Get<u32>;
+		/// Most auditors.
+		#[pallet::constant]
+		type MaxAuditors: Get<u32>;
+		/// Upper bound of the governance-set committee size.
+		#[pallet::constant]
+		type MaxCommittee: Get<u32>;
+		/// Upper bound of the governance-set reassignments, plus one.
+		#[pallet::constant]
+		type MaxAttempts: Get<u32>;
+		/// Most jobs whose phase ends in the same block; bounds the block hook's work.
+		#[pallet::constant]
+		type MaxWakeupsPerBlock: Get<u32>;
+		/// Most jobs waiting for a provider.
+		#[pallet::constant]
+		type MaxQueued: Get<u32>;
+		/// Queued jobs the block hook tries to assign per block.
+		#[pallet::constant]
+		type AssignPerBlock: Get<u32>;
+		/// Weights of this pallet's calls and hook.
+		type WeightInfo: WeightInfo;
+		/// Registers models and providers for the benchmarks.
+		#[cfg(feature = "runtime-benchmarks")]
+		type BenchmarkHelper: crate::BenchmarkHelper<Self::AccountId>;
+	}
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// A job's `max_fee`, held from its client until the job ends.
+		JobEscrow,
+	}
+
+	/// The id the next job gets.
+	#[pallet::storage]
+	pub type NextJobId<T> = StorageValue<_, JobId, ValueQuery>;
+
+	/// Jobs, open and recently finished. Ids are sequential: `Twox64Concat` cannot be steered.
+	#[pallet::storage]
+	pub type Jobs<T: Config> = StorageMap<_, Twox64Concat, JobId, JobOf<T>>;
+
+	/// Revealed outputs (SCALE-encoded canonical outputs) by job and party. Removed with the job.
+	#[pallet::storage]
+	pub type Outputs<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		JobId,
+		Blake2_128Concat,
+		T::AccountId,
+		BoundedVec<u8, T::MaxOutputLen>,
+	>;
+
+	/// Jobs whose current phase ends at a block: the block hook's work list. Each open job is in
+	/// exactly one entry, at its `wake_at`.
+	#[pallet::storage]
+	pub type Wakeups<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		BoundedVec<JobId, T::MaxWakeupsPerBlock>,
+		ValueQuery,
+	>;
+
+	/// Jobs waiting for an eligible provider, oldest first.
+	#[pallet::storage]
+	pub type Queue<T: Config> = StorageValue<_, BoundedVec<JobId, T::MaxQueued>, ValueQuery>;
+
+	/// Receipts of finished jobs; they outlive the pruned jobs.
+	#[pallet::storage]
+	pub type Receipts<T: Config> = StorageMap<_, Twox64Concat, JobId, ReceiptOf<T>>;
+
+	/// Jobs by client, for paging. Accounts are user-chosen: `Blake2_128Concat`.
+	#[pallet::storage]
+	pub type JobsByClient<T: Config> =
+		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Twox64Concat, JobId, ()>;
+
+	/// Jobs by provider, for paging.
+	#[pallet::storage]
+	pub type JobsByProvider<T: Config> =
+		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Twox64Concat, JobId, ()>;
+
+	/// Escrow held by all open jobs together.
+	#[pallet::storage]
+	pub type TotalEscrow<T: Config> = StorageValue<_, BalanceOf<T>, ValueQuery>;
+
+	/// Number of open jobs.
+	#[pallet::storage]
+	pub type OpenJobs<T> = StorageValue<_, u32, ValueQuery>;
+
+	/// Validators admitted as auditors and committee members, sorted.
+	#[pallet::storage]
+	pub type Auditors<T: Config> =
+		StorageValue<_, BoundedVec<T::AccountId, T::MaxAuditors>, ValueQuery>;
+
+	/// Governance-set parameters.
+	#[pallet::storage]
+	pub type Params<T: Config> = StorageValue<_, JobParamsOf<T>, ValueQuery, T::DefaultParams>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// The first auditors.
+		pub auditors: Vec<T::AccountId>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			let mut auditors = self.auditors.clone();
+			auditors.sort();
+			auditors.dedup();
+			let bounded = BoundedVec::<T::AccountId, T::MaxAuditors>::try_from(auditors)
+				.expect("genesis auditors fit MaxAuditors");
+			Auditors::<T>::put(bounded);
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A client submitted a job; `max_fee` is held until it ends.
+		JobSubmitted {
+			job: JobId,
+			client: T::AccountId,
+			model: ModelId,
+			max_fee: BalanceOf<T>,
+			price: BalanceOf<T>,
+			deadline: BlockNumberFor<T>,
+		},
+		/// No provider could take the job yet; it waits in the queue.
+		JobQueued { job: JobId },
+		/// A provider was assigned and must commit by `commit_by`.
+		JobAssigned {
+			job: JobId,
+			provider: T::AccountId,
+			stake_locked: BalanceOf<T>,
+			commit_by: BlockNumberFor<T>,
+		},
+		/// A party committed to its result.
+		ResultCommitted { job: JobId, who: T::AccountId },
+		/// Randomness decided whether the job is audited, and by whom.
+		AuditDecided { job: JobId, auditor: Option<T::AccountId> },
+		/// Reveals are open until `reveal_by`.
+		RevealsOpened { job: JobId, reveal_by: BlockNumberFor<T> },
+		/// A party revealed its output.
+		ResultRevealed { job: JobId, who: T::AccountId, output_hash: H256 },
+		/// The result stands; it is paid at `pay_at` (after the challenge window).
+		JobVerified { job: JobId, verdict: Verdict, pay_at: BlockNumberFor<T> },
+		/// Provider and auditor disagreed beyond tolerance; a committee recomputes the job.
+		DisputeOpened { job: JobId, committee: Vec<T::AccountId> },
+		/// The committee voted: how many sided with the provider and with the auditor.
+		DisputeResolved { job: JobId, for_provider: u32, for_auditor: u32, verdict: Verdict },
+		/// A party missed its window.
+		PartyMissedWindow { job: JobId, who: T::AccountId, status: JobStatus },
+		/// The job was paid out.
+		JobSettled {
+			job: JobId,
+			provider: T::AccountId,
+			provider_paid: BalanceOf<T>,
+			royalty: BalanceOf<T>,
+			protocol: BalanceOf<T>,
+			refunded: BalanceOf<T>,
+		},
+		/// The escrow went back to the client.
+		JobRefunded { job: JobId, reason: RefundReason, amount: BalanceOf<T> },
+		/// A finished job was pruned; its receipt remains.
+		JobPruned { job: JobId },
+		/// An auditor was admitted.
+		AuditorAdded { who: T::AccountId },
+		/// An auditor was removed.
+		AuditorRemoved { who: T::AccountId },
+		/// Governance set new parameters.
+		ParamsUpdated { params: JobParamsOf<T> },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// No job has this id (or it was pruned; its receipt may remain).
+		JobNotFound,
+		/// The model is not registered or takes no jobs.
+		ModelNotActive,
+		/// The input is empty.
+		EmptyInput,
+		/// The input is longer than `MaxInputLen`.
+		InputTooLong,
+		/// `max_fee` is below the job's price for this input.
+		FeeBelowPrice,
+		/// `max_fee` is above the governance maximum.
+		FeeTooHigh,
+		/// The client's free balance cannot cover `max_fee`.
+		InsufficientBalance,
+		/// The deadline is not in the future.
+		DeadlineInPast,
+		/// The deadline leaves less than one commit and one reveal window.
+		DeadlineTooSoon,
+		/// The deadline is further than the governance maximum.
+		DeadlineTooFar,
+		/// The queue of jobs waiting for a provider is full.
+		QueueFull,
+		/// Too many jobs already end a phase in the same block; try another deadline.
+		SchedulerFull,
+		/// The signer is not a party that should commit (or reveal) in the job's current phase.
+		NotAssigned,
+		/// The signer has committed already.
+		AlreadyCommitted,
+		/// The job is not in a phase that takes commitments.
+		NotCommitPhase,
+		/// The job is not in a phase that takes reveals.
+		NotRevealPhase,
+		/// The signer has revealed already.
+		AlreadyRevealed,
+		/// The output and salt do not hash to the signer's commitment.
+		CommitmentMismatch,
+		/// The output is longer than `MaxOutputLen`.
+		OutputTooLong,
+		/// The output is not a canonical output of the model's architecture.
+		MalformedOutput,
+		/// Only the job's client may do this.
+		NotClient,
+		/// A result was committed already; the job can no longer be cancelled.
+		TooLateToCancel,
+		/// The account is an auditor already.
+		AlreadyAuditor,
+		/// The account is not an auditor.
+		NotAuditor,
+		/// The auditor set is full.
+		TooManyAuditors,
+		/// The parameters are inconsistent (zero windows, committee size out of bounds, …).
+		InvalidParams,
+		/// With these parameters a provider gains by skipping work:
+		/// `audit_rate · (1 + fraud_slash · collateral_ratio) < 1`.
+		BreaksIncentiveInequality,
+		/// All job ids are used.
+		JobIdsExhausted,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			Self::on_block(now)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+
+		fn integrity_test() {
+			assert!(T::MaxWakeupsPerBlock::get() > 0, "the scheduler needs room");
+			assert!(T::MaxAttempts::get() > 0, "a job needs at least one attempt");
+			let p = T::DefaultParams::get();
+			assert!(Self::ensure_params_valid(&p).is_ok(), "default parameters are valid");
+		}
+	}
+
+	#[pallet::call(weight(<T as Config>::WeightInfo))]
+	impl<T: Config> Pallet<T> {
+		/// Submits an inference job: `input` for registered `model`, paying at most `max_fee`
+		/// (held now; what the job does not cost comes back), to be done by block `deadline`.
+		/// A provider is assigned at once when one is eligible; otherwise the job is queued.
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::submit_job(input.len() as u32))]
+		pub fn submit_job(
+			origin: OriginFor<T>,
+			model: ModelId,
+			input: Vec<u8>,
+			max_fee: BalanceOf<T>,
+			deadline: BlockNumberFor<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_submit(who, model, input, max_fee, deadline).map(|_| ())
+		}
+
+		/// Commits to a result: `commitment = blake2_256(SCALE(domain, job, signer,
+		/// blake2_256(output), salt))`. Only the party due to commit in the job's phase.
+		#[pallet::call_index(1)]
+		pub fn commit_result(origin: OriginFor<T>, job: JobId, commitment: H256) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_commit(who, job, commitment)
+		}
+
+		/// Reveals the output and salt behind the signer's commitment.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::reveal_result(output.len() as u32))]
+		pub fn reveal_result(
+			origin: OriginFor<T>,
+			job: JobId,
+			output: Vec<u8>,
+			salt: [u8; 32],
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_reveal(who, job, output, salt)
+		}
+
+		/// Cancels a job before any result is committed; the escrow comes back in full.
+		#[pallet::call_index(3)]
+		pub fn cancel_job(origin: OriginFor<T>, job: JobId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_cancel(who, job)
+		}
+
+		/// Sets the parameters (governance). Rejected when they break the incentive inequality.
+		#[pallet::call_index(4)]
+		pub fn set_params(origin: OriginFor<T>, params: JobParamsOf<T>) -> DispatchResult {
+			T::ParamsOrigin::ensure_origin(origin)?;
+			Self::do_set_params(params)
+		}
+
+		/// Admits an auditor (governance).
+		#[pallet::call_index(5)]
+		pub fn add_auditor(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
+			T::AuditorOrigin::ensure_origin(origin)?;
+			Self::do_add_auditor(who)
+		}
+
+		/// Removes an auditor (governance). Jobs it already audits keep it.
+		#[pallet::call_index(6)]
+		pub fn remove_auditor(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
+			T::AuditorOrigin::ensure_origin(origin)?;
+			Self::do_remove_auditor(who)
+		}
+	}
+}
