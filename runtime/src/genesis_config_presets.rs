@@ -1,11 +1,11 @@
 //! Genesis presets: `development` (Alice alone validates) and `local_testnet` (Alice, Bob,
-//! Charlie and Dave). Both endow the well-known dev accounts and set Alice as sudo; a production
-//! genesis would set no sudo key.
+//! Charlie and Dave). Both endow the well-known dev accounts, admit Alice, Charlie, Dave and Eve
+//! as job auditors, and set Alice as sudo; a production genesis would set no sudo key.
 
 use crate::{
-	AccountId, BabeConfig, Balance, BalancesConfig, RuntimeGenesisConfig, SessionConfig,
-	SessionKeys, SudoConfig, ValidatorSetConfig, BABE_GENESIS_EPOCH_CONFIG, EXISTENTIAL_DEPOSIT,
-	UNITS,
+	AccountId, BabeConfig, Balance, BalancesConfig, JobEscrowConfig, RuntimeGenesisConfig,
+	SessionConfig, SessionKeys, SudoConfig, ValidatorSetConfig, BABE_GENESIS_EPOCH_CONFIG,
+	EXISTENTIAL_DEPOSIT, UNITS,
 };
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
@@ -26,7 +26,11 @@ fn validator((who, grandpa): (Sr25519Keyring, Ed25519Keyring)) -> (AccountId, Se
 	(who.to_account_id(), SessionKeys { babe, grandpa })
 }
 
-fn testnet_genesis(validators: Vec<(Sr25519Keyring, Ed25519Keyring)>, root: AccountId) -> Value {
+fn testnet_genesis(
+	validators: Vec<(Sr25519Keyring, Ed25519Keyring)>,
+	auditors: Vec<Sr25519Keyring>,
+	root: AccountId,
+) -> Value {
 	let validators: Vec<(AccountId, SessionKeys)> = validators.into_iter().map(validator).collect();
 	let treasury: AccountId = crate::configs::TreasuryPalletId::get().into_account_truncating();
 	let mut balances: Vec<(AccountId, Balance)> =
@@ -46,14 +50,23 @@ fn testnet_genesis(validators: Vec<(Sr25519Keyring, Ed25519Keyring)>, root: Acco
 				.map(|(who, keys)| (who.clone(), who, keys))
 				.collect::<Vec<_>>(),
 		},
+		job_escrow: JobEscrowConfig {
+			auditors: auditors.into_iter().map(|k| k.to_account_id()).collect::<Vec<_>>(),
+		},
 		sudo: SudoConfig { key: Some(root) },
 	})
+}
+
+/// Auditors of both presets: enough for an audit plus a committee of three.
+fn auditors() -> Vec<Sr25519Keyring> {
+	vec![Sr25519Keyring::Alice, Sr25519Keyring::Charlie, Sr25519Keyring::Dave, Sr25519Keyring::Eve]
 }
 
 /// `development`: Alice is the only validator and the sudo key.
 pub fn development_config_genesis() -> Value {
 	testnet_genesis(
 		vec![(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
+		auditors(),
 		Sr25519Keyring::Alice.to_account_id(),
 	)
 }
@@ -67,6 +80,7 @@ pub fn local_config_genesis() -> Value {
 			(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
 			(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
 		],
+		auditors(),
 		Sr25519Keyring::Alice.to_account_id(),
 	)
 }

@@ -186,6 +186,8 @@ mod runtime {
 	pub type ModelRegistry = pallet_model_registry;
 	#[runtime::pallet_index(41)]
 	pub type ComputeStaking = pallet_compute_staking;
+	#[runtime::pallet_index(42)]
+	pub type JobEscrow = pallet_job_escrow;
 
 	// Only the `development` and `local_testnet` presets set a key; production genesis has none,
 	// so no account can use it there.

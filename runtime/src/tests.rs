@@ -72,6 +72,7 @@ fn run_to(n: u32) {
 		System::set_block_number(next);
 		Scheduler::on_initialize(next);
 		Referenda::on_initialize(next);
+		crate::JobEscrow::on_initialize(next);
 	}
 }
 
@@ -442,5 +443,195 @@ fn the_params_track_sets_compute_staking_parameters() {
 		let origin: RuntimeOrigin = pallet_custom_origins::Origin::InferaParams.into();
 		assert_ok!(call.dispatch(origin));
 		assert_eq!(pallet_compute_staking::Params::<Runtime>::get(), params);
+	});
+}
+
+/// Bob as a provider bonded 1000 INFR serving a newly registered model (owner Alice, 5 %
+/// royalty); returns the model.
+fn model_served_by_bob() -> infera_primitives::ModelId {
+	use crate::ComputeStaking;
+	use infera_primitives::{Accelerator, HardwareProfile};
+	let model = register_model(&alice(), 9);
+	assert_ok!(ComputeStaking::register_provider(
+		RuntimeOrigin::signed(bob()),
+		HardwareProfile {
+			accelerator: Accelerator::Cpu,
+			cpu_cores: 2,
+			memory_mib: 24_576,
+			accelerator_memory_mib: 0,
+		}
+	));
+	assert_ok!(ComputeStaking::bond(RuntimeOrigin::signed(bob()), 1_000 * UNITS));
+	assert_ok!(ComputeStaking::set_models(
+		RuntimeOrigin::signed(bob()),
+		frame_support::BoundedVec::truncate_from(vec![model])
+	));
+	model
+}
+
+fn minilm_output() -> Vec<u8> {
+	let v: Vec<i16> = (0..384).map(|i| (i * 37 % 2_000) as i16 - 1_000).collect();
+	infera_primitives::canonical::CanonicalOutput::Embedding(v).encode()
+}
+
+fn commit_and_reveal_plan(
+	job: infera_primitives::JobId,
+	who: &AccountId,
+	output: &[u8],
+) -> sp_core::H256 {
+	let hash = sp_core::H256(sp_io::hashing::blake2_256(output));
+	pallet_job_escrow::commitment_of(job, who, &hash, &[9u8; 32])
+}
+
+/// Runs a submitted job to the end with honest parties; returns the block it was paid in.
+fn run_honest_job(job: infera_primitives::JobId) -> u32 {
+	use crate::JobEscrow;
+	use pallet_job_escrow::{JobStatus, Jobs};
+	let out = minilm_output();
+	let c = commit_and_reveal_plan(job, &bob(), &out);
+	assert_ok!(JobEscrow::commit_result(RuntimeOrigin::signed(bob()), job, c));
+	let decide = Jobs::<Runtime>::get(job).unwrap().wake_at;
+	run_to(decide);
+	if let Some(auditor) = Jobs::<Runtime>::get(job).unwrap().auditor.map(|a| a.who) {
+		let c = commit_and_reveal_plan(job, &auditor, &out);
+		assert_ok!(JobEscrow::commit_result(RuntimeOrigin::signed(auditor.clone()), job, c));
+		assert_ok!(JobEscrow::reveal_result(
+			RuntimeOrigin::signed(auditor),
+			job,
+			out.clone(),
+			[9u8; 32]
+		));
+	}
+	assert_ok!(JobEscrow::reveal_result(RuntimeOrigin::signed(bob()), job, out, [9u8; 32]));
+	let job_now = Jobs::<Runtime>::get(job).unwrap();
+	assert_eq!(job_now.status, JobStatus::Verified);
+	run_to(job_now.wake_at);
+	assert_eq!(Jobs::<Runtime>::get(job).unwrap().status, JobStatus::Settled);
+	job_now.wake_at
+}
+
+#[test]
+fn a_job_is_paid_with_exact_royalty_protocol_cut_and_refund_on_the_real_pallets() {
+	use crate::JobEscrow;
+	ext_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		let model = model_served_by_bob();
+		let client = Sr25519Keyring::Ferdie.to_account_id();
+		let treasury = pallet_treasury::Pallet::<Runtime>::account_id();
+		let input = b"The quick brown fox jumps over the lazy dog".to_vec();
+		let price = UNITS / 100 + UNITS / 100_000 * input.len() as u128;
+		let max_fee = UNITS;
+		let (client0, bob0, alice0, treasury0) = (
+			Balances::balance(&client),
+			Balances::balance(&bob()),
+			Balances::balance(&alice()),
+			Balances::balance(&treasury),
+		);
+		let issuance = Balances::total_issuance();
+		let job = pallet_job_escrow::NextJobId::<Runtime>::get();
+		assert_ok!(JobEscrow::submit_job(
+			RuntimeOrigin::signed(client.clone()),
+			model,
+			input,
+			max_fee,
+			200
+		));
+		assert_eq!(Balances::balance(&client), client0 - max_fee);
+		check_invariants();
+		run_honest_job(job);
+
+		let royalty = price * 5 / 100;
+		let protocol = price * 5 / 100;
+		assert_eq!(Balances::balance(&client), client0 - price);
+		assert_eq!(Balances::balance(&alice()), alice0 + royalty);
+		assert_eq!(Balances::balance(&treasury), treasury0 + protocol);
+		assert_eq!(Balances::balance(&bob()), bob0 + price - royalty - protocol);
+		assert_eq!(Balances::total_issuance(), issuance);
+		let receipt = pallet_job_escrow::Receipts::<Runtime>::get(job).unwrap();
+		assert_eq!((receipt.provider, receipt.fee_paid), (Some(bob()), price));
+		check_invariants();
+	});
+}
+
+#[test]
+fn a_referendum_raising_the_audit_rate_gets_the_next_job_audited() {
+	use crate::JobEscrow;
+	ext_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		let mut params = pallet_job_escrow::Params::<Runtime>::get();
+		assert_eq!(params.audit_rate, sp_runtime::Perbill::from_percent(5));
+		params.audit_rate = sp_runtime::Perbill::one();
+		let call = RuntimeCall::JobEscrow(pallet_job_escrow::Call::set_params { params });
+		let origin = OriginCaller::Origins(pallet_custom_origins::Origin::InferaParams);
+		let index = pass_referendum(origin, call);
+		run_to(40);
+		find_confirmed_tally(index);
+		assert_eq!(
+			pallet_job_escrow::Params::<Runtime>::get().audit_rate,
+			sp_runtime::Perbill::one()
+		);
+
+		let model = model_served_by_bob();
+		let client = Sr25519Keyring::Ferdie.to_account_id();
+		let job = pallet_job_escrow::NextJobId::<Runtime>::get();
+		assert_ok!(JobEscrow::submit_job(
+			RuntimeOrigin::signed(client),
+			model,
+			b"audited".to_vec(),
+			UNITS,
+			System::block_number() + 200
+		));
+		let out = minilm_output();
+		let c = commit_and_reveal_plan(job, &bob(), &out);
+		assert_ok!(JobEscrow::commit_result(RuntimeOrigin::signed(bob()), job, c));
+		let decide = pallet_job_escrow::Jobs::<Runtime>::get(job).unwrap().wake_at;
+		run_to(decide);
+		let auditor = pallet_job_escrow::Jobs::<Runtime>::get(job).unwrap().auditor.map(|a| a.who);
+		let auditors = [
+			Sr25519Keyring::Alice,
+			Sr25519Keyring::Charlie,
+			Sr25519Keyring::Dave,
+			Sr25519Keyring::Eve,
+		]
+		.map(|k| k.to_account_id());
+		assert!(auditor.is_some_and(|a| auditors.contains(&a)), "the job is audited by an auditor");
+		run_honest_job_after_audit(job, &out);
+		check_invariants();
+	});
+}
+
+/// Finishes an audited job whose provider (Bob) has committed `out`.
+fn run_honest_job_after_audit(job: infera_primitives::JobId, out: &[u8]) {
+	use crate::JobEscrow;
+	let auditor = pallet_job_escrow::Jobs::<Runtime>::get(job).unwrap().auditor.unwrap().who;
+	let c = commit_and_reveal_plan(job, &auditor, out);
+	assert_ok!(JobEscrow::commit_result(RuntimeOrigin::signed(auditor.clone()), job, c));
+	assert_ok!(JobEscrow::reveal_result(
+		RuntimeOrigin::signed(auditor),
+		job,
+		out.to_vec(),
+		[9u8; 32]
+	));
+	assert_ok!(JobEscrow::reveal_result(
+		RuntimeOrigin::signed(bob()),
+		job,
+		out.to_vec(),
+		[9u8; 32]
+	));
+	let pay_at = pallet_job_escrow::Jobs::<Runtime>::get(job).unwrap().wake_at;
+	run_to(pay_at);
+	let receipt = pallet_job_escrow::Receipts::<Runtime>::get(job).unwrap();
+	assert_eq!(receipt.verdict, pallet_job_escrow::Verdict::AuditPassed);
+}
+
+#[test]
+fn governance_cannot_set_an_audit_rate_that_makes_skipping_work_pay() {
+	ext_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		let mut params = pallet_job_escrow::Params::<Runtime>::get();
+		params.audit_rate = sp_runtime::Perbill::from_percent(1);
+		let call = RuntimeCall::JobEscrow(pallet_job_escrow::Call::set_params { params });
+		let origin: RuntimeOrigin = pallet_custom_origins::Origin::InferaParams.into();
+		assert_noop!(
+			call.dispatch(origin),
+			pallet_job_escrow::Error::<Runtime>::BreaksIncentiveInequality
+		);
 	});
 }

@@ -68,7 +68,7 @@ test('runtime version and metadata name the Infera runtime and its pallets', asy
   for (const name of [
     'System', 'Babe', 'Grandpa', 'Session', 'ValidatorSet', 'Balances', 'TransactionPayment',
     'Preimage', 'Scheduler', 'Referenda', 'ConvictionVoting', 'Treasury', 'Origins', 'Sudo',
-    'ModelRegistry', 'ComputeStaking',
+    'ModelRegistry', 'ComputeStaking', 'JobEscrow',
   ]) {
     assert.ok(pallets.includes(name), `metadata lacks pallet ${name}: ${pallets.join(', ')}`);
   }
@@ -76,6 +76,7 @@ test('runtime version and metadata name the Infera runtime and its pallets', asy
   for (const [pallet, calls] of Object.entries({
     modelRegistry: ['registerModel', 'updateMetadata', 'deprecateModel', 'transferOwnership', 'removeModel'],
     computeStaking: ['registerProvider', 'bond', 'bondExtra', 'setModels', 'unbond', 'withdrawUnbonded', 'chill', 'unchill', 'deregister'],
+    jobEscrow: ['submitJob', 'commitResult', 'revealResult', 'cancelJob'],
   })) {
     for (const call of calls) assert.equal(typeof api.tx[pallet][call], 'function', `${pallet}.${call}`);
   }
@@ -217,4 +218,65 @@ test('a compute provider registers, bonds and serves a model; the bond is a name
   assert.equal(delay, 7 * 14_400);
   assert.equal(unbonded.event.data.amount.toBigInt(), bond);
   assert.ok(unbonded.event.data.unlockAt.toNumber() > delay);
+});
+
+test('a client submits a job, it waits for a provider, and cancelling returns the escrow exactly', async () => {
+  const keyring = new Keyring({ type: 'sr25519' });
+  const ferdie = keyring.addFromUri('//Ferdie');
+  // A model nobody serves yet: the job is queued, its fee held.
+  const { events: regEvents } = await submit(
+    api.tx.modelRegistry.registerModel(
+      {
+        weightsHash: '0x' + 'c4'.repeat(32),
+        weightsSize: 1_000_000,
+        configHash: '0x' + '55'.repeat(32),
+        tokenizerHash: '0x' + '66'.repeat(32),
+      },
+      { TextEmbedding: { dimensions: 384, tolerance: { minCosine: 999_000_000, maxElementDiff: 256 } } },
+      { name: 'unserved-model', version: '1', license: 'MIT', datasetHash: null },
+      null,
+      0,
+    ),
+    ferdie,
+  );
+  const model = regEvents.find(({ event }) => api.events.modelRegistry.ModelRegistered.is(event)).event.data.model;
+
+  const maxFee = 10n ** 12n; // 1 INFR
+  const head = await api.rpc.chain.getHeader();
+  const deadline = head.number.toNumber() + 100;
+  const before = (await api.query.system.account(ferdie.address)).data;
+  const { blockHash, events } = await submit(
+    api.tx.jobEscrow.submitJob(model, 'The quick brown fox jumps over the lazy dog', maxFee, deadline),
+    ferdie,
+  );
+  const submitted = events.find(({ event }) => api.events.jobEscrow.JobSubmitted.is(event));
+  assert.ok(submitted, 'JobSubmitted event');
+  const { job, price } = submitted.event.data;
+  // 0.01 INFR base plus 0.00001 INFR for each of the 43 input bytes.
+  assert.equal(price.toBigInt(), 10n ** 10n + 43n * 10n ** 7n);
+  assert.ok(events.some(({ event }) => api.events.jobEscrow.JobQueued.is(event)), 'JobQueued event');
+  const stored = (await api.query.jobEscrow.jobs.at(blockHash, job)).unwrap();
+  assert.ok(stored.status.isQueued);
+  const holds = await api.query.balances.holds.at(blockHash, ferdie.address);
+  assert.equal(holds.find((h) => h.id.isJobEscrow).amount.toBigInt(), maxFee);
+  const fee1 = events.find(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event)).event.data.actualFee.toBigInt();
+
+  // A stranger cannot cancel it; the client can, and gets the whole escrow back.
+  await assert.rejects(
+    submit(api.tx.jobEscrow.cancelJob(job), keyring.addFromUri('//Eve')),
+    /jobEscrow\.NotClient/,
+  );
+  const { blockHash: h2, events: ev2 } = await submit(api.tx.jobEscrow.cancelJob(job), ferdie);
+  const refunded = ev2.find(({ event }) => api.events.jobEscrow.JobRefunded.is(event));
+  assert.ok(refunded.event.data.reason.isCancelled);
+  assert.equal(refunded.event.data.amount.toBigInt(), maxFee);
+  const fee2 = ev2.find(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event)).event.data.actualFee.toBigInt();
+  const after = (await api.query.system.account.at(h2, ferdie.address)).data;
+  // Only the two transaction fees and the model's registration deposit left the free balance.
+  const deposit = regEvents.find(({ event }) => api.events.modelRegistry.ModelRegistered.is(event)).event.data.deposit.toBigInt();
+  const regFee = regEvents.find(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event)).event.data.actualFee.toBigInt();
+  assert.equal(before.free.toBigInt() - after.free.toBigInt(), fee1 + fee2);
+  assert.ok(deposit > 0n && regFee > 0n);
+  const status = (await api.query.jobEscrow.jobs.at(h2, job)).unwrap().status;
+  assert.ok(status.isRefunded && status.asRefunded.reason.isCancelled);
 });

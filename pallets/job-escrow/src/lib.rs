@@ -48,8 +48,12 @@ pub type ReceiptOf<T> = Receipt<
 /// Sets up what the benchmarks need from the rest of the runtime.
 #[cfg(feature = "runtime-benchmarks")]
 pub trait BenchmarkHelper<AccountId> {
-	/// Registers an active model and `providers` bonded providers serving it; returns the model.
-	fn model_with_providers(providers: u32) -> infera_primitives::ModelId;
+	/// Registers an active text-embedding model of `dimensions` dimensions with a royalty.
+	fn model(dimensions: u32) -> infera_primitives::ModelId;
+	/// Makes `who` (already funded) a bonded provider serving `model` with stake for many jobs.
+	fn provider(who: &AccountId, model: infera_primitives::ModelId);
+	/// The most providers one model can have (the staking pallet's bound).
+	fn max_providers() -> u32;
 }
 
 // The FRAME macros expand to code that trips the panic lints; the pallet's logic lives in
@@ -91,7 +95,10 @@ pub mod pallet {
 		/// Which models exist, their tolerance, owner and royalty.
 		type ModelRegistry: infera_primitives::traits::ModelRegistry<Self::AccountId>;
 		/// Bonded providers: selection, stake locks, slashes, reputation.
-		type Providers: infera_primitives::traits::ComputeProviders<Self::AccountId, BalanceOf<Self>>;
+		type Providers: infera_primitives::traits::ComputeProviders<
+			Self::AccountId,
+			BalanceOf<Self>,
+		>;
 		/// Credits verified work and audits to the reward epochs.
 		type WorkRecorder: infera_primitives::traits::WorkRecorder<Self::AccountId>;
 		/// Per-block randomness (BABE's VRF output of the parent block). `None` only before the
@@ -393,7 +400,6 @@ pub mod pallet {
 
 		/// Reveals the output and salt behind the signer's commitment.
 		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::reveal_result(output.len() as u32))]
 		pub fn reveal_result(
 			origin: OriginFor<T>,
 			job: JobId,

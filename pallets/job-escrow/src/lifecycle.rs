@@ -2,7 +2,8 @@
 //! block hook that moves every job whose phase ends in the block.
 
 use crate::{
-	pallet::*, BalanceOf, WeightInfo, Job, JobOf, JobParamsOf, JobStatus, Party, RefundReason, Verdict,
+	pallet::*, BalanceOf, Job, JobOf, JobParamsOf, JobStatus, Party, RefundReason, Verdict,
+	WeightInfo,
 };
 use alloc::vec::Vec;
 use codec::{DecodeAll, Encode};
@@ -111,12 +112,12 @@ impl<T: Config> Pallet<T> {
 				job.wake_at = when;
 				Jobs::<T>::insert(id, job);
 				Some(when)
-			},
+			}
 			Err(_) => {
 				log::warn!(target: "runtime::job-escrow", "job {}: no block has room, refunding", id.0);
 				Self::refund(id, job, RefundReason::Undecided, Verdict::NoResult);
 				None
-			},
+			}
 		}
 	}
 
@@ -145,13 +146,11 @@ impl<T: Config> Pallet<T> {
 			.saturating_add(params.reveal_window)
 			.saturating_add(AUDIT_DECISION_DELAY.into());
 		ensure!(deadline >= shortest, Error::<T>::DeadlineTooSoon);
-		ensure!(
-			deadline <= now.saturating_add(params.max_deadline),
-			Error::<T>::DeadlineTooFar
-		);
+		ensure!(deadline <= now.saturating_add(params.max_deadline), Error::<T>::DeadlineTooFar);
 		let id = NextJobId::<T>::get();
 		let next = id.next().ok_or(Error::<T>::JobIdsExhausted)?;
-		let total = TotalEscrow::<T>::get().checked_add(&max_fee).ok_or(ArithmeticError::Overflow)?;
+		let total =
+			TotalEscrow::<T>::get().checked_add(&max_fee).ok_or(ArithmeticError::Overflow)?;
 		let open = OpenJobs::<T>::get().checked_add(1).ok_or(ArithmeticError::Overflow)?;
 
 		// Everything that can fail is checked; from here on the job exists.
@@ -180,7 +179,14 @@ impl<T: Config> Pallet<T> {
 			committee: BoundedVec::new(),
 			no_shows: BoundedVec::new(),
 		};
-		Self::deposit_event(Event::JobSubmitted { job: id, client, model, max_fee, price, deadline });
+		Self::deposit_event(Event::JobSubmitted {
+			job: id,
+			client,
+			model,
+			max_fee,
+			price,
+			deadline,
+		});
 
 		if Self::try_assign(id, &mut job, now) {
 			let commit_by = job.wake_at;
@@ -237,7 +243,7 @@ impl<T: Config> Pallet<T> {
 			_ => {
 				ensure!(!Self::is_party(&job, &who), Error::<T>::NotCommitPhase);
 				return Err(Error::<T>::NotAssigned.into());
-			},
+			}
 		};
 		let party = slot.ok_or(Error::<T>::NotAssigned)?;
 		ensure!(party.commitment.is_none(), Error::<T>::AlreadyCommitted);
@@ -245,23 +251,24 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::ResultCommitted { job: id, who });
 
 		let (status, at) = match job.status {
-			JobStatus::Assigned =>
-				(JobStatus::Committed, now.saturating_add(AUDIT_DECISION_DELAY.into())),
+			JobStatus::Assigned => {
+				(JobStatus::Committed, now.saturating_add(AUDIT_DECISION_DELAY.into()))
+			}
 			JobStatus::Auditing => {
 				let at = now.saturating_add(params.reveal_window);
 				Self::deposit_event(Event::RevealsOpened { job: id, reveal_by: at });
 				(JobStatus::Revealing { audited: true }, at)
-			},
+			}
 			// The committee reveals once every member has committed (or its window ends).
 			_ if job.committee.iter().all(|p| p.commitment.is_some()) => {
 				let at = now.saturating_add(params.reveal_window);
 				Self::deposit_event(Event::RevealsOpened { job: id, reveal_by: at });
 				(JobStatus::DisputeRevealing, at)
-			},
+			}
 			_ => {
 				Jobs::<T>::insert(id, job);
 				return Ok(());
-			},
+			}
 		};
 		Self::unschedule(id, job.wake_at);
 		Self::advance(id, job, status, at);
@@ -288,12 +295,12 @@ impl<T: Config> Pallet<T> {
 				} else {
 					job.auditor.as_mut().filter(|p| p.who == who)
 				}
-			},
+			}
 			JobStatus::DisputeRevealing => job.committee.iter_mut().find(|p| p.who == who),
 			_ => {
 				ensure!(!Self::is_party(&job, &who), Error::<T>::NotRevealPhase);
 				return Err(Error::<T>::NotAssigned.into());
-			},
+			}
 		};
 		let party = slot.ok_or(Error::<T>::NotAssigned)?;
 		let commitment = party.commitment.ok_or(Error::<T>::NotAssigned)?;
@@ -316,17 +323,20 @@ impl<T: Config> Pallet<T> {
 			JobStatus::Revealing { audited: false } if provider_done => {
 				Self::unschedule(id, job.wake_at);
 				Self::verify(id, job, Verdict::Unaudited);
-			},
+			}
 			JobStatus::Revealing { audited: true } if provider_done && auditor_done => {
 				Self::unschedule(id, job.wake_at);
 				Self::judge_audit(id, job);
-			},
+			}
 			JobStatus::DisputeRevealing
-				if job.committee.iter().all(|p| p.commitment.is_none() || p.output_hash.is_some()) =>
+				if job
+					.committee
+					.iter()
+					.all(|p| p.commitment.is_none() || p.output_hash.is_some()) =>
 			{
 				Self::unschedule(id, job.wake_at);
 				Self::resolve_dispute(id, job);
-			},
+			}
 			_ => Jobs::<T>::insert(id, job),
 		}
 		Ok(())
@@ -337,19 +347,27 @@ impl<T: Config> Pallet<T> {
 		use infera_primitives::Architecture as A;
 		let out = CanonicalOutput::decode_all(&mut &*bytes).ok()?;
 		let kind_matches = match (T::ModelRegistry::architecture(model)?, &out) {
-			(A::TextEmbedding { dimensions, .. }, CanonicalOutput::Embedding(v)) =>
-				v.len() == dimensions as usize,
-			(A::Classification { classes, .. }, CanonicalOutput::Classification { logits, .. }) =>
-				logits.len() == classes as usize,
-			(A::Generation { max_tokens, .. }, CanonicalOutput::Generation(t)) =>
-				t.len() <= max_tokens as usize,
+			(A::TextEmbedding { dimensions, .. }, CanonicalOutput::Embedding(v)) => {
+				v.len() == dimensions as usize
+			}
+			(A::Classification { classes, .. }, CanonicalOutput::Classification { logits, .. }) => {
+				logits.len() == classes as usize
+			}
+			(A::Generation { max_tokens, .. }, CanonicalOutput::Generation(t)) => {
+				t.len() <= max_tokens as usize
+			}
 			_ => false,
 		};
 		kind_matches.then_some(out)
 	}
 
 	/// Whether `candidate` matches `reference` under `model`'s tolerance.
-	fn agree(model: ModelId, job: JobId, reference: &T::AccountId, candidate: &T::AccountId) -> bool {
+	fn agree(
+		model: ModelId,
+		job: JobId,
+		reference: &T::AccountId,
+		candidate: &T::AccountId,
+	) -> bool {
 		let load = |who: &T::AccountId| {
 			Outputs::<T>::get(job, who).and_then(|o| Self::decode_output(model, &o))
 		};
@@ -444,7 +462,7 @@ impl<T: Config> Pallet<T> {
 				let mut job = job;
 				job.stake = Zero::zero();
 				Self::refund(id, job, RefundReason::Fraud, verdict);
-			},
+			}
 			_ => Self::refund(id, job, RefundReason::Undecided, verdict),
 		}
 	}
@@ -514,7 +532,7 @@ impl<T: Config> Pallet<T> {
 			JobStatus::Queued => {
 				Queue::<T>::mutate(|q| q.retain(|j| *j != id));
 				Self::refund(id, job, RefundReason::NoProvider, Verdict::NoResult);
-			},
+			}
 			JobStatus::Assigned => Self::provider_no_show(id, job, now),
 			JobStatus::Committed => Self::decide_audit(id, job, now),
 			JobStatus::Auditing => {
@@ -529,7 +547,7 @@ impl<T: Config> Pallet<T> {
 				let at = now.saturating_add(params.reveal_window);
 				Self::deposit_event(Event::RevealsOpened { job: id, reveal_by: at });
 				Self::advance(id, job, JobStatus::Revealing { audited: false }, at);
-			},
+			}
 			JobStatus::Revealing { .. } => {
 				if job.provider.as_ref().is_some_and(|p| p.output_hash.is_some()) {
 					// Only the auditor failed to reveal: the audit lapses.
@@ -545,7 +563,7 @@ impl<T: Config> Pallet<T> {
 					Self::penalise_no_show(id, &mut job);
 					Self::refund(id, job, RefundReason::NoShow, Verdict::NoResult);
 				}
-			},
+			}
 			JobStatus::Disputed => {
 				if job.committee.iter().any(|p| p.commitment.is_some()) {
 					let at = now.saturating_add(params.reveal_window);
@@ -554,7 +572,7 @@ impl<T: Config> Pallet<T> {
 				} else {
 					Self::resolve_dispute(id, job);
 				}
-			},
+			}
 			JobStatus::DisputeRevealing => Self::resolve_dispute(id, job),
 			JobStatus::Verified => Self::settle(id, job),
 			JobStatus::Settled | JobStatus::Refunded { .. } => Self::prune(id),
@@ -569,8 +587,8 @@ impl<T: Config> Pallet<T> {
 		let time_left = now
 			.saturating_add(params.commit_window)
 			.saturating_add(params.reveal_window)
-			.saturating_add(AUDIT_DECISION_DELAY.into()) <=
-			job.deadline;
+			.saturating_add(AUDIT_DECISION_DELAY.into())
+			<= job.deadline;
 		let attempts_left = (job.no_shows.len() as u32) <= params.max_reassignments;
 		if time_left && attempts_left && Self::try_assign(id, &mut job, now) {
 			let at = job.wake_at;
@@ -614,12 +632,12 @@ impl<T: Config> Pallet<T> {
 				job.auditor = Some(Party::new(a));
 				let at = now.saturating_add(params.commit_window);
 				Self::advance(id, job, JobStatus::Auditing, at);
-			},
+			}
 			None => {
 				let at = now.saturating_add(params.reveal_window);
 				Self::deposit_event(Event::RevealsOpened { job: id, reveal_by: at });
 				Self::advance(id, job, JobStatus::Revealing { audited: false }, at);
-			},
+			}
 		}
 	}
 
@@ -675,7 +693,8 @@ impl<T: Config> Pallet<T> {
 		let billion: u128 = 1_000_000_000;
 		let p_parts = u128::from(p.audit_rate.deconstruct());
 		let slash_parts = u128::from(p.fraud_slash.deconstruct());
-		let gain = billion.saturating_add(slash_parts.saturating_mul(u128::from(p.collateral_ratio)));
+		let gain =
+			billion.saturating_add(slash_parts.saturating_mul(u128::from(p.collateral_ratio)));
 		ensure!(
 			p_parts.saturating_mul(gain) >= billion.saturating_mul(billion),
 			Error::<T>::BreaksIncentiveInequality

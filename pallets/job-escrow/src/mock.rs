@@ -12,8 +12,8 @@ use frame_support::{
 };
 use frame_system::EnsureRoot;
 use infera_primitives::{
-	canonical::CanonicalOutput, traits::ComputeProviders, Architecture, EmbeddingTolerance,
-	JobId, ModelId,
+	canonical::CanonicalOutput, traits::ComputeProviders, Architecture, EmbeddingTolerance, JobId,
+	ModelId,
 };
 use sp_core::H256;
 use sp_runtime::{BuildStorage, DispatchError, DispatchResult, Perbill};
@@ -268,11 +268,16 @@ parameter_types! {
 
 #[cfg(feature = "runtime-benchmarks")]
 impl crate::BenchmarkHelper<u64> for MockProviders {
-	fn model_with_providers(providers: u32) -> ModelId {
-		for i in 0..providers {
-			add_provider(1_000 + u64::from(i), 1_000_000_000);
-		}
+	/// The mock registry has one four-dimensional model; its providers start afresh.
+	fn model(_dimensions: u32) -> ModelId {
+		PROVIDERS.with(|p| p.borrow_mut().clear());
 		MODEL
+	}
+	fn max_providers() -> u32 {
+		16
+	}
+	fn provider(who: &u64, _model: ModelId) {
+		add_provider(*who, 1_000_000_000);
 	}
 }
 

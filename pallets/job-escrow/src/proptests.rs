@@ -17,11 +17,21 @@ const WRONG: [i16; 4] = [32_767, 0, 0, 0];
 
 #[derive(Clone, Debug)]
 enum Step {
-	Submit { extra_fee: u64, len: u8 },
+	Submit {
+		extra_fee: u64,
+		len: u8,
+	},
 	/// The party due on job `pick` (mod the number of jobs) commits or reveals.
-	Act { pick: u8, right: bool },
-	Cancel { pick: u8 },
-	Advance { blocks: u8 },
+	Act {
+		pick: u8,
+		right: bool,
+	},
+	Cancel {
+		pick: u8,
+	},
+	Advance {
+		blocks: u8,
+	},
 }
 
 fn step() -> impl Strategy<Value = Step> {
@@ -47,7 +57,8 @@ fn act(id: JobId, right: bool, chosen: &mut BTreeMap<(JobId, u64), [i16; 4]>) {
 		JobStatus::Revealing { .. } => job.provider.into_iter().chain(job.auditor).collect(),
 		_ => return,
 	};
-	let Some(party) = parties.into_iter().find(|p| p.commitment.is_none() || p.output_hash.is_none())
+	let Some(party) =
+		parties.into_iter().find(|p| p.commitment.is_none() || p.output_hash.is_none())
 	else {
 		return;
 	};
@@ -58,7 +69,8 @@ fn act(id: JobId, right: bool, chosen: &mut BTreeMap<(JobId, u64), [i16; 4]>) {
 		let c = commitment(id, who, &embedding(out), salt(who));
 		let _ = JobEscrow::commit_result(RuntimeOrigin::signed(who), id, c);
 	} else if let Some(out) = chosen.get(&(id, who)) {
-		let _ = JobEscrow::reveal_result(RuntimeOrigin::signed(who), id, embedding(*out), salt(who));
+		let _ =
+			JobEscrow::reveal_result(RuntimeOrigin::signed(who), id, embedding(*out), salt(who));
 	}
 }
 

@@ -1,9 +1,7 @@
 //! Where a job's escrow goes: payment after the challenge window, refunds, pruning to a receipt,
 //! the reads behind the runtime API, and the invariants that prove nothing is lost.
 
-use crate::{
-	pallet::*, BalanceOf, JobOf, JobStatus, Receipt, ReceiptOf, RefundReason, Verdict,
-};
+use crate::{pallet::*, BalanceOf, JobOf, JobStatus, Receipt, ReceiptOf, RefundReason, Verdict};
 use alloc::vec::Vec;
 use frame_support::traits::{
 	fungible::MutateHold,
@@ -20,8 +18,8 @@ impl<T: Config> Pallet<T> {
 	/// Moves `amount` of `client`'s escrow to `to`. False when `to` cannot receive it (it would
 	/// stay below the existential deposit); the escrow is then untouched.
 	fn pay(client: &T::AccountId, to: &T::AccountId, amount: BalanceOf<T>) -> bool {
-		amount.is_zero() ||
-			T::Currency::transfer_on_hold(
+		amount.is_zero()
+			|| T::Currency::transfer_on_hold(
 				&Self::escrow_reason(),
 				client,
 				to,
@@ -135,12 +133,12 @@ impl<T: Config> Pallet<T> {
 			Ok(when) => {
 				job.wake_at = when;
 				Jobs::<T>::insert(id, job);
-			},
+			}
 			// No room to schedule the pruning: prune now, the receipt stays.
 			Err(_) => {
 				Jobs::<T>::insert(id, job);
 				Self::prune(id);
-			},
+			}
 		}
 	}
 
@@ -186,7 +184,11 @@ impl<T: Config> Pallet<T> {
 		Self::page(JobsByProvider::<T>::iter_key_prefix(provider), start_after, limit)
 	}
 
-	fn page(ids: impl Iterator<Item = JobId>, start_after: Option<JobId>, limit: u32) -> Vec<JobId> {
+	fn page(
+		ids: impl Iterator<Item = JobId>,
+		start_after: Option<JobId>,
+		limit: u32,
+	) -> Vec<JobId> {
 		let mut ids: Vec<JobId> = ids.collect();
 		ids.sort();
 		ids.into_iter()

@@ -100,7 +100,12 @@ fn an_unaudited_job_is_paid_after_the_challenge_window_with_exact_shares() {
 		assert_eq!(job(id).status, JobStatus::Assigned);
 		assert_eq!((provider_of(id), provider(P1).locked, escrow(CLIENT)), (P1, STAKE, 1_000));
 		assert_eq!(job(id).wake_at, 6);
-		assert!(has_event(Event::JobAssigned { job: id, provider: P1, stake_locked: STAKE, commit_by: 6 }));
+		assert!(has_event(Event::JobAssigned {
+			job: id,
+			provider: P1,
+			stake_locked: STAKE,
+			commit_by: 6
+		}));
 		assert_eq!(open_jobs_of_model(MODEL), 1);
 
 		commit(id, P1, RIGHT);
@@ -113,7 +118,8 @@ fn an_unaudited_job_is_paid_after_the_challenge_window_with_exact_shares() {
 		assert_eq!(JobEscrow::output(id), Some(embedding(RIGHT)));
 
 		let before = |w| Balances::balance(&w);
-		let (client, owner, protocol, p1) = (before(CLIENT), before(OWNER), before(PROTOCOL), before(P1));
+		let (client, owner, protocol, p1) =
+			(before(CLIENT), before(OWNER), before(PROTOCOL), before(P1));
 		run_to(8);
 		// 10 % royalty (11), 5 % protocol cut (5), the rest of the price (95) to the provider,
 		// the unused 889 back to the client.
@@ -134,7 +140,10 @@ fn an_unaudited_job_is_paid_after_the_challenge_window_with_exact_shares() {
 		assert_eq!(Balances::total_issuance(), issuance);
 		assert_eq!(open_jobs_of_model(MODEL), 0);
 		let receipt = Receipts::<Test>::get(id).unwrap();
-		assert_eq!((receipt.status, receipt.verdict, receipt.fee_paid), (JobStatus::Settled, Verdict::Unaudited, PRICE));
+		assert_eq!(
+			(receipt.status, receipt.verdict, receipt.fee_paid),
+			(JobStatus::Settled, Verdict::Unaudited, PRICE)
+		);
 		assert_eq!(receipt.output_hash, Some(H256(sp_io::hashing::blake2_256(&embedding(RIGHT)))));
 
 		// After the retention period only the receipt remains.
@@ -245,7 +254,10 @@ fn a_false_accusation_slashes_the_auditor_and_the_provider_is_paid() {
 		let pay_at = job(id).wake_at;
 		run_to(pay_at);
 		let receipt = Receipts::<Test>::get(id).unwrap();
-		assert_eq!((receipt.status, receipt.verdict), (JobStatus::Settled, Verdict::CommitteeUpheld));
+		assert_eq!(
+			(receipt.status, receipt.verdict),
+			(JobStatus::Settled, Verdict::CommitteeUpheld)
+		);
 	});
 }
 
@@ -444,18 +456,48 @@ fn submit_rejects_every_bad_input_and_holds_nothing() {
 			JobEscrow::submit_job(RuntimeOrigin::signed(who), model, input, fee, deadline)
 		};
 		let ok_input = INPUT.to_vec();
-		assert_noop!(sub(CLIENT, ModelId(77), ok_input.clone(), 1_000, now + 50), Error::<Test>::ModelNotActive);
-		assert_noop!(sub(CLIENT, DEPRECATED, ok_input.clone(), 1_000, now + 50), Error::<Test>::ModelNotActive);
+		assert_noop!(
+			sub(CLIENT, ModelId(77), ok_input.clone(), 1_000, now + 50),
+			Error::<Test>::ModelNotActive
+		);
+		assert_noop!(
+			sub(CLIENT, DEPRECATED, ok_input.clone(), 1_000, now + 50),
+			Error::<Test>::ModelNotActive
+		);
 		assert_noop!(sub(CLIENT, MODEL, vec![], 1_000, now + 50), Error::<Test>::EmptyInput);
 		assert_noop!(sub(CLIENT, MODEL, vec![1; 65], 1_000, now + 50), Error::<Test>::InputTooLong);
-		assert_noop!(sub(CLIENT, MODEL, ok_input.clone(), PRICE - 1, now + 50), Error::<Test>::FeeBelowPrice);
-		assert_noop!(sub(CLIENT, MODEL, ok_input.clone(), 0, now + 50), Error::<Test>::FeeBelowPrice);
-		assert_noop!(sub(CLIENT, MODEL, ok_input.clone(), 10_001, now + 50), Error::<Test>::FeeTooHigh);
-		assert_noop!(sub(CLIENT, MODEL, ok_input.clone(), u64::MAX, now + 50), Error::<Test>::FeeTooHigh);
-		assert_noop!(sub(POOR, MODEL, ok_input.clone(), 1_000, now + 50), Error::<Test>::InsufficientBalance);
-		assert_noop!(sub(CLIENT, MODEL, ok_input.clone(), 1_000, now), Error::<Test>::DeadlineInPast);
-		assert_noop!(sub(CLIENT, MODEL, ok_input.clone(), 1_000, now + 11), Error::<Test>::DeadlineTooSoon);
-		assert_noop!(sub(CLIENT, MODEL, ok_input.clone(), 1_000, now + 101), Error::<Test>::DeadlineTooFar);
+		assert_noop!(
+			sub(CLIENT, MODEL, ok_input.clone(), PRICE - 1, now + 50),
+			Error::<Test>::FeeBelowPrice
+		);
+		assert_noop!(
+			sub(CLIENT, MODEL, ok_input.clone(), 0, now + 50),
+			Error::<Test>::FeeBelowPrice
+		);
+		assert_noop!(
+			sub(CLIENT, MODEL, ok_input.clone(), 10_001, now + 50),
+			Error::<Test>::FeeTooHigh
+		);
+		assert_noop!(
+			sub(CLIENT, MODEL, ok_input.clone(), u64::MAX, now + 50),
+			Error::<Test>::FeeTooHigh
+		);
+		assert_noop!(
+			sub(POOR, MODEL, ok_input.clone(), 1_000, now + 50),
+			Error::<Test>::InsufficientBalance
+		);
+		assert_noop!(
+			sub(CLIENT, MODEL, ok_input.clone(), 1_000, now),
+			Error::<Test>::DeadlineInPast
+		);
+		assert_noop!(
+			sub(CLIENT, MODEL, ok_input.clone(), 1_000, now + 11),
+			Error::<Test>::DeadlineTooSoon
+		);
+		assert_noop!(
+			sub(CLIENT, MODEL, ok_input.clone(), 1_000, now + 101),
+			Error::<Test>::DeadlineTooFar
+		);
 		assert_noop!(
 			JobEscrow::submit_job(RuntimeOrigin::none(), MODEL, ok_input, 1_000, now + 50),
 			DispatchError::BadOrigin
@@ -472,7 +514,13 @@ fn submit_fails_cleanly_when_the_queue_the_scheduler_or_the_ids_are_full() {
 		}
 		let now = System::block_number();
 		assert_noop!(
-			JobEscrow::submit_job(RuntimeOrigin::signed(CLIENT), MODEL, INPUT.to_vec(), 1_000, now + 50),
+			JobEscrow::submit_job(
+				RuntimeOrigin::signed(CLIENT),
+				MODEL,
+				INPUT.to_vec(),
+				1_000,
+				now + 50
+			),
 			Error::<Test>::QueueFull
 		);
 		for id in 0..4u64 {
@@ -481,7 +529,13 @@ fn submit_fails_cleanly_when_the_queue_the_scheduler_or_the_ids_are_full() {
 
 		NextJobId::<Test>::put(JobId(u64::MAX));
 		assert_noop!(
-			JobEscrow::submit_job(RuntimeOrigin::signed(CLIENT), MODEL, INPUT.to_vec(), 1_000, now + 50),
+			JobEscrow::submit_job(
+				RuntimeOrigin::signed(CLIENT),
+				MODEL,
+				INPUT.to_vec(),
+				1_000,
+				now + 50
+			),
 			Error::<Test>::JobIdsExhausted
 		);
 		NextJobId::<Test>::put(JobId(10));
@@ -492,7 +546,13 @@ fn submit_fails_cleanly_when_the_queue_the_scheduler_or_the_ids_are_full() {
 			Wakeups::<Test>::insert(b, taken.clone());
 		}
 		assert_noop!(
-			JobEscrow::submit_job(RuntimeOrigin::signed(CLIENT), MODEL, INPUT.to_vec(), 1_000, now + 50),
+			JobEscrow::submit_job(
+				RuntimeOrigin::signed(CLIENT),
+				MODEL,
+				INPUT.to_vec(),
+				1_000,
+				now + 50
+			),
 			Error::<Test>::SchedulerFull
 		);
 		for b in (now + 50)..(now + 50 + 16) {
@@ -646,7 +706,10 @@ fn params_are_governance_only_and_must_keep_honesty_profitable() {
 			JobParams { max_deadline: 11, ..p },
 			JobParams { collateral_ratio: 0, ..p },
 		] {
-			assert_noop!(JobEscrow::set_params(RuntimeOrigin::root(), bad), Error::<Test>::InvalidParams);
+			assert_noop!(
+				JobEscrow::set_params(RuntimeOrigin::root(), bad),
+				Error::<Test>::InvalidParams
+			);
 		}
 		// 4 % audits with 20x collateral: 0.04 · 21 = 0.84 < 1, skipping work would pay.
 		let lax = JobParams { audit_rate: Perbill::from_percent(4), ..p };
@@ -674,12 +737,21 @@ fn auditors_are_managed_by_governance() {
 			JobEscrow::add_auditor(RuntimeOrigin::signed(A1), A5),
 			DispatchError::BadOrigin
 		);
-		assert_noop!(JobEscrow::add_auditor(RuntimeOrigin::root(), A1), Error::<Test>::AlreadyAuditor);
-		assert_noop!(JobEscrow::remove_auditor(RuntimeOrigin::root(), A5), Error::<Test>::NotAuditor);
+		assert_noop!(
+			JobEscrow::add_auditor(RuntimeOrigin::root(), A1),
+			Error::<Test>::AlreadyAuditor
+		);
+		assert_noop!(
+			JobEscrow::remove_auditor(RuntimeOrigin::root(), A5),
+			Error::<Test>::NotAuditor
+		);
 		assert_ok!(JobEscrow::add_auditor(RuntimeOrigin::root(), A5));
 		assert_ok!(JobEscrow::add_auditor(RuntimeOrigin::root(), STRANGER));
 		assert_eq!(Auditors::<Test>::get().to_vec(), vec![A1, A2, A3, A4, A5, STRANGER]);
-		assert_noop!(JobEscrow::add_auditor(RuntimeOrigin::root(), OWNER), Error::<Test>::TooManyAuditors);
+		assert_noop!(
+			JobEscrow::add_auditor(RuntimeOrigin::root(), OWNER),
+			Error::<Test>::TooManyAuditors
+		);
 		assert_ok!(JobEscrow::remove_auditor(RuntimeOrigin::root(), A3));
 		assert!(has_event(Event::AuditorRemoved { who: A3 }));
 		assert_eq!(Auditors::<Test>::get().to_vec(), vec![A1, A2, A4, A5, STRANGER]);

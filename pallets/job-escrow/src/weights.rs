@@ -15,7 +15,7 @@ use frame_support::{
 pub trait WeightInfo {
 	fn submit_job(n: u32) -> Weight;
 	fn commit_result() -> Weight;
-	fn reveal_result(n: u32) -> Weight;
+	fn reveal_result() -> Weight;
 	fn cancel_job() -> Weight;
 	fn set_params() -> Weight;
 	fn add_auditor() -> Weight;
@@ -37,9 +37,8 @@ macro_rules! weights {
 				.saturating_add($db.reads(3))
 				.saturating_add($db.writes(3))
 		}
-		fn reveal_result(n: u32) -> Weight {
-			Weight::from_parts(120_000_000, 10_000)
-				.saturating_add(Weight::from_parts(20_000, 1).saturating_mul(n.into()))
+		fn reveal_result() -> Weight {
+			Weight::from_parts(300_000_000, 40_000)
 				.saturating_add($db.reads(8))
 				.saturating_add($db.writes(6))
 		}

@@ -1,12 +1,14 @@
-//! Infera's own pallets: model provenance and compute staking (and, as they land, job escrow and
+//! Infera's own pallets: model provenance, compute staking and the job escrow (and, as it lands,
 //! rewards). Every parameter is set by Root or the `infera_params` track.
 
 use crate::{
 	configs::monetary::TreasuryAccount, deposit, governance::EnsureRootOrParams, Balance, Balances,
-	BlockNumber, ModelRegistry, Runtime, RuntimeHoldReason, DAYS, UNITS,
+	BlockNumber, ComputeStaking, ModelRegistry, Runtime, RuntimeHoldReason, DAYS, MINUTES, UNITS,
 };
 use frame_support::{parameter_types, traits::ConstU32};
+use frame_system::EnsureRoot;
 use pallet_compute_staking::StakingParams;
+use pallet_job_escrow::JobParams;
 use pallet_model_registry::RegistryParams;
 use sp_runtime::Perbill;
 
@@ -63,4 +65,56 @@ impl pallet_compute_staking::Config for Runtime {
 	type WeightInfo = pallet_compute_staking::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = crate::benchmarks::ComputeStakingBenchmarkHelper;
+}
+
+parameter_types! {
+	/// Until governance sets them: 5 % of jobs audited by one auditor, disputes decided by a
+	/// committee of three; one minute to commit and one to reveal; paid five minutes after
+	/// verification; deadlines up to a day ahead; a price of 0.01 INFR plus 0.00001 INFR per
+	/// input byte and fees up to 1000 INFR; two reassignments; providers lock 20× the price
+	/// (0.05 · (1 + 1 · 20) = 1.05 ≥ 1: skipping work does not pay); a no-show loses 10 % of
+	/// that, a proven fraud all of it; 5 % of each price to the protocol; finished jobs kept for
+	/// a day before only their receipt remains.
+	pub const DefaultJobParams: JobParams<Balance, BlockNumber> = JobParams {
+		audit_rate: Perbill::from_percent(5),
+		committee_size: 3,
+		commit_window: MINUTES,
+		reveal_window: MINUTES,
+		challenge_window: 5 * MINUTES,
+		max_deadline: DAYS,
+		base_fee: UNITS / 100,
+		fee_per_byte: UNITS / 100_000,
+		max_fee: 1_000 * UNITS,
+		max_reassignments: 2,
+		collateral_ratio: 20,
+		no_show_slash: Perbill::from_percent(10),
+		fraud_slash: Perbill::from_percent(100),
+		protocol_cut: Perbill::from_percent(5),
+		retention: DAYS,
+	};
+}
+
+impl pallet_job_escrow::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type ModelRegistry = ModelRegistry;
+	type Providers = ComputeStaking;
+	// Rewards are credited once the rewards pallet lands.
+	type WorkRecorder = ();
+	type Randomness = pallet_babe::ParentBlockRandomness<Runtime>;
+	type ProtocolAccount = TreasuryAccount;
+	type ParamsOrigin = EnsureRootOrParams;
+	type AuditorOrigin = EnsureRoot<crate::AccountId>;
+	type DefaultParams = DefaultJobParams;
+	type MaxInputLen = ConstU32<2_048>;
+	type MaxOutputLen = ConstU32<16_400>;
+	type MaxAuditors = ConstU32<64>;
+	type MaxCommittee = ConstU32<8>;
+	type MaxAttempts = ConstU32<4>;
+	type MaxWakeupsPerBlock = ConstU32<128>;
+	type MaxQueued = ConstU32<256>;
+	type AssignPerBlock = ConstU32<4>;
+	type WeightInfo = pallet_job_escrow::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = crate::benchmarks::JobEscrowBenchmarkHelper;
 }

@@ -1,0 +1,295 @@
+//! Benchmarks at the worst case of each call's bounds: selection over a full provider list,
+//! the longest input, the largest embedding the output bound allows, a full auditor set, and a
+//! block hook that reassigns every job due in the block.
+
+use super::*;
+use crate::pallet::{Auditors, Jobs, Params, Queue};
+use alloc::vec::Vec;
+use codec::Encode;
+use frame_benchmarking::v2::*;
+use frame_support::traits::{fungible::Mutate, EnsureOrigin, Get};
+use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
+use infera_primitives::{
+	canonical::{CanonicalOutput, MAX_EMBEDDING_DIMENSIONS},
+	traits::ModelRegistry as _,
+	Architecture, JobId, ModelId,
+};
+use sp_core::H256;
+use sp_runtime::{
+	traits::{Bounded, Saturating},
+	Perbill,
+};
+
+fn funded<T: Config>(name: &'static str, i: u32) -> T::AccountId
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let who: T::AccountId = account(name, i, 0);
+	let _ = T::Currency::set_balance(
+		&who,
+		Perbill::from_percent(1).mul_floor(BalanceOf::<T>::max_value()),
+	);
+	who
+}
+
+/// The largest embedding whose canonical encoding fits `MaxOutputLen`.
+fn largest_dimensions<T: Config>() -> u32 {
+	let fits = T::MaxOutputLen::get().saturating_sub(8) / 2;
+	fits.min(MAX_EMBEDDING_DIMENSIONS as u32)
+}
+
+/// A model with the most providers the staking pallet allows.
+fn crowded_model<T: Config>() -> ModelId
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let model = T::BenchmarkHelper::model(largest_dimensions::<T>());
+	add_providers::<T>(model, T::BenchmarkHelper::max_providers());
+	model
+}
+
+fn add_providers<T: Config>(model: ModelId, count: u32)
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	for i in 0..count {
+		let who = funded::<T>("provider", i);
+		T::BenchmarkHelper::provider(&who, model);
+	}
+}
+
+/// Adds auditors until there are `count`.
+fn fill_auditors<T: Config>(count: u32) -> Result<(), BenchmarkError>
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let mut i = 0u32;
+	while (Auditors::<T>::get().len() as u32) < count {
+		Pallet::<T>::do_add_auditor(funded::<T>("auditor", i))?;
+		i = i.saturating_add(1);
+	}
+	Ok(())
+}
+
+/// A canonical embedding of `model`'s dimensions; `skew` moves it far from the unskewed one.
+fn output<T: Config>(model: ModelId, skew: bool) -> Vec<u8> {
+	let dims = match T::ModelRegistry::architecture(model) {
+		Some(Architecture::TextEmbedding { dimensions, .. }) => dimensions,
+		_ => 1,
+	};
+	let v: Vec<i16> = (0..dims).map(|i| if skew && i % 2 == 0 { -300 } else { 300 }).collect();
+	CanonicalOutput::Embedding(v).encode()
+}
+
+fn submit<T: Config>(
+	client: &T::AccountId,
+	model: ModelId,
+	len: u32,
+) -> Result<JobId, BenchmarkError> {
+	let price = Pallet::<T>::price_for(len)?;
+	let deadline = Pallet::<T>::now().saturating_add(Params::<T>::get().max_deadline);
+	let input = alloc::vec![b'a'; len as usize];
+	Ok(Pallet::<T>::do_submit(client.clone(), model, input, price, deadline)?)
+}
+
+fn commit_as<T: Config>(id: JobId, who: &T::AccountId, out: &[u8]) -> Result<(), BenchmarkError> {
+	let hash = H256(sp_io::hashing::blake2_256(out));
+	let c = crate::commitment_of(id, who, &hash, &[1u8; 32]);
+	Ok(Pallet::<T>::do_commit(who.clone(), id, c)?)
+}
+
+fn run_to<T: Config>(n: BlockNumberFor<T>) {
+	while Pallet::<T>::now() < n {
+		let next = Pallet::<T>::now().saturating_add(1u32.into());
+		frame_system::Pallet::<T>::set_block_number(next);
+		Pallet::<T>::on_block(next);
+	}
+}
+
+fn provider_of<T: Config>(id: JobId) -> Result<T::AccountId, BenchmarkError> {
+	Jobs::<T>::get(id)
+		.and_then(|j| j.provider)
+		.map(|p| p.who)
+		.ok_or(BenchmarkError::Stop("job has no provider"))
+}
+
+#[benchmarks(where T::Currency: Mutate<T::AccountId>)]
+mod benchmarks {
+	use super::*;
+
+	/// Selection over a full provider list, with `n` input bytes.
+	#[benchmark]
+	fn submit_job(n: Linear<1, { T::MaxInputLen::get() }>) -> Result<(), BenchmarkError> {
+		let model = crowded_model::<T>();
+		let client = funded::<T>("client", 0);
+		let price = Pallet::<T>::price_for(n)?;
+		let deadline = Pallet::<T>::now().saturating_add(Params::<T>::get().max_deadline);
+		let id = crate::NextJobId::<T>::get();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(client), model, alloc::vec![b'a'; n as usize], price, deadline);
+
+		let status = Jobs::<T>::get(id).map(|j| j.status);
+		assert_eq!(status, Some(JobStatus::Assigned));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn commit_result() -> Result<(), BenchmarkError> {
+		let model = crowded_model::<T>();
+		let client = funded::<T>("client", 0);
+		let id = submit::<T>(&client, model, 16)?;
+		let provider = provider_of::<T>(id)?;
+		let out = output::<T>(model, false);
+		let c = crate::commitment_of(
+			id,
+			&provider,
+			&H256(sp_io::hashing::blake2_256(&out)),
+			&[1u8; 32],
+		);
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(provider), id, c);
+
+		assert_eq!(Jobs::<T>::get(id).map(|j| j.status), Some(JobStatus::Committed));
+		Ok(())
+	}
+
+	/// The auditor's reveal of the largest embedding, disagreeing with the provider: both
+	/// outputs are decoded and compared, and a committee is drawn from a full auditor set.
+	#[benchmark]
+	fn reveal_result() -> Result<(), BenchmarkError> {
+		Params::<T>::mutate(|p| p.audit_rate = Perbill::one());
+		fill_auditors::<T>(T::MaxAuditors::get())?;
+		let model = crowded_model::<T>();
+		let client = funded::<T>("client", 0);
+		let id = submit::<T>(&client, model, 16)?;
+		let provider = provider_of::<T>(id)?;
+		let right = output::<T>(model, false);
+		let wrong = output::<T>(model, true);
+		commit_as::<T>(id, &provider, &right)?;
+		let decide = Jobs::<T>::get(id).map(|j| j.wake_at).ok_or(BenchmarkError::Weightless)?;
+		run_to::<T>(decide);
+		let auditor = Jobs::<T>::get(id)
+			.and_then(|j| j.auditor)
+			.map(|p| p.who)
+			.ok_or(BenchmarkError::Stop("job is not audited"))?;
+		commit_as::<T>(id, &auditor, &wrong)?;
+		Pallet::<T>::do_reveal(provider, id, right, [1u8; 32])?;
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(auditor), id, wrong, [1u8; 32]);
+
+		assert_eq!(Jobs::<T>::get(id).map(|j| j.status), Some(JobStatus::Disputed));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn cancel_job() -> Result<(), BenchmarkError> {
+		let model = crowded_model::<T>();
+		let client = funded::<T>("client", 0);
+		let id = submit::<T>(&client, model, T::MaxInputLen::get())?;
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(client), id);
+
+		let status = Jobs::<T>::get(id).map(|j| j.status);
+		assert_eq!(status, Some(JobStatus::Refunded { reason: RefundReason::Cancelled }));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn set_params() -> Result<(), BenchmarkError> {
+		let origin =
+			T::ParamsOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let mut params = Params::<T>::get();
+		params.audit_rate = Perbill::from_percent(10);
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, params);
+
+		assert_eq!(Params::<T>::get(), params);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn add_auditor() -> Result<(), BenchmarkError> {
+		fill_auditors::<T>(T::MaxAuditors::get().saturating_sub(1))?;
+		let origin =
+			T::AuditorOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let who: T::AccountId = account("new-auditor", 0, 0);
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, who.clone());
+
+		assert!(Auditors::<T>::get().contains(&who));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn remove_auditor() -> Result<(), BenchmarkError> {
+		fill_auditors::<T>(T::MaxAuditors::get())?;
+		let origin =
+			T::AuditorOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let first = Auditors::<T>::get().first().cloned().ok_or(BenchmarkError::Weightless)?;
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, first.clone());
+
+		assert!(!Auditors::<T>::get().contains(&first));
+		Ok(())
+	}
+
+	/// `n` jobs whose providers all miss the commit window in the same block: each is
+	/// penalised and its job reassigned by a selection over a full provider list.
+	#[benchmark]
+	fn on_initialize_wakeups(
+		n: Linear<0, { T::MaxWakeupsPerBlock::get() }>,
+	) -> Result<(), BenchmarkError> {
+		let model = crowded_model::<T>();
+		let client = funded::<T>("client", 0);
+		let ids: Vec<JobId> =
+			(0..n).map(|_| submit::<T>(&client, model, 16)).collect::<Result<_, _>>()?;
+		let wake = Pallet::<T>::now().saturating_add(Params::<T>::get().commit_window);
+		frame_system::Pallet::<T>::set_block_number(wake);
+
+		#[block]
+		{
+			Pallet::<T>::on_block(wake);
+		}
+
+		for id in ids {
+			let retried = Jobs::<T>::get(id).map(|j| j.no_shows.len());
+			assert_eq!(retried, Some(1));
+		}
+		Ok(())
+	}
+
+	/// `n` queued jobs that find a provider in the block, each by a selection over a full
+	/// provider list.
+	#[benchmark]
+	fn on_initialize_assign(
+		n: Linear<0, { T::AssignPerBlock::get() }>,
+	) -> Result<(), BenchmarkError> {
+		let model = T::BenchmarkHelper::model(largest_dimensions::<T>());
+		let client = funded::<T>("client", 0);
+		let ids: Vec<JobId> =
+			(0..n).map(|_| submit::<T>(&client, model, 16)).collect::<Result<_, _>>()?;
+		add_providers::<T>(model, T::BenchmarkHelper::max_providers());
+		let next = Pallet::<T>::now().saturating_add(1u32.into());
+		frame_system::Pallet::<T>::set_block_number(next);
+
+		#[block]
+		{
+			Pallet::<T>::on_block(next);
+		}
+
+		assert!(Queue::<T>::get().is_empty());
+		for id in ids {
+			assert_eq!(Jobs::<T>::get(id).map(|j| j.status), Some(JobStatus::Assigned));
+		}
+		Ok(())
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
+}
