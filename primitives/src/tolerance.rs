@@ -331,7 +331,7 @@ mod tests {
 		let close = O::Embedding(vec![23_200, 23_140]);
 		let far = O::Embedding(vec![32_767, 0]);
 		assert_eq!(outputs_match(&emb, &a, &close), Verdict::Pass);
-		assert_eq!(outputs_match(&emb, &a, &far), Verdict::Fail(Mismatch::Cosine));
+		assert_eq!(outputs_match(&emb, &a, &far), Verdict::Fail(Mismatch::Element));
 		assert_eq!(
 			outputs_match(&emb, &a, &O::Generation(vec![1])),
 			Verdict::Fail(Mismatch::Length)

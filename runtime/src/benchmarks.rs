@@ -12,6 +12,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_model_registry, ModelRegistry]
 	[pallet_compute_staking, ComputeStaking]
 	[pallet_job_escrow, JobEscrow]
+	[pallet_rewards, Rewards]
 );
 
 /// Gives a benchmark account funds and real session keys with a valid ownership proof.

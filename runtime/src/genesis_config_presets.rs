@@ -3,9 +3,9 @@
 //! as job auditors, and set Alice as sudo; a production genesis would set no sudo key.
 
 use crate::{
-	AccountId, BabeConfig, Balance, BalancesConfig, JobEscrowConfig, RuntimeGenesisConfig,
-	SessionConfig, SessionKeys, SudoConfig, ValidatorSetConfig, BABE_GENESIS_EPOCH_CONFIG,
-	EXISTENTIAL_DEPOSIT, UNITS,
+	AccountId, BabeConfig, Balance, BalancesConfig, JobEscrowConfig, RewardsConfig,
+	RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig, ValidatorSetConfig,
+	BABE_GENESIS_EPOCH_CONFIG, EXISTENTIAL_DEPOSIT, UNITS,
 };
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
@@ -53,6 +53,8 @@ fn testnet_genesis(
 		job_escrow: JobEscrowConfig {
 			auditors: auditors.into_iter().map(|k| k.to_account_id()).collect::<Vec<_>>(),
 		},
+		// Ten-block reward epochs, so a person watching the dev chain sees them close.
+		rewards: RewardsConfig { epoch_length: Some(10) },
 		sudo: SudoConfig { key: Some(root) },
 	})
 }

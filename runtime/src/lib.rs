@@ -188,6 +188,8 @@ mod runtime {
 	pub type ComputeStaking = pallet_compute_staking;
 	#[runtime::pallet_index(42)]
 	pub type JobEscrow = pallet_job_escrow;
+	#[runtime::pallet_index(43)]
+	pub type Rewards = pallet_rewards;
 
 	// Only the `development` and `local_testnet` presets set a key; production genesis has none,
 	// so no account can use it there.

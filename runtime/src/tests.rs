@@ -72,6 +72,7 @@ fn run_to(n: u32) {
 		System::set_block_number(next);
 		Scheduler::on_initialize(next);
 		Referenda::on_initialize(next);
+		crate::Rewards::on_initialize(next);
 		crate::JobEscrow::on_initialize(next);
 	}
 }
@@ -516,16 +517,11 @@ fn a_job_is_paid_with_exact_royalty_protocol_cut_and_refund_on_the_real_pallets(
 	ext_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
 		let model = model_served_by_bob();
 		let client = Sr25519Keyring::Ferdie.to_account_id();
-		let treasury = pallet_treasury::Pallet::<Runtime>::account_id();
 		let input = b"The quick brown fox jumps over the lazy dog".to_vec();
 		let price = UNITS / 100 + UNITS / 100_000 * input.len() as u128;
 		let max_fee = UNITS;
-		let (client0, bob0, alice0, treasury0) = (
-			Balances::balance(&client),
-			Balances::balance(&bob()),
-			Balances::balance(&alice()),
-			Balances::balance(&treasury),
-		);
+		let (client0, bob0, alice0) =
+			(Balances::balance(&client), Balances::balance(&bob()), Balances::balance(&alice()));
 		let issuance = Balances::total_issuance();
 		let job = pallet_job_escrow::NextJobId::<Runtime>::get();
 		assert_ok!(JobEscrow::submit_job(
@@ -543,11 +539,39 @@ fn a_job_is_paid_with_exact_royalty_protocol_cut_and_refund_on_the_real_pallets(
 		let protocol = price * 5 / 100;
 		assert_eq!(Balances::balance(&client), client0 - price);
 		assert_eq!(Balances::balance(&alice()), alice0 + royalty);
-		assert_eq!(Balances::balance(&treasury), treasury0 + protocol);
 		assert_eq!(Balances::balance(&bob()), bob0 + price - royalty - protocol);
-		assert_eq!(Balances::total_issuance(), issuance);
 		let receipt = pallet_job_escrow::Receipts::<Runtime>::get(job).unwrap();
 		assert_eq!((receipt.provider, receipt.fee_paid), (Some(bob()), price));
+		check_invariants();
+
+		// The protocol cut reaches the rewards pool of the epoch it arrived in; Bob, the only
+		// worker of that epoch, is paid the providers' 70 % of it when he claims.
+		let epoch = pallet_rewards::CurrentEpoch::<Runtime>::get();
+		run_to(System::block_number() + 10);
+		let closes: Vec<(u32, Balance, Balance, Balance, Balance)> = events()
+			.into_iter()
+			.filter_map(|e| match e {
+				RuntimeEvent::Rewards(pallet_rewards::Event::EpochClosed {
+					epoch,
+					emitted,
+					fees,
+					to_providers,
+					to_treasury,
+					..
+				}) => Some((epoch, emitted, fees, to_providers, to_treasury)),
+				_ => None,
+			})
+			.collect();
+		let total_fees: Balance = closes.iter().map(|c| c.2).sum();
+		assert_eq!(total_fees, protocol, "exactly the protocol cut reached the rewards pool");
+		let (_, emitted, fees, to_providers, _) =
+			*closes.iter().find(|c| c.0 == epoch).expect("Bob's epoch closed");
+		assert_eq!(to_providers, sp_runtime::Perbill::from_percent(70) * (emitted + fees));
+		let bob_before = Balances::balance(&bob());
+		assert_ok!(crate::Rewards::claim(RuntimeOrigin::signed(bob())));
+		assert_eq!(Balances::balance(&bob()), bob_before + to_providers);
+		let minted: Balance = closes.iter().map(|c| c.1).sum();
+		assert_eq!(Balances::total_issuance(), issuance + minted, "only the emission was created");
 		check_invariants();
 	});
 }

@@ -68,7 +68,7 @@ test('runtime version and metadata name the Infera runtime and its pallets', asy
   for (const name of [
     'System', 'Babe', 'Grandpa', 'Session', 'ValidatorSet', 'Balances', 'TransactionPayment',
     'Preimage', 'Scheduler', 'Referenda', 'ConvictionVoting', 'Treasury', 'Origins', 'Sudo',
-    'ModelRegistry', 'ComputeStaking', 'JobEscrow',
+    'ModelRegistry', 'ComputeStaking', 'JobEscrow', 'Rewards',
   ]) {
     assert.ok(pallets.includes(name), `metadata lacks pallet ${name}: ${pallets.join(', ')}`);
   }
@@ -77,6 +77,7 @@ test('runtime version and metadata name the Infera runtime and its pallets', asy
     modelRegistry: ['registerModel', 'updateMetadata', 'deprecateModel', 'transferOwnership', 'removeModel'],
     computeStaking: ['registerProvider', 'bond', 'bondExtra', 'setModels', 'unbond', 'withdrawUnbonded', 'chill', 'unchill', 'deregister'],
     jobEscrow: ['submitJob', 'commitResult', 'revealResult', 'cancelJob'],
+    rewards: ['claim'],
   })) {
     for (const call of calls) assert.equal(typeof api.tx[pallet][call], 'function', `${pallet}.${call}`);
   }

@@ -27,7 +27,7 @@ where
 	let who: T::AccountId = account(name, i, 0);
 	let _ = T::Currency::set_balance(
 		&who,
-		Perbill::from_percent(1).mul_floor(BalanceOf::<T>::max_value()),
+		Perbill::from_parts(100_000).mul_floor(BalanceOf::<T>::max_value()),
 	);
 	who
 }

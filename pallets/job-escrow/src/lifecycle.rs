@@ -456,6 +456,8 @@ impl<T: Config> Pallet<T> {
 		match verdict {
 			Verdict::CommitteeUpheld => Self::verify(id, job, verdict),
 			Verdict::CommitteeRejected => {
+				// The auditor was right: its audit counts.
+				T::WorkRecorder::credit_audit(&auditor.who);
 				// Unlock first so the slash takes the job's stake like any other bond.
 				T::Providers::unlock(&provider.who, job.stake);
 				let _ = T::Providers::slash(&provider.who, fraud, Some(&auditor.who));

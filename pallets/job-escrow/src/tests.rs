@@ -226,6 +226,7 @@ fn a_wrong_output_is_caught_the_provider_slashed_and_the_client_refunded() {
 		for m in committee {
 			assert_eq!(audits(m), 1);
 		}
+		assert_eq!(audits(auditor), 1);
 	});
 }
 

@@ -1,5 +1,5 @@
-//! Infera's own pallets: model provenance, compute staking and the job escrow (and, as it lands,
-//! rewards). Every parameter is set by Root or the `infera_params` track.
+//! Infera's own pallets: model provenance, compute staking, the job escrow and rewards. Every
+//! parameter is set by Root or the `infera_params` track.
 
 use crate::{
 	configs::monetary::TreasuryAccount, deposit, governance::EnsureRootOrParams, Balance, Balances,
@@ -99,10 +99,9 @@ impl pallet_job_escrow::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type ModelRegistry = ModelRegistry;
 	type Providers = ComputeStaking;
-	// Rewards are credited once the rewards pallet lands.
-	type WorkRecorder = ();
+	type WorkRecorder = crate::Rewards;
 	type Randomness = pallet_babe::ParentBlockRandomness<Runtime>;
-	type ProtocolAccount = TreasuryAccount;
+	type ProtocolAccount = RewardsAccount;
 	type ParamsOrigin = EnsureRootOrParams;
 	type AuditorOrigin = EnsureRoot<crate::AccountId>;
 	type DefaultParams = DefaultJobParams;
@@ -117,4 +116,28 @@ impl pallet_job_escrow::Config for Runtime {
 	type WeightInfo = pallet_job_escrow::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = crate::benchmarks::JobEscrowBenchmarkHelper;
+}
+
+parameter_types! {
+	pub const RewardsPalletId: frame_support::PalletId = frame_support::PalletId(*b"inf/rwds");
+	pub RewardsAccount: crate::AccountId = crate::Rewards::account_id();
+	/// Until governance sets them: hour-long epochs (600 blocks; the dev chain uses 10) each
+	/// minting 100 INFR; with the protocol cut of the epoch's job fees, 70 % goes to providers by
+	/// verified work, 20 % to auditors by audits done and 10 % to the treasury.
+	pub const DefaultRewardParams: pallet_rewards::RewardParams<Balance, BlockNumber> =
+		pallet_rewards::RewardParams {
+			epoch_length: 600,
+			emission_per_epoch: 100 * UNITS,
+			provider_share: Perbill::from_percent(70),
+			validator_share: Perbill::from_percent(20),
+		};
+}
+
+impl pallet_rewards::Config for Runtime {
+	type Currency = Balances;
+	type PalletId = RewardsPalletId;
+	type TreasuryAccount = TreasuryAccount;
+	type ParamsOrigin = EnsureRootOrParams;
+	type DefaultParams = DefaultRewardParams;
+	type WeightInfo = pallet_rewards::weights::SubstrateWeight<Runtime>;
 }
