@@ -44,6 +44,10 @@ pub enum Subcommand {
 
 	/// Database metadata.
 	ChainInfo(sc_cli::ChainInfoCmd),
+
+	/// Inference without a chain: run a model, measure it, or judge a claimed output.
+	#[command(subcommand)]
+	Inference(crate::inference::InferenceCmd),
 }
 
 /// The Infera node.

@@ -1,0 +1,170 @@
+//! BERT encoder (the architecture of all-MiniLM-L6-v2), written against candle's tensors. The
+//! weight names follow Hugging Face's `BertModel` without a prefix, as sentence-transformers
+//! saves them.
+
+use candle_core::{DType, Device, Module, Tensor, D};
+use candle_nn::{embedding, layer_norm, linear, Embedding, LayerNorm, Linear, VarBuilder};
+use serde::Deserialize;
+
+/// The fields of `config.json` the encoder needs.
+#[derive(Clone, Debug, Deserialize)]
+pub struct Config {
+	pub vocab_size: usize,
+	pub hidden_size: usize,
+	pub num_hidden_layers: usize,
+	pub num_attention_heads: usize,
+	pub intermediate_size: usize,
+	pub max_position_embeddings: usize,
+	pub type_vocab_size: usize,
+	pub layer_norm_eps: f64,
+	#[serde(default = "default_act")]
+	pub hidden_act: String,
+}
+
+fn default_act() -> String {
+	"gelu".into()
+}
+
+struct Embeddings {
+	word: Embedding,
+	position: Embedding,
+	token_type: Embedding,
+	norm: LayerNorm,
+}
+
+impl Embeddings {
+	fn load(vb: VarBuilder, cfg: &Config) -> candle_core::Result<Self> {
+		Ok(Self {
+			word: embedding(cfg.vocab_size, cfg.hidden_size, vb.pp("word_embeddings"))?,
+			position: embedding(
+				cfg.max_position_embeddings,
+				cfg.hidden_size,
+				vb.pp("position_embeddings"),
+			)?,
+			token_type: embedding(
+				cfg.type_vocab_size,
+				cfg.hidden_size,
+				vb.pp("token_type_embeddings"),
+			)?,
+			norm: layer_norm(cfg.hidden_size, cfg.layer_norm_eps, vb.pp("LayerNorm"))?,
+		})
+	}
+
+	fn forward(&self, ids: &Tensor, types: &Tensor) -> candle_core::Result<Tensor> {
+		let (_, len) = ids.dims2()?;
+		let positions = Tensor::arange(0u32, len as u32, ids.device())?;
+		let x = self.word.forward(ids)?.add(&self.token_type.forward(types)?)?;
+		let x = x.broadcast_add(&self.position.forward(&positions)?)?;
+		self.norm.forward(&x)
+	}
+}
+
+struct Layer {
+	query: Linear,
+	key: Linear,
+	value: Linear,
+	attention_out: Linear,
+	attention_norm: LayerNorm,
+	intermediate: Linear,
+	out: Linear,
+	out_norm: LayerNorm,
+	heads: usize,
+	head_dim: usize,
+}
+
+impl Layer {
+	fn load(vb: VarBuilder, cfg: &Config) -> candle_core::Result<Self> {
+		let h = cfg.hidden_size;
+		let attention = vb.pp("attention");
+		let this = attention.pp("self");
+		Ok(Self {
+			query: linear(h, h, this.pp("query"))?,
+			key: linear(h, h, this.pp("key"))?,
+			value: linear(h, h, this.pp("value"))?,
+			attention_out: linear(h, h, attention.pp("output").pp("dense"))?,
+			attention_norm: layer_norm(
+				h,
+				cfg.layer_norm_eps,
+				attention.pp("output").pp("LayerNorm"),
+			)?,
+			intermediate: linear(h, cfg.intermediate_size, vb.pp("intermediate").pp("dense"))?,
+			out: linear(cfg.intermediate_size, h, vb.pp("output").pp("dense"))?,
+			out_norm: layer_norm(h, cfg.layer_norm_eps, vb.pp("output").pp("LayerNorm"))?,
+			heads: cfg.num_attention_heads,
+			head_dim: h / cfg.num_attention_heads.max(1),
+		})
+	}
+
+	/// `x`: `[batch, len, hidden]`; `mask`: additive, `[batch, 1, 1, len]`.
+	fn forward(&self, x: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
+		let (b, t, h) = x.dims3()?;
+		let split = |t_: Tensor| -> candle_core::Result<Tensor> {
+			t_.reshape((b, t, self.heads, self.head_dim))?.transpose(1, 2)?.contiguous()
+		};
+		let q = split(self.query.forward(x)?)?;
+		let k = split(self.key.forward(x)?)?;
+		let v = split(self.value.forward(x)?)?;
+		let scale = 1.0 / (self.head_dim as f64).sqrt();
+		let scores = (q.matmul(&k.t()?)? * scale)?.broadcast_add(mask)?;
+		let probs = candle_nn::ops::softmax_last_dim(&scores)?;
+		let context = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, t, h))?;
+		let x = self.attention_norm.forward(&self.attention_out.forward(&context)?.add(x)?)?;
+		let inner = self.intermediate.forward(&x)?.gelu_erf()?;
+		self.out_norm.forward(&self.out.forward(&inner)?.add(&x)?)
+	}
+}
+
+/// The encoder: embeddings and `num_hidden_layers` transformer layers.
+pub struct Bert {
+	embeddings: Embeddings,
+	layers: Vec<Layer>,
+	pub(crate) hidden_size: usize,
+}
+
+impl Bert {
+	/// Builds the encoder from weights under `vb`.
+	pub fn load(vb: VarBuilder, cfg: &Config) -> candle_core::Result<Self> {
+		if cfg.hidden_act != "gelu" {
+			candle_core::bail!("unsupported activation {}", cfg.hidden_act);
+		}
+		let embeddings = Embeddings::load(vb.pp("embeddings"), cfg)?;
+		let layers = (0..cfg.num_hidden_layers)
+			.map(|i| Layer::load(vb.pp("encoder").pp("layer").pp(i), cfg))
+			.collect::<candle_core::Result<Vec<_>>>()?;
+		Ok(Self { embeddings, layers, hidden_size: cfg.hidden_size })
+	}
+
+	/// Hidden states `[batch, len, hidden]` for token ids and an attention mask (1 = token,
+	/// 0 = padding), both `[batch, len]` u32.
+	pub fn forward(&self, ids: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
+		let types = ids.zeros_like()?;
+		let mut x = self.embeddings.forward(ids, &types)?;
+		// 0 where attended, a large negative number where padded.
+		let additive =
+			((mask.to_dtype(DType::F32)? - 1.0)? * 1e9f64)?.unsqueeze(1)?.unsqueeze(1)?;
+		for layer in &self.layers {
+			x = layer.forward(&x, &additive)?;
+		}
+		Ok(x)
+	}
+}
+
+/// Mean of the hidden states over attended tokens, then L2-normalised: sentence-transformers'
+/// `Pooling(mean)` + `Normalize`.
+pub fn mean_pool_normalise(hidden: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
+	let mask = mask.to_dtype(DType::F32)?.unsqueeze(D::Minus1)?;
+	let summed = hidden.broadcast_mul(&mask)?.sum(1)?;
+	let counts = mask.sum(1)?.clamp(1e-9, f64::MAX)?;
+	let mean = summed.broadcast_div(&counts)?;
+	let norm = mean.sqr()?.sum_keepdim(D::Minus1)?.sqrt()?.clamp(1e-12, f64::MAX)?;
+	mean.broadcast_div(&norm)
+}
+
+/// The device the engine computes on: CUDA 0 with the `cuda` feature when present, else CPU.
+pub fn default_device() -> Device {
+	#[cfg(feature = "cuda")]
+	if let Ok(d) = Device::new_cuda(0) {
+		return d;
+	}
+	Device::Cpu
+}

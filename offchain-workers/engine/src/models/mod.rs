@@ -1,0 +1,3 @@
+//! One file per model architecture.
+
+pub mod bert;
