@@ -96,28 +96,13 @@ impl InferenceCmd {
 			}
 			Self::Bench { store, seconds } => {
 				let (engine, model) = store.open()?;
-				let short = "The quick brown fox jumps over the lazy dog.";
 				let embedder = engine.model(&model).map_err(|e| e.to_string())?;
-				let long = input_of_tokens(|t| embedder.token_count(t).unwrap_or(0), 128);
-				let count = |t: &str| embedder.token_count(t).map_err(|e| e.to_string());
-				let (short_tokens, long_tokens) = (count(short)?, count(&long)?);
 				let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
 				println!("model 0x{model}, {threads} threads");
-				let cases = [
-					(1usize, short, format!("batch 1 × {short_tokens} tokens")),
-					(32, long.as_str(), format!("batch 32 × {long_tokens} tokens")),
-				];
-				for (batch, text, label) in cases {
-					let inputs = vec![text; batch];
-					let _ = embedder.embed(&inputs).map_err(|e| e.to_string())?; // warm up
-					let started = Instant::now();
-					let mut sentences = 0usize;
-					while started.elapsed().as_secs_f64() < *seconds {
-						embedder.embed(&inputs).map_err(|e| e.to_string())?;
-						sentences += batch;
-					}
-					let rate = sentences as f64 / started.elapsed().as_secs_f64();
-					println!("{label:<24} {rate:>8.1} sentences/s");
+				for t in
+					infera_engine::bench::measure(&embedder, *seconds).map_err(|e| e.to_string())?
+				{
+					println!("{:<24} {:>8.1} sentences/s", t.label, t.sentences_per_second);
 				}
 				Ok(())
 			}
@@ -152,18 +137,4 @@ impl InferenceCmd {
 			}
 		}
 	}
-}
-
-/// A text that tokenises to `tokens` tokens (special tokens included), built word by word.
-pub fn input_of_tokens(count: impl Fn(&str) -> usize, tokens: usize) -> String {
-	let words = ["inference", "needs", "verifiable", "results", "and", "honest", "providers"];
-	let mut text = String::new();
-	for word in words.iter().cycle().take(tokens.saturating_mul(2)) {
-		let longer = if text.is_empty() { (*word).to_string() } else { format!("{text} {word}") };
-		if count(&longer) > tokens {
-			break;
-		}
-		text = longer;
-	}
-	text
 }

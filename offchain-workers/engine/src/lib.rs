@@ -1,5 +1,9 @@
 #![doc = include_str!("../README.md")]
+// Float and tensor-shape maths throughout; this crate never runs in the runtime, and verdicts use
+// the integer rules of `infera-primitives`. The panic lints stay on.
+#![allow(clippy::arithmetic_side_effects)]
 
+pub mod bench;
 pub mod calibration;
 pub mod embedding;
 pub mod engine;

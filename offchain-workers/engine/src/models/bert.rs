@@ -2,6 +2,7 @@
 //! weight names follow Hugging Face's `BertModel` without a prefix, as sentence-transformers
 //! saves them.
 
+use super::ops::LinearGelu;
 use candle_core::{DType, Device, Module, Tensor, D};
 use candle_nn::{embedding, layer_norm, linear, Embedding, LayerNorm, Linear, VarBuilder};
 use serde::Deserialize;
@@ -60,12 +61,11 @@ impl Embeddings {
 }
 
 struct Layer {
-	query: Linear,
-	key: Linear,
-	value: Linear,
+	/// Query, key and value projections as one `[3 · hidden, hidden]` matrix: one GEMM.
+	qkv: Linear,
 	attention_out: Linear,
 	attention_norm: LayerNorm,
-	intermediate: Linear,
+	intermediate: LinearGelu,
 	out: Linear,
 	out_norm: LayerNorm,
 	heads: usize,
@@ -77,17 +77,26 @@ impl Layer {
 		let h = cfg.hidden_size;
 		let attention = vb.pp("attention");
 		let this = attention.pp("self");
+		let (q, k, v) = (
+			linear(h, h, this.pp("query"))?,
+			linear(h, h, this.pp("key"))?,
+			linear(h, h, this.pp("value"))?,
+		);
+		let weight = Tensor::cat(&[q.weight(), k.weight(), v.weight()], 0)?;
+		let bias = match (q.bias(), k.bias(), v.bias()) {
+			(Some(a), Some(b), Some(c)) => Some(Tensor::cat(&[a, b, c], 0)?),
+			_ => candle_core::bail!("BERT attention projections have biases"),
+		};
+		let intermediate = linear(h, cfg.intermediate_size, vb.pp("intermediate").pp("dense"))?;
 		Ok(Self {
-			query: linear(h, h, this.pp("query"))?,
-			key: linear(h, h, this.pp("key"))?,
-			value: linear(h, h, this.pp("value"))?,
+			qkv: Linear::new(weight, bias),
 			attention_out: linear(h, h, attention.pp("output").pp("dense"))?,
 			attention_norm: layer_norm(
 				h,
 				cfg.layer_norm_eps,
 				attention.pp("output").pp("LayerNorm"),
 			)?,
-			intermediate: linear(h, cfg.intermediate_size, vb.pp("intermediate").pp("dense"))?,
+			intermediate: LinearGelu::new(intermediate)?,
 			out: linear(cfg.intermediate_size, h, vb.pp("output").pp("dense"))?,
 			out_norm: layer_norm(h, cfg.layer_norm_eps, vb.pp("output").pp("LayerNorm"))?,
 			heads: cfg.num_attention_heads,
@@ -98,18 +107,20 @@ impl Layer {
 	/// `x`: `[batch, len, hidden]`; `mask`: additive, `[batch, 1, 1, len]`.
 	fn forward(&self, x: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
 		let (b, t, h) = x.dims3()?;
-		let split = |t_: Tensor| -> candle_core::Result<Tensor> {
-			t_.reshape((b, t, self.heads, self.head_dim))?.transpose(1, 2)?.contiguous()
-		};
-		let q = split(self.query.forward(x)?)?;
-		let k = split(self.key.forward(x)?)?;
-		let v = split(self.value.forward(x)?)?;
+		// [b, t, 3h] → [3, b, heads, t, head_dim], one copy for all three.
+		let qkv = self
+			.qkv
+			.forward(x)?
+			.reshape((b, t, 3, self.heads, self.head_dim))?
+			.permute((2, 0, 3, 1, 4))?
+			.contiguous()?;
+		let (q, k, v) = (qkv.get(0)?, qkv.get(1)?, qkv.get(2)?);
 		let scale = 1.0 / (self.head_dim as f64).sqrt();
 		let scores = (q.matmul(&k.t()?)? * scale)?.broadcast_add(mask)?;
 		let probs = candle_nn::ops::softmax_last_dim(&scores)?;
 		let context = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, t, h))?;
 		let x = self.attention_norm.forward(&self.attention_out.forward(&context)?.add(x)?)?;
-		let inner = self.intermediate.forward(&x)?.gelu_erf()?;
+		let inner = self.intermediate.forward(&x)?;
 		self.out_norm.forward(&self.out.forward(&inner)?.add(&x)?)
 	}
 }

@@ -1,3 +1,4 @@
-//! One file per model architecture.
+//! One file per model architecture, plus the fused kernels they share.
 
 pub mod bert;
+pub mod ops;
