@@ -25,6 +25,18 @@ impl<T: Config> Pallet<T> {
 		Providers::<T>::get(who).ok_or_else(|| Error::<T>::NotProvider.into())
 	}
 
+	/// Takes `who` off `model`'s provider list, dropping the list when it empties.
+	fn leave_model_index(model: ModelId, who: &T::AccountId) {
+		ProvidersByModel::<T>::mutate_exists(model, |maybe| {
+			if let Some(list) = maybe {
+				list.retain(|p| p != who);
+				if list.is_empty() {
+					*maybe = None;
+				}
+			}
+		});
+	}
+
 	fn hold_reason() -> T::RuntimeHoldReason {
 		HoldReason::ProviderBond.into()
 	}
@@ -105,14 +117,7 @@ impl<T: Config> Pallet<T> {
 			added.push((*model, list));
 		}
 		for old in info.models.iter().filter(|m| !models.contains(m)) {
-			ProvidersByModel::<T>::mutate_exists(old, |maybe| {
-				if let Some(list) = maybe {
-					list.retain(|p| p != &who);
-					if list.is_empty() {
-						*maybe = None;
-					}
-				}
-			});
+			Self::leave_model_index(*old, &who);
 		}
 		for (model, list) in added {
 			ProvidersByModel::<T>::insert(model, list);
@@ -191,14 +196,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(info.locked.is_zero(), Error::<T>::StakeLocked);
 		ensure!(info.bonded.is_zero() && info.unlocking.is_empty(), Error::<T>::StillBonded);
 		for model in info.models.iter() {
-			ProvidersByModel::<T>::mutate_exists(model, |maybe| {
-				if let Some(list) = maybe {
-					list.retain(|p| p != &who);
-					if list.is_empty() {
-						*maybe = None;
-					}
-				}
-			});
+			Self::leave_model_index(*model, &who);
 		}
 		Providers::<T>::remove(&who);
 		ProviderCount::<T>::mutate(|c| *c = c.saturating_sub(1));

@@ -404,10 +404,12 @@ impl<T: Config> Pallet<T> {
 
 	fn open_dispute(id: JobId, mut job: JobOf<T>) {
 		let params = Params::<T>::get();
-		let mut exclude: Vec<T::AccountId> = alloc::vec![job.client.clone()];
-		exclude.extend(job.provider.iter().map(|p| p.who.clone()));
-		exclude.extend(job.auditor.iter().map(|p| p.who.clone()));
-		let members = Self::pick_auditors(id, b"infera/committee", params.committee_size, &exclude);
+		let members = Self::pick_auditors(
+			id,
+			b"infera/committee",
+			params.committee_size,
+			&Self::involved(&job),
+		);
 		if members.is_empty() {
 			Self::deposit_event(Event::DisputeResolved {
 				job: id,
@@ -467,6 +469,13 @@ impl<T: Config> Pallet<T> {
 			}
 			_ => Self::refund(id, job, RefundReason::Undecided, verdict),
 		}
+	}
+
+	/// The client and every party already on `job`: never picked to check it.
+	fn involved(job: &JobOf<T>) -> Vec<T::AccountId> {
+		core::iter::once(job.client.clone())
+			.chain(job.provider.iter().chain(job.auditor.iter()).map(|p| p.who.clone()))
+			.collect()
 	}
 
 	/// Up to `count` distinct auditors, uniformly at random, none of them in `exclude`.
@@ -629,9 +638,7 @@ impl<T: Config> Pallet<T> {
 		let roll = Perbill::from_parts(parts as u32);
 		let mut auditor = None;
 		if roll < params.audit_rate {
-			let mut exclude: Vec<T::AccountId> = alloc::vec![job.client.clone()];
-			exclude.extend(job.provider.iter().map(|p| p.who.clone()));
-			auditor = Self::pick_auditors(id, b"infera/auditor", 1, &exclude).pop();
+			auditor = Self::pick_auditors(id, b"infera/auditor", 1, &Self::involved(&job)).pop();
 		}
 		Self::deposit_event(Event::AuditDecided { job: id, auditor: auditor.clone() });
 		match auditor {

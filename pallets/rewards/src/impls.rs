@@ -123,6 +123,19 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// `pool.amount · points / pool.points`, rounded down.
+	fn share_of(pool: &Pool<BalanceOf<T>>, points: u128) -> BalanceOf<T> {
+		let amount: u128 = pool.amount.unique_saturated_into();
+		sp_runtime::helpers_128bit::multiply_by_rational_with_rounding(
+			amount,
+			points,
+			pool.points.max(1),
+			sp_runtime::Rounding::Down,
+		)
+		.unwrap_or(0)
+		.unique_saturated_into()
+	}
+
 	/// Turns `points` of `role` earned in closed `epoch` into a balance.
 	fn settle_points(epoch: u32, role: Role, points: u128) -> BalanceOf<T> {
 		if points == 0 {
@@ -134,16 +147,8 @@ impl<T: Config> Pallet<T> {
 		};
 		// No pool: the epoch's share for this role was zero.
 		let Some(mut pool) = take(epoch) else { return Zero::zero() };
-		let amount: u128 = pool.amount.unique_saturated_into();
-		let share = sp_runtime::helpers_128bit::multiply_by_rational_with_rounding(
-			amount,
-			points,
-			pool.points.max(1),
-			sp_runtime::Rounding::Down,
-		)
-		.unwrap_or(0);
-		let share: BalanceOf<T> = share.unique_saturated_into();
-		let share = share.min(pool.amount.saturating_sub(pool.settled_amount));
+		let share =
+			Self::share_of(&pool, points).min(pool.amount.saturating_sub(pool.settled_amount));
 		pool.settled_points = pool.settled_points.saturating_add(points);
 		pool.settled_amount = pool.settled_amount.saturating_add(share);
 		if pool.settled_points >= pool.points {
@@ -204,19 +209,7 @@ impl<T: Config> Pallet<T> {
 			return e.claimable;
 		}
 		let preview = |pool: Option<Pool<BalanceOf<T>>>, points: u128| {
-			pool.map(|p| {
-				let amount: u128 = p.amount.unique_saturated_into();
-				let share = sp_runtime::helpers_128bit::multiply_by_rational_with_rounding(
-					amount,
-					points,
-					p.points.max(1),
-					sp_runtime::Rounding::Down,
-				)
-				.unwrap_or(0);
-				let share: BalanceOf<T> = share.unique_saturated_into();
-				share
-			})
-			.unwrap_or_else(Zero::zero)
+			pool.map(|p| Self::share_of(&p, points)).unwrap_or_else(Zero::zero)
 		};
 		e.claimable
 			.saturating_add(preview(WorkPools::<T>::get(e.epoch), e.work))
