@@ -58,4 +58,9 @@ pub struct Cli {
 
 	#[clap(flatten)]
 	pub run: sc_cli::RunCmd,
+
+	/// Model store of the offchain worker (default: $INFERA_MODEL_STORE, else
+	/// ~/.local/share/infera/models). `scripts/fetch-model` fills the default one.
+	#[arg(long, value_name = "PATH")]
+	pub model_store: Option<std::path::PathBuf>,
 }

@@ -144,6 +144,7 @@ pub fn run() -> sc_cli::Result<()> {
 		},
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
+			let model_store = cli.model_store.clone();
 			runner.run_node_until_exit(|mut config| async move {
 				// Upstream moves the RPC server to a random port when the asked-for one is taken;
 				// dApps would then talk to nothing. A port in use is an error here.
@@ -157,7 +158,7 @@ pub fn run() -> sc_cli::Result<()> {
 						endpoint.listen_addr.port()
 					})
 					.collect();
-				service::new_full::<sc_network::NetworkWorker<_, _>>(config).map_err(|e| {
+				service::new_full::<sc_network::NetworkWorker<_, _>>(config, model_store).map_err(|e| {
 					let text = e.to_string();
 					match rpc_ports.first() {
 						Some(port) if text.contains("in use") => sc_cli::Error::Input(format!(

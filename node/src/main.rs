@@ -4,8 +4,10 @@ mod chain_spec;
 mod cli;
 mod command;
 mod inference;
+mod infera_rpc;
 mod rpc;
 mod service;
+mod worker;
 
 fn main() {
 	// Errors end the node with a message and a non-zero exit code, never a panic backtrace.

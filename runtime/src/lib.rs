@@ -21,8 +21,10 @@ pub mod configs;
 pub mod constants;
 pub mod genesis_config_presets;
 pub mod governance;
+pub mod infera_api;
 #[cfg(test)]
 mod tests;
+pub mod worker;
 
 use sp_runtime::{
 	generic, impl_opaque_keys,

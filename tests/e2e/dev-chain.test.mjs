@@ -165,7 +165,8 @@ test('a model owner registers a model and sees its provenance and deposit on cha
 
 test('a compute provider registers, bonds and serves a model; the bond is a named hold', async () => {
   const keyring = new Keyring({ type: 'sr25519' });
-  const bob = keyring.addFromUri('//Bob');
+  // Bob is the presets' provider already; Charlie becomes one here.
+  const provider = keyring.addFromUri('//Charlie');
   const { events: regEvents } = await submit(
     api.tx.modelRegistry.registerModel(
       {
@@ -179,7 +180,7 @@ test('a compute provider registers, bonds and serves a model; the bond is a name
       null,
       0,
     ),
-    bob,
+    provider,
   );
   const model = regEvents.find(({ event }) => api.events.modelRegistry.ModelRegistered.is(event)).event.data.model;
 
@@ -192,28 +193,28 @@ test('a compute provider registers, bonds and serves a model; the bond is a name
       api.tx.computeStaking.bond(bond),
       api.tx.computeStaking.setModels([model]),
     ]),
-    bob,
+    provider,
   );
   for (const name of ['ProviderRegistered', 'Bonded', 'ModelsSet']) {
     assert.ok(events.some(({ event }) => api.events.computeStaking[name].is(event)), `${name} event`);
   }
-  const info = (await api.query.computeStaking.providers.at(blockHash, bob.address)).unwrap();
+  const info = (await api.query.computeStaking.providers.at(blockHash, provider.address)).unwrap();
   assert.equal(info.bonded.toBigInt(), bond);
   assert.ok(info.status.isActive);
   assert.equal(info.hardware.memoryMib.toNumber(), 24_576);
   assert.deepEqual(info.models.map((m) => m.toNumber()), [model.toNumber()]);
   const serving = await api.query.computeStaking.providersByModel.at(blockHash, model);
-  assert.deepEqual(serving.map((a) => a.toString()), [bob.address]);
-  const holds = await api.query.balances.holds.at(blockHash, bob.address);
+  assert.deepEqual(serving.map((a) => a.toString()), [provider.address]);
+  const holds = await api.query.balances.holds.at(blockHash, provider.address);
   assert.equal(holds.find((h) => h.id.isComputeStaking).amount.toBigInt(), bond);
 
   // Unbonding part of the bond below the minimum is refused with a named error.
   await assert.rejects(
-    submit(api.tx.computeStaking.unbond(bond - 10n ** 12n), bob),
+    submit(api.tx.computeStaking.unbond(bond - 10n ** 12n), provider),
     /computeStaking\.BelowMinimumBond/,
   );
   // Unbonding all of it starts the governance-set delay.
-  const { events: unbondEvents } = await submit(api.tx.computeStaking.unbond(bond), bob);
+  const { events: unbondEvents } = await submit(api.tx.computeStaking.unbond(bond), provider);
   const unbonded = unbondEvents.find(({ event }) => api.events.computeStaking.Unbonded.is(event));
   const delay = (await api.query.computeStaking.params()).unbondingDelay.toNumber();
   assert.equal(delay, 7 * 14_400);

@@ -20,7 +20,9 @@ use scale_info::TypeInfo;
 #[cfg(not(substrate_runtime))]
 use sp_externalities::ExternalitiesExt;
 use sp_runtime_interface::{
-	pass_by::{AllocateAndReturnByCodec, PassFatPointerAndRead, PassPointerAndReadCopy},
+	pass_by::{
+		AllocateAndReturnByCodec, PassFatPointerAndDecode, PassFatPointerAndRead, PassPointerAndReadCopy,
+	},
 	runtime_interface,
 };
 
@@ -53,12 +55,78 @@ pub enum InferenceError {
 	EngineFailure,
 }
 
-/// What the node plugs in to serve [`inference::run`].
+/// The part a worker plays in a job.
+#[derive(Copy, Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub enum Role {
+	/// The assigned provider.
+	Provider,
+	/// The auditor that re-runs a sampled job.
+	Auditor,
+	/// A member of a dispute committee.
+	Committee,
+}
+
+impl Role {
+	/// Lower-case name, for logs and metric labels.
+	pub fn name(&self) -> &'static str {
+		match self {
+			Self::Provider => "provider",
+			Self::Auditor => "auditor",
+			Self::Committee => "committee",
+		}
+	}
+}
+
+/// How a job the worker took part in was judged on chain.
+#[derive(Copy, Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub enum Outcome {
+	/// The result stood without an audit.
+	Unaudited,
+	/// The auditor's output matched.
+	AuditPassed,
+	/// A committee sided with the provider.
+	CommitteeUpheld,
+	/// A committee sided with the auditor: fraud.
+	CommitteeRejected,
+	/// A committee reached no majority.
+	Undecided,
+}
+
+impl Outcome {
+	/// Snake-case name, for metric labels.
+	pub fn name(&self) -> &'static str {
+		match self {
+			Self::Unaudited => "unaudited",
+			Self::AuditPassed => "audit_passed",
+			Self::CommitteeUpheld => "committee_upheld",
+			Self::CommitteeRejected => "committee_rejected",
+			Self::Undecided => "undecided",
+		}
+	}
+}
+
+/// What the worker reports to the node's metrics besides inference itself.
+#[derive(Copy, Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub enum WorkerEvent {
+	/// A commitment was submitted.
+	Committed(Role),
+	/// A reveal was submitted.
+	Revealed(Role),
+	/// A transaction could not be submitted to the pool.
+	SubmitFailed(Role),
+	/// A job this node worked on got its verdict.
+	Verdict(Outcome),
+}
+
+/// What the node plugs in to serve the [`inference`] host functions.
 #[cfg(not(substrate_runtime))]
 pub trait InferenceBackend: Send + Sync {
-	/// Runs the model whose weights hash to `model` on `input` and returns the SCALE-encoded
-	/// canonical output (`infera_primitives::canonical::CanonicalOutput`).
-	fn run(&self, model: [u8; 32], input: &[u8]) -> Result<Vec<u8>, InferenceError>;
+	/// Runs the model whose weights hash to `model` on `input` for a job in which this node
+	/// plays `role`, and returns the SCALE-encoded canonical output
+	/// (`infera_primitives::canonical::CanonicalOutput`).
+	fn run(&self, model: [u8; 32], input: &[u8], role: Role) -> Result<Vec<u8>, InferenceError>;
+	/// Records what the worker did (metrics).
+	fn note(&self, event: WorkerEvent);
 }
 
 #[cfg(not(substrate_runtime))]
@@ -76,10 +144,18 @@ pub trait Inference {
 		&mut self,
 		model: PassPointerAndReadCopy<[u8; 32], 32>,
 		input: PassFatPointerAndRead<&[u8]>,
+		role: PassFatPointerAndDecode<Role>,
 	) -> AllocateAndReturnByCodec<Result<Vec<u8>, InferenceError>> {
 		match self.extension::<InferenceExt>() {
-			Some(ext) => ext.0.run(model, input),
+			Some(ext) => ext.0.run(model, input, role),
 			None => Err(InferenceError::Unavailable),
+		}
+	}
+
+	/// Reports what the worker did to the node's metrics; a no-op outside offchain workers.
+	fn note(&mut self, event: PassFatPointerAndDecode<WorkerEvent>) {
+		if let Some(ext) = self.extension::<InferenceExt>() {
+			ext.0.note(event);
 		}
 	}
 }
@@ -95,30 +171,46 @@ mod tests {
 	use alloc::sync::Arc;
 	use sp_io::TestExternalities;
 
-	struct Echo;
+	#[derive(Default)]
+	struct Echo(std::sync::Mutex<Vec<WorkerEvent>>);
 	impl InferenceBackend for Echo {
-		fn run(&self, model: [u8; 32], input: &[u8]) -> Result<Vec<u8>, InferenceError> {
+		fn run(&self, model: [u8; 32], input: &[u8], role: Role) -> Result<Vec<u8>, InferenceError> {
 			if model == [0; 32] {
 				return Err(InferenceError::ModelNotInStore);
 			}
-			Ok(input.iter().rev().copied().collect())
+			let mut out: Vec<u8> = input.iter().rev().copied().collect();
+			out.extend_from_slice(role.name().as_bytes());
+			Ok(out)
+		}
+		fn note(&self, event: WorkerEvent) {
+			self.0.lock().unwrap().push(event);
 		}
 	}
 
 	#[test]
 	fn without_the_extension_inference_is_unavailable() {
 		TestExternalities::default().execute_with(|| {
-			assert_eq!(inference::run([1; 32], b"text"), Err(InferenceError::Unavailable));
+			assert_eq!(
+				inference::run([1; 32], b"text", Role::Provider),
+				Err(InferenceError::Unavailable)
+			);
+			inference::note(WorkerEvent::Committed(Role::Provider));
 		});
 	}
 
 	#[test]
 	fn with_the_extension_the_backend_answers_and_its_errors_pass_through() {
+		let backend = Arc::new(Echo::default());
 		let mut ext = TestExternalities::default();
-		ext.register_extension(InferenceExt(Arc::new(Echo)));
+		ext.register_extension(InferenceExt(backend.clone()));
 		ext.execute_with(|| {
-			assert_eq!(inference::run([1; 32], b"abc"), Ok(b"cba".to_vec()));
-			assert_eq!(inference::run([0; 32], b"abc"), Err(InferenceError::ModelNotInStore));
+			assert_eq!(inference::run([1; 32], b"abc", Role::Auditor), Ok(b"cbaauditor".to_vec()));
+			assert_eq!(
+				inference::run([0; 32], b"abc", Role::Provider),
+				Err(InferenceError::ModelNotInStore)
+			);
+			inference::note(WorkerEvent::Verdict(Outcome::AuditPassed));
 		});
+		assert_eq!(*backend.0.lock().unwrap(), vec![WorkerEvent::Verdict(Outcome::AuditPassed)]);
 	}
 }

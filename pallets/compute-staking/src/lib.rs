@@ -61,6 +61,7 @@ pub mod pallet {
 		pallet_prelude::*,
 		traits::fungible::{Inspect, MutateHold},
 	};
+	use alloc::vec::Vec;
 	use frame_system::pallet_prelude::*;
 	use infera_primitives::{HardwareProfile, ModelId};
 
@@ -135,6 +136,29 @@ pub mod pallet {
 	/// Governance-set parameters.
 	#[pallet::storage]
 	pub type Params<T: Config> = StorageValue<_, StakingParamsOf<T>, ValueQuery, T::DefaultParams>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// Providers at genesis: account, hardware, bond and models served, set up as if each
+		/// had called `register_provider`, `bond` and `set_models` (the bond is held).
+		pub providers: Vec<(T::AccountId, HardwareProfile, BalanceOf<T>, Vec<ModelId>)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			for (who, hardware, bond, models) in &self.providers {
+				Pallet::<T>::do_register(who.clone(), *hardware)
+					.expect("genesis provider registers");
+				Pallet::<T>::do_bond(who.clone(), *bond, false).expect("genesis provider bonds");
+				let models: ModelsOf<T> =
+					models.clone().try_into().expect("genesis provider's models fit");
+				Pallet::<T>::do_set_models(who.clone(), models)
+					.expect("genesis provider's models are registered");
+			}
+		}
+	}
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]

@@ -220,6 +220,8 @@ pub mod pallet {
 	pub struct GenesisConfig<T: Config> {
 		/// The first auditors.
 		pub auditors: Vec<T::AccountId>,
+		/// Parameters other than `DefaultParams` (e.g. the dev chain's short windows).
+		pub params: Option<JobParamsOf<T>>,
 	}
 
 	#[pallet::genesis_build]
@@ -231,6 +233,10 @@ pub mod pallet {
 			let bounded = BoundedVec::<T::AccountId, T::MaxAuditors>::try_from(auditors)
 				.expect("genesis auditors fit MaxAuditors");
 			Auditors::<T>::put(bounded);
+			if let Some(params) = self.params {
+				Pallet::<T>::ensure_params_valid(&params).expect("genesis job parameters are valid");
+				Params::<T>::put(params);
+			}
 		}
 	}
 

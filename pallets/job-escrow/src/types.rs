@@ -238,7 +238,10 @@ pub struct Receipt<AccountId, Balance, BlockNumber> {
 	DecodeWithMemTracking,
 	MaxEncodedLen,
 	TypeInfo,
+	frame_support::Serialize,
+	frame_support::Deserialize,
 )]
+#[serde(crate = "frame_support::__private::serde", rename_all = "camelCase")]
 pub struct JobParams<Balance, BlockNumber> {
 	/// Chance that a committed job is audited (p).
 	pub audit_rate: Perbill,

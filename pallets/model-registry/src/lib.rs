@@ -50,6 +50,7 @@ pub mod pallet {
 		pallet_prelude::*,
 		traits::fungible::{Inspect, MutateHold},
 	};
+	use alloc::vec::Vec;
 	use frame_system::pallet_prelude::*;
 	use infera_primitives::{Architecture, ModelId};
 	use sp_core::H256;
@@ -123,6 +124,36 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Params<T: Config> =
 		StorageValue<_, RegistryParams<BalanceOf<T>>, ValueQuery, T::DefaultParams>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// Models registered at genesis, in order (the first gets id 0).
+		pub models: Vec<GenesisModel<T::AccountId>>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			for m in &self.models {
+				let metadata = ModelMetadata {
+					name: m.name.clone().try_into().expect("genesis model name fits"),
+					version: m.version.clone().try_into().expect("genesis model version fits"),
+					license: m.license.clone().try_into().expect("genesis model license fits"),
+					dataset_hash: None,
+				};
+				Pallet::<T>::do_register(
+					m.owner.clone(),
+					m.files,
+					m.architecture,
+					metadata,
+					None,
+					m.royalty,
+				)
+				.expect("genesis model registers (valid, unique, owner can pay the deposit)");
+			}
+		}
+	}
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]

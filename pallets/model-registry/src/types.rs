@@ -42,7 +42,10 @@ pub enum ModelStatus {
 	DecodeWithMemTracking,
 	MaxEncodedLen,
 	TypeInfo,
+	frame_support::Serialize,
+	frame_support::Deserialize,
 )]
+#[serde(crate = "frame_support::__private::serde", rename_all = "camelCase")]
 pub struct ModelFiles {
 	/// blake2-256 of the `.safetensors` weights file.
 	pub weights_hash: H256,
@@ -153,4 +156,25 @@ pub struct RegistryParams<Balance> {
 	pub deposit_base: Balance,
 	/// Deposit per byte of the stored entry.
 	pub deposit_per_byte: Balance,
+}
+
+/// A model registered at genesis (dev and test chains): registered as if its owner had called
+/// `register_model`, deposit included.
+#[derive(Clone, PartialEq, Eq, Debug, frame_support::Serialize, frame_support::Deserialize)]
+#[serde(crate = "frame_support::__private::serde", rename_all = "camelCase")]
+pub struct GenesisModel<AccountId> {
+	/// Owner and depositor.
+	pub owner: AccountId,
+	/// The model's files.
+	pub files: ModelFiles,
+	/// What it computes, with its calibrated tolerance.
+	pub architecture: infera_primitives::Architecture,
+	/// Name, UTF-8.
+	pub name: alloc::vec::Vec<u8>,
+	/// Version label, UTF-8.
+	pub version: alloc::vec::Vec<u8>,
+	/// SPDX license, UTF-8.
+	pub license: alloc::vec::Vec<u8>,
+	/// The owner's share of each job's fee.
+	pub royalty: sp_runtime::Perbill,
 }

@@ -73,16 +73,16 @@ export function runToExit(args, { timeoutMs = 60_000 } = {}) {
 }
 
 /**
- * Starts `infera-node --dev --tmp` on free ports. Returns the endpoints, the collected log and a
+ * Starts `infera-node --dev --tmp` (or `--base-path basePath`, to restart on the same state) on free ports. Returns the endpoints, the collected log and a
  * `stop()` that ends the node and waits for it.
  */
-export async function startDevNode(extraArgs = []) {
+export async function startDevNode(extraArgs = [], { basePath } = {}) {
   assertNodeBuilt();
   const rpcPort = await freePort();
   const prometheusPort = await freePort();
   const p2pPort = await freePort();
   const args = [
-    '--dev', '--tmp',
+    '--dev', ...(basePath ? ['--base-path', basePath] : ['--tmp']),
     '--rpc-port', String(rpcPort),
     '--prometheus-port', String(prometheusPort),
     '--port', String(p2pPort),

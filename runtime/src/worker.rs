@@ -1,0 +1,457 @@
+//! The offchain worker: runs the jobs assigned to this node's `infr` keys.
+//!
+//! Each new best block, for every local worker key:
+//! 1. the block's `JobEscrow` events name new work (`JobAssigned`, `AuditDecided`,
+//!    `DisputeOpened`); those jobs join an inbox in offchain local storage;
+//! 2. under a storage lock (so overlapping runs never do a job twice), every job in the inbox is
+//!    looked at: when a local key must commit, the model runs through the inference host function,
+//!    the output and a fresh salt are stored *before* the signed `commit_result` goes out, so a
+//!    restarted node can still reveal; when reveals open, the stored output is revealed;
+//! 3. finished jobs leave the inbox and their records are cleared.
+//!
+//! Nothing here runs during block execution, and the host function refuses to run there.
+
+use crate::{
+	AccountId, BlockNumber, Nonce, Runtime, RuntimeCall, RuntimeEvent, Signature, SignedPayload,
+	System, TxExtension, UncheckedExtrinsic,
+};
+use alloc::{collections::BTreeMap, vec::Vec};
+use codec::{Decode, Encode};
+use frame_system::offchain::{
+	AppCrypto, CreateSignedTransaction, CreateTransactionBase, SigningTypes, SubmitTransaction,
+};
+use infera_interface::{inference, InferenceError, Outcome, Role, WorkerEvent};
+use infera_primitives::JobId;
+use pallet_job_escrow::{Event as JobEvent, JobOf, JobStatus, Party, Verdict};
+use sp_core::{sr25519, H256};
+use sp_runtime::{
+	generic::Era,
+	offchain::{
+		storage::StorageValueRef,
+		storage_lock::{BlockAndTime, StorageLock},
+	},
+	traits::{IdentifyAccount, Verify},
+	MultiAddress, MultiSigner, RuntimeAppPublic, SaturatedConversion,
+};
+
+const LOG: &str = "infera::worker";
+const INBOX: &[u8] = b"infera/worker/inbox";
+const LOCK: &[u8] = b"infera/worker/lock";
+const WORK_PREFIX: &[u8] = b"infera/worker/work/";
+const FAILED_PREFIX: &[u8] = b"infera/worker/failed/";
+const NONCE_PREFIX: &[u8] = b"infera/worker/nonce/";
+/// Jobs the inbox keeps at most (oldest dropped first, with a warning).
+const MAX_INBOX: usize = 1024;
+/// Blocks to wait for a submitted transaction before sending it again.
+const RESEND_AFTER: BlockNumber = 5;
+/// Blocks to wait before retrying a job whose model could not run here.
+const RETRY_FAILED_AFTER: BlockNumber = 10;
+/// Blocks a locally remembered next nonce is trusted over the chain's (transactions in the pool).
+const NONCE_MEMORY: BlockNumber = 4;
+
+/// The worker's signing crypto: `infr` sr25519 keys, signing as the account they derive.
+pub struct WorkerAuthId;
+
+impl AppCrypto<<Signature as Verify>::Signer, Signature> for WorkerAuthId {
+	type RuntimeAppPublic = infera_interface::crypto::Public;
+	type GenericSignature = sr25519::Signature;
+	type GenericPublic = sr25519::Public;
+}
+
+impl SigningTypes for Runtime {
+	type Public = <Signature as Verify>::Signer;
+	type Signature = Signature;
+}
+
+impl<C> CreateTransactionBase<C> for Runtime
+where
+	RuntimeCall: From<C>,
+{
+	type Extrinsic = UncheckedExtrinsic;
+	type RuntimeCall = RuntimeCall;
+}
+
+impl<C> CreateSignedTransaction<C> for Runtime
+where
+	RuntimeCall: From<C>,
+{
+	fn create_signed_transaction<A: AppCrypto<Self::Public, Self::Signature>>(
+		call: RuntimeCall,
+		public: Self::Public,
+		account: AccountId,
+		nonce: Nonce,
+	) -> Option<UncheckedExtrinsic> {
+		// Valid for 64 blocks from the block the worker saw.
+		let current = System::block_number().saturated_into::<u64>().saturating_sub(1);
+		let tx_ext: TxExtension = (
+			frame_system::AuthorizeCall::<Runtime>::new(),
+			frame_system::CheckNonZeroSender::<Runtime>::new(),
+			frame_system::CheckSpecVersion::<Runtime>::new(),
+			frame_system::CheckTxVersion::<Runtime>::new(),
+			frame_system::CheckGenesis::<Runtime>::new(),
+			frame_system::CheckEra::<Runtime>::from(Era::mortal(64, current)),
+			frame_system::CheckNonce::<Runtime>::from(nonce),
+			frame_system::CheckWeight::<Runtime>::new(),
+			pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
+			frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
+			frame_system::WeightReclaim::<Runtime>::new(),
+		);
+		let payload = SignedPayload::new(call, tx_ext).ok()?;
+		let signature = payload.using_encoded(|bytes| A::sign(bytes, public))?;
+		let (call, tx_ext, _) = payload.deconstruct();
+		Some(UncheckedExtrinsic::new_signed(call, MultiAddress::Id(account), signature, tx_ext))
+	}
+}
+
+/// What this node did for one party of one job: enough to reveal after a restart.
+#[derive(Encode, Decode)]
+struct Work {
+	role: Role,
+	output: Vec<u8>,
+	salt: [u8; 32],
+	commit_sent_at: BlockNumber,
+	reveal_sent_at: Option<BlockNumber>,
+}
+
+/// A local worker key and the account it signs for.
+struct Key {
+	account: AccountId,
+	signer: MultiSigner,
+}
+
+/// What a party must do next.
+enum Due {
+	Commit,
+	Reveal,
+	Nothing,
+}
+
+/// The worker's entry point, called by `OffchainWorkerApi::offchain_worker` after the pallets'.
+pub fn run(now: BlockNumber) {
+	let keys = local_keys();
+	if keys.is_empty() {
+		return;
+	}
+	let is_local = |who: &AccountId| keys.iter().any(|k| &k.account == who);
+	let mut new_work = Vec::new();
+	for record in System::read_events_no_consensus() {
+		let RuntimeEvent::JobEscrow(event) = record.event else { continue };
+		match event {
+			JobEvent::JobAssigned { job, provider, .. } if is_local(&provider) => {
+				new_work.push(job)
+			},
+			JobEvent::AuditDecided { job, auditor: Some(a) } if is_local(&a) => new_work.push(job),
+			JobEvent::DisputeOpened { job, committee } if committee.iter().any(is_local) => {
+				new_work.push(job)
+			},
+			JobEvent::JobVerified { job, verdict, .. } => note_verdict(job, verdict),
+			JobEvent::DisputeResolved { job, verdict, .. } => note_verdict(job, verdict),
+			_ => {},
+		}
+	}
+	if !new_work.is_empty() {
+		update_inbox(|inbox| {
+			for job in &new_work {
+				if !inbox.contains(job) {
+					inbox.push(*job);
+				}
+			}
+			if inbox.len() > MAX_INBOX {
+				let excess = inbox.len().saturating_sub(MAX_INBOX);
+				log::warn!(target: LOG, "inbox full: dropping the {excess} oldest jobs");
+				inbox.drain(..excess);
+			}
+		});
+	}
+
+	let mut lock = StorageLock::<BlockAndTime<System>>::with_block_and_time_deadline(
+		LOCK,
+		10,
+		sp_core::offchain::Duration::from_millis(120_000),
+	);
+	let Ok(_guard) = lock.try_lock() else {
+		log::debug!(target: LOG, "block {now}: an earlier run still works; the inbox waits");
+		return;
+	};
+	let inbox: Vec<JobId> = StorageValueRef::persistent(INBOX).get().ok().flatten().unwrap_or_default();
+	let mut nonces = BTreeMap::new();
+	let finished: Vec<JobId> =
+		inbox.into_iter().filter(|id| !work_on(*id, now, &keys, &mut nonces)).collect();
+	if !finished.is_empty() {
+		update_inbox(|inbox| inbox.retain(|id| !finished.contains(id)));
+		for id in &finished {
+			for key in &keys {
+				StorageValueRef::persistent(&record_key(WORK_PREFIX, *id, &key.account)).clear();
+				StorageValueRef::persistent(&record_key(FAILED_PREFIX, *id, &key.account)).clear();
+			}
+		}
+	}
+	for (account, next) in nonces {
+		StorageValueRef::persistent(&nonce_key(&account)).set(&(next, now));
+	}
+}
+
+/// The `infr` keys in this node's keystore.
+fn local_keys() -> Vec<Key> {
+	<infera_interface::crypto::Public as RuntimeAppPublic>::all()
+		.into_iter()
+		.map(|public| {
+			let signer = MultiSigner::from(sr25519::Public::from(public));
+			Key { account: signer.clone().into_account(), signer }
+		})
+		.collect()
+}
+
+/// Changes the inbox atomically (compare-and-set against overlapping runs).
+fn update_inbox(change: impl Fn(&mut Vec<JobId>)) {
+	let result = StorageValueRef::persistent(INBOX).mutate(
+		|old: Result<Option<Vec<JobId>>, _>| -> Result<Vec<JobId>, ()> {
+			let mut inbox = old.ok().flatten().unwrap_or_default();
+			change(&mut inbox);
+			Ok(inbox)
+		},
+	);
+	if result.is_err() {
+		log::warn!(target: LOG, "inbox changed concurrently; the change is retried next block");
+	}
+}
+
+fn record_key(prefix: &[u8], job: JobId, who: &AccountId) -> Vec<u8> {
+	(prefix, job, who).encode()
+}
+
+fn nonce_key(who: &AccountId) -> Vec<u8> {
+	(NONCE_PREFIX, who).encode()
+}
+
+fn note_verdict(job: JobId, verdict: Verdict) {
+	let inbox: Vec<JobId> = StorageValueRef::persistent(INBOX).get().ok().flatten().unwrap_or_default();
+	if !inbox.contains(&job) {
+		return;
+	}
+	let outcome = match verdict {
+		Verdict::Unaudited => Outcome::Unaudited,
+		Verdict::AuditPassed => Outcome::AuditPassed,
+		Verdict::CommitteeUpheld => Outcome::CommitteeUpheld,
+		Verdict::CommitteeRejected => Outcome::CommitteeRejected,
+		Verdict::Undecided => Outcome::Undecided,
+		Verdict::NoResult => return,
+	};
+	log::info!(target: LOG, "job {}: verdict {}", job.0, outcome.name());
+	inference::note(WorkerEvent::Verdict(outcome));
+}
+
+/// The party `who` plays in `job`, if any.
+fn party_of<'a>(job: &'a JobOf<Runtime>, who: &AccountId) -> Option<(Role, &'a Party<AccountId>)> {
+	if let Some(p) = job.provider.as_ref().filter(|p| &p.who == who) {
+		return Some((Role::Provider, p));
+	}
+	if let Some(p) = job.auditor.as_ref().filter(|p| &p.who == who) {
+		return Some((Role::Auditor, p));
+	}
+	job.committee.iter().find(|p| &p.who == who).map(|p| (Role::Committee, p))
+}
+
+fn due(status: JobStatus, role: Role, party: &Party<AccountId>) -> Due {
+	let commit_phase = matches!(
+		(status, role),
+		(JobStatus::Assigned, Role::Provider) |
+			(JobStatus::Auditing, Role::Auditor) |
+			(JobStatus::Disputed, Role::Committee)
+	);
+	let reveal_phase = matches!(
+		(status, role),
+		(JobStatus::Revealing { .. }, Role::Provider) |
+			(JobStatus::Revealing { audited: true }, Role::Auditor) |
+			(JobStatus::DisputeRevealing, Role::Committee)
+	);
+	match (party.commitment, party.output_hash) {
+		(None, _) if commit_phase => Due::Commit,
+		(Some(_), None) if reveal_phase => Due::Reveal,
+		_ => Due::Nothing,
+	}
+}
+
+/// Does what the local keys owe `id`. Returns whether the job stays in the inbox.
+fn work_on(
+	id: JobId,
+	now: BlockNumber,
+	keys: &[Key],
+	nonces: &mut BTreeMap<AccountId, Nonce>,
+) -> bool {
+	let Some(job) = pallet_job_escrow::Jobs::<Runtime>::get(id) else { return false };
+	if !job.status.is_open() {
+		return false;
+	}
+	let mut involved = false;
+	for key in keys {
+		let Some((role, party)) = party_of(&job, &key.account) else { continue };
+		involved = true;
+		match due(job.status, role, party) {
+			Due::Commit => commit(id, &job, role, now, key, nonces),
+			Due::Reveal => reveal(id, role, now, key, nonces),
+			Due::Nothing => {},
+		}
+	}
+	involved
+}
+
+fn commit(
+	id: JobId,
+	job: &JobOf<Runtime>,
+	role: Role,
+	now: BlockNumber,
+	key: &Key,
+	nonces: &mut BTreeMap<AccountId, Nonce>,
+) {
+	let work_key = record_key(WORK_PREFIX, id, &key.account);
+	let work_ref = StorageValueRef::persistent(&work_key);
+	if let Ok(Some(work)) = work_ref.get::<Work>() {
+		// Ran already: the commitment is on its way, or was dropped and goes out again.
+		if work.commit_sent_at.saturating_add(RESEND_AFTER) <= now {
+			log::info!(target: LOG, "job {}: commitment not on chain yet; sending it again", id.0);
+			let call = commit_call(id, &key.account, &work);
+			if submit(call, key, role, now, nonces) {
+				work_ref.set(&Work { commit_sent_at: now, ..work });
+			}
+		}
+		return;
+	}
+	let failed_key = record_key(FAILED_PREFIX, id, &key.account);
+	let failed_ref = StorageValueRef::persistent(&failed_key);
+	if let Ok(Some(at)) = failed_ref.get::<BlockNumber>() {
+		if at.saturating_add(RETRY_FAILED_AFTER) > now {
+			return;
+		}
+	}
+	let Some(model) = pallet_model_registry::Models::<Runtime>::get(job.model) else {
+		log::warn!(target: LOG, "job {}: model {} is not registered; skipped", id.0, job.model.0);
+		return;
+	};
+	let weights = model.files.weights_hash;
+	let started = sp_io::offchain::timestamp();
+	match inference::run(weights.0, &job.input, role) {
+		Ok(output) => {
+			let ms = sp_io::offchain::timestamp().diff(&started).millis();
+			let work = Work {
+				role,
+				output,
+				salt: sp_io::offchain::random_seed(),
+				commit_sent_at: now,
+				reveal_sent_at: None,
+			};
+			// Stored before the commitment leaves: a restart can always reveal what it committed.
+			work_ref.set(&work);
+			let call = commit_call(id, &key.account, &work);
+			let sent = submit(call, key, role, now, nonces);
+			log::info!(
+				target: LOG,
+				"job {}: ran model {} ({} input bytes) in {ms} ms as {}, {}",
+				id.0,
+				job.model.0,
+				job.input.len(),
+				role.name(),
+				if sent { "committed" } else { "commit not accepted by the pool; retrying" },
+			);
+		},
+		Err(error) => {
+			failed_ref.set(&now);
+			let hint = match error {
+				InferenceError::ModelNotInStore =>
+					"this node's model store lacks its weights: run scripts/fetch-model or import the model",
+				InferenceError::ModelCorrupt => "the stored files fail their hash check: fetch them again",
+				InferenceError::Unavailable => "this node has no inference engine attached",
+				InferenceError::InvalidInput => "the input cannot be run by this model",
+				InferenceError::UnsupportedArchitecture => "this engine does not run the model's architecture",
+				InferenceError::EngineFailure => "the engine failed; see the lines above",
+			};
+			log::warn!(
+				target: LOG,
+				"job {}: cannot run model {} (weights {:?}) as {}: {:?}: {hint}; retrying in {} blocks",
+				id.0,
+				job.model.0,
+				weights,
+				role.name(),
+				error,
+				RETRY_FAILED_AFTER,
+			);
+		},
+	}
+}
+
+fn commit_call(id: JobId, who: &AccountId, work: &Work) -> pallet_job_escrow::Call<Runtime> {
+	let output_hash = H256(sp_io::hashing::blake2_256(&work.output));
+	let commitment = pallet_job_escrow::commitment_of(id, who, &output_hash, &work.salt);
+	pallet_job_escrow::Call::commit_result { job: id, commitment }
+}
+
+fn reveal(
+	id: JobId,
+	role: Role,
+	now: BlockNumber,
+	key: &Key,
+	nonces: &mut BTreeMap<AccountId, Nonce>,
+) {
+	let work_key = record_key(WORK_PREFIX, id, &key.account);
+	let work_ref = StorageValueRef::persistent(&work_key);
+	let Ok(Some(work)) = work_ref.get::<Work>() else {
+		log::warn!(
+			target: LOG,
+			"job {}: committed as {} but this node kept no output (offchain storage lost?); cannot reveal",
+			id.0,
+			role.name(),
+		);
+		return;
+	};
+	if work.reveal_sent_at.is_some_and(|at| at.saturating_add(RESEND_AFTER) > now) {
+		return;
+	}
+	let call = pallet_job_escrow::Call::reveal_result {
+		job: id,
+		output: work.output.clone(),
+		salt: work.salt,
+	};
+	if submit(call, key, work.role, now, nonces) {
+		log::info!(target: LOG, "job {}: revealed as {}", id.0, role.name());
+		inference::note(WorkerEvent::Revealed(role));
+		work_ref.set(&Work { reveal_sent_at: Some(now), ..work });
+	}
+}
+
+/// Signs `call` with `key` and hands it to the pool. Nonces count up across the calls of one run
+/// and, for a few blocks, across runs (transactions still in the pool).
+fn submit(
+	call: pallet_job_escrow::Call<Runtime>,
+	key: &Key,
+	role: Role,
+	now: BlockNumber,
+	nonces: &mut BTreeMap<AccountId, Nonce>,
+) -> bool {
+	let is_commit = matches!(call, pallet_job_escrow::Call::commit_result { .. });
+	let nonce = *nonces.entry(key.account.clone()).or_insert_with(|| {
+		let chain = System::account_nonce(&key.account);
+		let remembered = StorageValueRef::persistent(&nonce_key(&key.account))
+			.get::<(Nonce, BlockNumber)>()
+			.ok()
+			.flatten()
+			.filter(|(_, at)| at.saturating_add(NONCE_MEMORY) >= now)
+			.map(|(n, _)| n);
+		remembered.map_or(chain, |n| n.max(chain))
+	});
+	let xt = <Runtime as CreateSignedTransaction<RuntimeCall>>::create_signed_transaction::<
+		WorkerAuthId,
+	>(call.into(), key.signer.clone(), key.account.clone(), nonce);
+	let sent = xt
+		.map(|xt| SubmitTransaction::<Runtime, RuntimeCall>::submit_transaction(xt).is_ok())
+		.unwrap_or(false);
+	if sent {
+		nonces.insert(key.account.clone(), nonce.saturating_add(1));
+		if is_commit {
+			inference::note(WorkerEvent::Committed(role));
+		}
+	} else {
+		log::warn!(target: LOG, "the pool refused a transaction of {} (nonce {nonce})", role.name());
+		inference::note(WorkerEvent::SubmitFailed(role));
+	}
+	sent
+}

@@ -1,0 +1,351 @@
+// Real inference jobs on the dev chain, driven by polkadot.js with nothing but the metadata and
+// the `infera_*` RPC definitions: an honest MiniLM job settles with exact balances; a provider
+// that never commits is slashed and the client refunded; a provider that reveals a wrong output
+// is caught by the honest auditors, slashed, and the client refunded.
+import { test, before, after } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+import { ApiPromise, WsProvider } from '@polkadot/api';
+import { Keyring } from '@polkadot/keyring';
+import { blake2AsU8a, cryptoWaitReady, decodeAddress } from '@polkadot/util-crypto';
+import { u8aConcat, u8aToHex, compactToU8a, stringToU8a, bnToU8a } from '@polkadot/util';
+import { startDevNode, waitFor, rpc, runToExit } from './lib/node.mjs';
+import { inferaRpc, compareEmbeddings } from '../../client/infera.mjs';
+
+const MINILM = 0;
+const MINILM_HASH = 'a22e6a6ad8c13ac7e62a535a9c46fd2a8d3bba82998108f434dd260c5ab81563';
+const UNITS = 10n ** 12n;
+
+let node;
+let api;
+let keyring;
+/** Every block's events on the best chain, by block number (filled by a head subscription). */
+const blockEvents = new Map();
+
+function submit(tx, signer) {
+  return new Promise((resolve, reject) => {
+    let unsub;
+    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
+      if (!status.isInBlock) return;
+      unsub?.();
+      if (dispatchError) {
+        if (dispatchError.isModule) {
+          const { section, name } = api.registry.findMetaError(dispatchError.asModule);
+          reject(new Error(`${section}.${name}`));
+        } else reject(new Error(dispatchError.toString()));
+        return;
+      }
+      resolve({ blockHash: status.asInBlock, events });
+    }).then((u) => (unsub = u), reject);
+  });
+}
+
+async function blockNumber(hash) {
+  return (await api.rpc.chain.getHeader(hash)).number.toNumber();
+}
+
+/** The first event `section.method` about `job` at or after block `from`, waiting for it. */
+function waitForEvent(section, method, job, { from = 0, timeoutMs = 240_000, pred = () => true } = {}) {
+  return waitFor(`${section}.${method} for job ${job}`, () => {
+    for (const [number, events] of [...blockEvents.entries()].sort((a, b) => a[0] - b[0])) {
+      if (number < from) continue;
+      for (const { event } of events) {
+        if (event.section === section && event.method === method && (job === null || event.data.job?.toNumber() === job) && pred(event)) {
+          return { number, event };
+        }
+      }
+    }
+    return null;
+  }, { timeoutMs, intervalMs: 500 });
+}
+
+function jobEvents(job) {
+  const out = [];
+  for (const [number, events] of [...blockEvents.entries()].sort((a, b) => a[0] - b[0])) {
+    for (const { event } of events) {
+      if (event.section === 'jobEscrow' && event.data.job?.toNumber() === job) out.push(`#${number} ${event.method}`);
+    }
+  }
+  return out.join(', ');
+}
+
+/** Fees `who` paid for transactions in blocks `from..=to`. */
+function feesPaid(who, from, to) {
+  let total = 0n;
+  for (const [number, events] of blockEvents) {
+    if (number < from || number > to) continue;
+    for (const { event } of events) {
+      if (api.events.transactionPayment.TransactionFeePaid.is(event) && event.data.who.toString() === who) {
+        total += event.data.actualFee.toBigInt();
+      }
+    }
+  }
+  return total;
+}
+
+async function freeAt(blockHash, who) {
+  return (await api.query.system.account.at(blockHash, who)).data.free.toBigInt();
+}
+
+async function hashOf(number) {
+  return api.rpc.chain.getBlockHash(number);
+}
+
+async function head() {
+  return (await api.rpc.chain.getHeader()).number.toNumber();
+}
+
+/** Makes `seed` a funded, bonded provider of MiniLM that this test drives by hand. */
+async function manualProvider(seed) {
+  const alice = keyring.addFromUri('//Alice');
+  const p = keyring.addFromUri(seed);
+  await submit(api.tx.balances.transferKeepAlive(p.address, 5_000n * UNITS), alice);
+  await submit(
+    api.tx.utility.batchAll([
+      api.tx.computeStaking.registerProvider({ accelerator: 'Cpu', cpuCores: 2, memoryMib: 4096, acceleratorMemoryMib: 0 }),
+      api.tx.computeStaking.bond(1_000n * UNITS),
+      api.tx.computeStaking.setModels([MINILM]),
+    ]),
+    p,
+  );
+  return p;
+}
+
+/** The commitment the pallet checks: blake2_256(SCALE(domain, job, party, blake2_256(output), salt)). */
+function commitment(job, account, output, salt) {
+  const domain = stringToU8a('infera/commit/v1');
+  return blake2AsU8a(
+    u8aConcat(compactToU8a(domain.length), domain, bnToU8a(job, { bitLength: 64 }), decodeAddress(account), blake2AsU8a(output, 256), salt),
+    256,
+  );
+}
+
+/** A well-formed canonical embedding (384 × i16) that is not MiniLM's answer. */
+function wrongEmbedding() {
+  const body = new Uint8Array(384 * 2);
+  const view = new DataView(body.buffer);
+  for (let i = 0; i < 384; i++) view.setInt16(i * 2, i % 2 ? 1672 : -1672, true);
+  return u8aConcat(new Uint8Array([0]), compactToU8a(384), body);
+}
+
+before(async () => {
+  await cryptoWaitReady();
+  keyring = new Keyring({ type: 'sr25519' });
+  node = await startDevNode();
+  await waitFor('the RPC server', () => rpc(node.httpUrl, 'system_health'), { timeoutMs: 120_000 });
+  api = await ApiPromise.create({ provider: new WsProvider(node.wsUrl), rpc: { infera: inferaRpc }, noInitWarn: true });
+  await api.rpc.chain.subscribeNewHeads(async (header) => {
+    const events = await api.query.system.events.at(header.hash);
+    blockEvents.set(header.number.toNumber(), events);
+  });
+});
+
+after(async () => {
+  await api?.disconnect();
+  const result = await node?.stop();
+  assert.equal(result?.signal ?? null, null, `node ended by signal:\n${node?.log.text.slice(-3000)}`);
+});
+
+test('the dev preset registers MiniLM with its real hashes and bonds Bob as its provider', async () => {
+  const model = (await api.rpc.infera.model(MINILM)).toJSON();
+  assert.equal(model.name, 'all-MiniLM-L6-v2');
+  assert.equal(model.weightsHash, '0x' + MINILM_HASH);
+  assert.equal(model.weightsSize, 90_868_376);
+  const bob = keyring.addFromUri('//Bob');
+  const provider = (await api.rpc.infera.provider(bob.address)).toJSON();
+  assert.deepEqual(provider.models, [MINILM]);
+  assert.equal(provider.status, 'Active');
+  // The runtime API is in the metadata: polkadot.js calls it without extra definitions.
+  const estimate = (await api.call.inferaApi.estimateFee(MINILM, 43)).toJSON();
+  assert.equal(BigInt(estimate.ok.price), 10n ** 10n + 43n * 10n ** 7n);
+  assert.equal(estimate.ok.providers, 1);
+  // Errors are JSON-RPC errors with a message, not crashes.
+  await assert.rejects(rpc(node.httpUrl, 'infera_job', [999_999]), /job 999999 not found/);
+  await assert.rejects(rpc(node.httpUrl, 'infera_estimateFee', [77, 10]), /model 77 is not registered/);
+  await assert.rejects(rpc(node.httpUrl, 'infera_estimateFee', [MINILM, 0]), /the input is empty/);
+});
+
+test('a real MiniLM job settles: the revealed embedding matches the engine and balances move exactly', async () => {
+  const dave = keyring.addFromUri('//Dave');
+  const bob = keyring.addFromUri('//Bob');
+  const ferdie = keyring.addFromUri('//Ferdie'); // MiniLM's owner
+  const text = 'The quick brown fox jumps over the lazy dog';
+  const maxFee = UNITS;
+  const startHead = await head();
+  const before = await hashOf(startHead);
+  const { blockHash, events } = await submit(api.tx.jobEscrow.submitJob(MINILM, text, maxFee, startHead + 60), dave);
+  const submittedAt = await blockNumber(blockHash);
+  const job = events.find(({ event }) => api.events.jobEscrow.JobSubmitted.is(event)).event.data.job.toNumber();
+  const assigned = events.find(({ event }) => api.events.jobEscrow.JobAssigned.is(event));
+  assert.equal(assigned.event.data.provider.toString(), bob.address, 'the only provider, Bob, is assigned');
+
+  // The subscription streams the job's progress until it is settled.
+  const statuses = [];
+  const final = await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no settlement; statuses ${statuses.join(' → ')}; events ${jobEvents(job)}\n${node.log.text.slice(-4000)}`)), 240_000);
+    api.rpc.infera.subscribeJob(job, (update) => {
+      const j = update.toJSON();
+      if (statuses.at(-1) !== j.status) statuses.push(j.status);
+      if (j.status === 'Settled' || j.status === 'Refunded') {
+        clearTimeout(timer);
+        resolve(j);
+      }
+    }).catch(reject);
+  });
+  assert.equal(final.status, 'Settled', `statuses: ${statuses.join(' → ')}`);
+  for (const s of ['Committed', 'Revealing', 'Verified', 'Settled']) {
+    assert.ok(statuses.includes(s), `the stream showed ${s}: ${statuses.join(' → ')}`);
+  }
+
+  const revealed = await waitForEvent('jobEscrow', 'ResultRevealed', job, { pred: (e) => e.data.who.toString() === bob.address });
+  const settled = await waitForEvent('jobEscrow', 'JobSettled', job);
+  console.log(`job ${job}: submitted #${submittedAt}, result readable #${revealed.number} (${revealed.number - submittedAt} blocks), settled #${settled.number}; ${jobEvents(job)}`);
+  assert.ok(revealed.number - submittedAt <= 4, `result readable within 4 blocks (took ${revealed.number - submittedAt})`);
+
+  // The revealed embedding is the engine's, run here on the same input, within tolerance.
+  const details = (await api.rpc.infera.job(job)).toJSON();
+  assert.equal(details.input, text);
+  assert.equal(details.output.embedding.length, 384);
+  const local = await runToExit(['inference', 'run', '--model', MINILM_HASH, '--input', text, '--json'], { timeoutMs: 120_000 });
+  assert.equal(local.code, 0, local.output);
+  const engine = JSON.parse(local.output.slice(local.output.indexOf('{')));
+  const { cosine, maxDiff } = compareEmbeddings(details.output.embedding, engine.embedding);
+  assert.ok(cosine >= 0.9999, `cosine ${cosine}`);
+  assert.ok(maxDiff <= 64 / 32767, `max element difference ${maxDiff}`);
+  assert.equal(details.output.hash, details.provider.outputHash);
+
+  // Money: the price splits into provider + royalty + protocol; the rest of the escrow returns.
+  const d = settled.event.data;
+  const price = BigInt(details.price);
+  assert.equal(d.providerPaid.toBigInt() + d.royalty.toBigInt() + d.protocol.toBigInt(), price);
+  assert.equal(d.refunded.toBigInt(), maxFee - price);
+  assert.equal(d.royalty.toBigInt(), price / 20n, '5 % royalty');
+  const afterHash = await hashOf(settled.number);
+  // Dave paid the price and his transaction fee, nothing else.
+  const daveFees = feesPaid(dave.address, startHead + 1, settled.number);
+  assert.equal((await freeAt(before, dave.address)) - (await freeAt(afterHash, dave.address)), price + daveFees);
+  // Bob got his share less the fees of his commit and reveal.
+  const bobFees = feesPaid(bob.address, startHead + 1, settled.number);
+  assert.ok(bobFees > 0n, 'Bob paid for his commit and reveal');
+  assert.equal((await freeAt(afterHash, bob.address)) - (await freeAt(before, bob.address)), d.providerPaid.toBigInt() - bobFees);
+  // Ferdie, the model owner, got the royalty.
+  assert.equal((await freeAt(afterHash, ferdie.address)) - (await freeAt(before, ferdie.address)), d.royalty.toBigInt());
+  // Nothing is left held for the job.
+  const holds = await api.query.balances.holds.at(afterHash, dave.address);
+  assert.equal(holds.find((h) => h.id.isJobEscrow), undefined);
+  assert.match(node.log.text, new RegExp(`job ${job}: ran model 0 \\(\\d+ input bytes\\) in \\d+ ms as provider, committed`));
+});
+
+test("README's demo client submits a sentence and prints the settled result", async () => {
+  const { spawn } = await import('node:child_process');
+  const demo = fileURLToPath(new URL('../../client/demo.mjs', import.meta.url));
+  const out = await new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [demo, '--url', node.wsUrl, '--signer', '//Eve', '--timeout', '240'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let text = '';
+    child.stdout.on('data', (d) => (text += d));
+    child.stderr.on('data', (d) => (text += d));
+    child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`demo exited ${code}:\n${text}`))));
+  });
+  console.log(out);
+  assert.match(out, /job \d+: Settled/);
+  assert.match(out, /embedding \(384 dims\): \[-?\d\.\d{4}, /);
+  assert.match(out, /output hash: 0x[0-9a-f]{64}/);
+  assert.match(out, /provider: Bob \(/);
+  assert.match(out, /audited: (no|yes, by \w+)/);
+  assert.match(out, /fees: price 0\.\d+ INFR = provider/);
+  assert.match(out, /blocks from submission: \d+ to a readable result \(#\d+\), \d+ until it was finalized/);
+});
+
+test('a provider that never commits is slashed and the client refunded', async () => {
+  const alice = keyring.addFromUri('//Alice');
+  const bob = keyring.addFromUri('//Bob');
+  const ferdie = keyring.addFromUri('//Ferdie');
+  const sleepy = await manualProvider('//Sleepy');
+  await submit(api.tx.computeStaking.chill(), bob); // only Sleepy is eligible now
+  const bondBefore = BigInt((await api.rpc.infera.provider(sleepy.address)).toJSON().bonded);
+  const startHead = await head();
+  const maxFee = UNITS;
+  const { blockHash, events } = await submit(api.tx.jobEscrow.submitJob(MINILM, 'nobody will answer this', maxFee, startHead + 20), ferdie);
+  const job = events.find(({ event }) => api.events.jobEscrow.JobSubmitted.is(event)).event.data.job.toNumber();
+  assert.equal(events.find(({ event }) => api.events.jobEscrow.JobAssigned.is(event)).event.data.provider.toString(), sleepy.address);
+  const from = await blockNumber(blockHash);
+
+  const missed = await waitForEvent('jobEscrow', 'PartyMissedWindow', job, { from });
+  assert.equal(missed.event.data.who.toString(), sleepy.address);
+  const refund = await waitForEvent('jobEscrow', 'JobRefunded', job, { from });
+  assert.ok(['NoShow', 'NoProvider'].includes(refund.event.data.reason.toString()), refund.event.data.reason.toString());
+  assert.equal(refund.event.data.amount.toBigInt(), maxFee);
+  const final = (await api.rpc.infera.job(job)).toJSON();
+  assert.equal(final.status, 'Refunded');
+  const bondAfter = BigInt((await api.rpc.infera.provider(sleepy.address)).toJSON().bonded);
+  assert.ok(bondAfter < bondBefore, `the no-show was slashed (${bondBefore} → ${bondAfter})`);
+  const holds = await api.query.balances.holds.at(await hashOf(refund.number), ferdie.address);
+  assert.equal(holds.find((h) => h.id.isJobEscrow), undefined, 'the escrow is released');
+  console.log(`no-show job ${job}: ${jobEvents(job)}`);
+  await submit(api.tx.computeStaking.chill(), sleepy);
+  await submit(api.tx.computeStaking.unchill(), bob);
+  void alice;
+});
+
+test('a provider revealing a wrong output is caught by the honest auditors, slashed, and the client refunded', async () => {
+  const alice = keyring.addFromUri('//Alice');
+  const bob = keyring.addFromUri('//Bob');
+  const ferdie = keyring.addFromUri('//Ferdie');
+  // Governance (sudo on the dev chain) audits every job.
+  const params = (await api.query.jobEscrow.params()).toJSON();
+  await submit(api.tx.sudo.sudo(api.tx.jobEscrow.setParams({ ...params, auditRate: 1_000_000_000 })), alice);
+  const cheater = await manualProvider('//Mallory');
+  await submit(api.tx.computeStaking.chill(), bob); // only the cheater is eligible
+  const bondBefore = BigInt((await api.rpc.infera.provider(cheater.address)).toJSON().bonded);
+
+  const startHead = await head();
+  const maxFee = UNITS;
+  const ferdieBefore = await freeAt(await hashOf(startHead), ferdie.address);
+  const { blockHash, events } = await submit(api.tx.jobEscrow.submitJob(MINILM, 'Honest auditors catch a cheating provider.', maxFee, startHead + 80), ferdie);
+  const from = await blockNumber(blockHash);
+  const job = events.find(({ event }) => api.events.jobEscrow.JobSubmitted.is(event)).event.data.job.toNumber();
+  assert.equal(events.find(({ event }) => api.events.jobEscrow.JobAssigned.is(event)).event.data.provider.toString(), cheater.address);
+
+  // The cheater commits to a made-up embedding and reveals it when reveals open.
+  const output = wrongEmbedding();
+  const salt = blake2AsU8a(stringToU8a(`salt-${job}`), 256);
+  await submit(api.tx.jobEscrow.commitResult(job, u8aToHex(commitment(job, cheater.address, output, salt))), cheater);
+  const decided = await waitForEvent('jobEscrow', 'AuditDecided', job, { from });
+  const auditor = decided.event.data.auditor.unwrap().toString();
+  await waitForEvent('jobEscrow', 'RevealsOpened', job, { from });
+  await submit(api.tx.jobEscrow.revealResult(job, u8aToHex(output), u8aToHex(salt)), cheater);
+
+  // The honest auditor (a worker key of this node) disagrees; the committee sides with it.
+  const dispute = await waitForEvent('jobEscrow', 'DisputeOpened', job, { from });
+  const resolved = await waitForEvent('jobEscrow', 'DisputeResolved', job, { from });
+  assert.equal(resolved.event.data.verdict.toString(), 'CommitteeRejected', jobEvents(job));
+  const refund = await waitForEvent('jobEscrow', 'JobRefunded', job, { from });
+  assert.equal(refund.event.data.reason.toString(), 'Fraud');
+  assert.equal(refund.event.data.amount.toBigInt(), maxFee);
+  const slashed = await waitForEvent('computeStaking', 'Slashed', null, { from, pred: (e) => e.data.who.toString() === cheater.address });
+  assert.ok(slashed.event.data.slashed.toBigInt() > 0n);
+  const bondAfter = BigInt((await api.rpc.infera.provider(cheater.address)).toJSON().bonded);
+  assert.ok(bondAfter < bondBefore, `the cheater was slashed (${bondBefore} → ${bondAfter})`);
+
+  // `infera_job` tells the story: refunded for fraud, audited by an honest worker.
+  const details = (await api.rpc.infera.job(job)).toJSON();
+  assert.equal(details.status, 'Refunded');
+  assert.equal(details.refundReason, 'Fraud');
+  assert.equal(details.auditor.account, auditor);
+  assert.equal(details.committee.length, dispute.event.data.committee.length);
+  // The client lost only its transaction fee.
+  const ferdieAfter = await freeAt(await hashOf(refund.number), ferdie.address);
+  assert.equal(ferdieBefore - ferdieAfter, feesPaid(ferdie.address, startHead + 1, refund.number));
+  console.log(`fraud job ${job}: ${jobEvents(job)}`);
+
+  await submit(api.tx.sudo.sudo(api.tx.jobEscrow.setParams(params)), alice);
+  await submit(api.tx.computeStaking.unchill(), bob);
+});
+
+test('the worker reports to Prometheus in the infera_ namespace', async () => {
+  const text = await (await fetch(node.metricsUrl)).text();
+  assert.match(text, /infera_worker_jobs_total\{role="provider",step="commit"\} [1-9]/);
+  assert.match(text, /infera_worker_jobs_total\{role="auditor",step="commit"\} [1-9]/);
+  assert.match(text, /infera_worker_inference_seconds_count\{model="a22e6a6ad8c13ac7"\} [1-9]/);
+  assert.match(text, /infera_worker_verdicts_total\{outcome="committee_rejected"\} [1-9]/);
+});
