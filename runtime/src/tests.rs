@@ -80,8 +80,9 @@ fn run_to(n: u32) {
 fn alice() -> AccountId {
 	Sr25519Keyring::Alice.to_account_id()
 }
-fn bob() -> AccountId {
-	Sr25519Keyring::Bob.to_account_id()
+/// The provider these tests set up (the presets' Bob already serves MiniLM).
+fn provider() -> AccountId {
+	Sr25519Keyring::BobStash.to_account_id()
 }
 
 #[test]
@@ -176,11 +177,11 @@ fn a_root_referendum_is_decided_and_enacted() {
 	ext_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
 		let new_balance: Balance = 4_242 * UNITS;
 		let call = RuntimeCall::Balances(pallet_balances::Call::force_set_balance {
-			who: bob().into(),
+			who: provider().into(),
 			new_free: new_balance,
 		});
 		let index = pass_referendum(OriginCaller::system(frame_system::RawOrigin::Root), call);
-		assert_eq!(Balances::balance(&bob()), crate::genesis_config_presets::ENDOWMENT);
+		assert_eq!(Balances::balance(&provider()), crate::genesis_config_presets::ENDOWMENT);
 
 		run_to(40);
 
@@ -195,7 +196,7 @@ fn a_root_referendum_is_decided_and_enacted() {
 			Some(pallet_referenda::ReferendumInfo::Approved(..))
 		));
 		// Enacted: the call ran with Root and set Bob's balance.
-		assert_eq!(Balances::balance(&bob()), new_balance);
+		assert_eq!(Balances::balance(&provider()), new_balance);
 		check_invariants();
 	});
 }
@@ -281,16 +282,16 @@ fn set_session_keys(who: &AccountId) {
 fn governance_adds_a_validator_once_it_has_session_keys() {
 	ext_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
 		assert_noop!(
-			ValidatorSet::add_validator(RuntimeOrigin::signed(alice()), bob()),
+			ValidatorSet::add_validator(RuntimeOrigin::signed(alice()), provider()),
 			DispatchError::BadOrigin
 		);
 		assert_noop!(
-			ValidatorSet::add_validator(RuntimeOrigin::root(), bob()),
+			ValidatorSet::add_validator(RuntimeOrigin::root(), provider()),
 			pallet_validator_set::Error::<Runtime>::NoSessionKeys
 		);
-		set_session_keys(&bob());
-		assert_ok!(ValidatorSet::add_validator(RuntimeOrigin::root(), bob()));
-		let mut expected = vec![alice(), bob()];
+		set_session_keys(&provider());
+		assert_ok!(ValidatorSet::add_validator(RuntimeOrigin::root(), provider()));
+		let mut expected = vec![alice(), provider()];
 		expected.sort();
 		assert_eq!(pallet_validator_set::Validators::<Runtime>::get().into_inner(), expected);
 		// Handed to the session pallet at the next rotation.
@@ -308,7 +309,7 @@ fn setting_keys_with_a_forged_proof_is_rejected() {
 		let generated = SessionKeys::generate(&alice().encode(), None);
 		assert_noop!(
 			Session::set_keys(
-				RuntimeOrigin::signed(bob()),
+				RuntimeOrigin::signed(provider()),
 				generated.keys,
 				generated.proof.encode()
 			),
@@ -377,7 +378,7 @@ fn a_provider_bonds_serves_a_registered_model_is_selected_and_slashed_to_the_tre
 	use infera_primitives::{traits::ComputeProviders, Accelerator, HardwareProfile};
 	ext_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
 		let model = register_model(&alice(), 7);
-		let bob = bob();
+		let bob = provider();
 		assert_ok!(ComputeStaking::register_provider(
 			RuntimeOrigin::signed(bob.clone()),
 			HardwareProfile {
@@ -454,7 +455,7 @@ fn model_served_by_bob() -> infera_primitives::ModelId {
 	use infera_primitives::{Accelerator, HardwareProfile};
 	let model = register_model(&alice(), 9);
 	assert_ok!(ComputeStaking::register_provider(
-		RuntimeOrigin::signed(bob()),
+		RuntimeOrigin::signed(provider()),
 		HardwareProfile {
 			accelerator: Accelerator::Cpu,
 			cpu_cores: 2,
@@ -462,9 +463,9 @@ fn model_served_by_bob() -> infera_primitives::ModelId {
 			accelerator_memory_mib: 0,
 		}
 	));
-	assert_ok!(ComputeStaking::bond(RuntimeOrigin::signed(bob()), 1_000 * UNITS));
+	assert_ok!(ComputeStaking::bond(RuntimeOrigin::signed(provider()), 1_000 * UNITS));
 	assert_ok!(ComputeStaking::set_models(
-		RuntimeOrigin::signed(bob()),
+		RuntimeOrigin::signed(provider()),
 		frame_support::BoundedVec::truncate_from(vec![model])
 	));
 	model
@@ -489,8 +490,8 @@ fn run_honest_job(job: infera_primitives::JobId) -> u32 {
 	use crate::JobEscrow;
 	use pallet_job_escrow::{JobStatus, Jobs};
 	let out = minilm_output();
-	let c = commit_and_reveal_plan(job, &bob(), &out);
-	assert_ok!(JobEscrow::commit_result(RuntimeOrigin::signed(bob()), job, c));
+	let c = commit_and_reveal_plan(job, &provider(), &out);
+	assert_ok!(JobEscrow::commit_result(RuntimeOrigin::signed(provider()), job, c));
 	let decide = Jobs::<Runtime>::get(job).unwrap().wake_at;
 	run_to(decide);
 	if let Some(auditor) = Jobs::<Runtime>::get(job).unwrap().auditor.map(|a| a.who) {
@@ -503,7 +504,7 @@ fn run_honest_job(job: infera_primitives::JobId) -> u32 {
 			[9u8; 32]
 		));
 	}
-	assert_ok!(JobEscrow::reveal_result(RuntimeOrigin::signed(bob()), job, out, [9u8; 32]));
+	assert_ok!(JobEscrow::reveal_result(RuntimeOrigin::signed(provider()), job, out, [9u8; 32]));
 	let job_now = Jobs::<Runtime>::get(job).unwrap();
 	assert_eq!(job_now.status, JobStatus::Verified);
 	run_to(job_now.wake_at);
@@ -521,7 +522,7 @@ fn a_job_is_paid_with_exact_royalty_protocol_cut_and_refund_on_the_real_pallets(
 		let price = UNITS / 100 + UNITS / 100_000 * input.len() as u128;
 		let max_fee = UNITS;
 		let (client0, bob0, alice0) =
-			(Balances::balance(&client), Balances::balance(&bob()), Balances::balance(&alice()));
+			(Balances::balance(&client), Balances::balance(&provider()), Balances::balance(&alice()));
 		let issuance = Balances::total_issuance();
 		let job = pallet_job_escrow::NextJobId::<Runtime>::get();
 		assert_ok!(JobEscrow::submit_job(
@@ -539,9 +540,9 @@ fn a_job_is_paid_with_exact_royalty_protocol_cut_and_refund_on_the_real_pallets(
 		let protocol = price * 5 / 100;
 		assert_eq!(Balances::balance(&client), client0 - price);
 		assert_eq!(Balances::balance(&alice()), alice0 + royalty);
-		assert_eq!(Balances::balance(&bob()), bob0 + price - royalty - protocol);
+		assert_eq!(Balances::balance(&provider()), bob0 + price - royalty - protocol);
 		let receipt = pallet_job_escrow::Receipts::<Runtime>::get(job).unwrap();
-		assert_eq!((receipt.provider, receipt.fee_paid), (Some(bob()), price));
+		assert_eq!((receipt.provider, receipt.fee_paid), (Some(provider()), price));
 		check_invariants();
 
 		// The protocol cut reaches the rewards pool of the epoch it arrived in; Bob, the only
@@ -567,9 +568,9 @@ fn a_job_is_paid_with_exact_royalty_protocol_cut_and_refund_on_the_real_pallets(
 		let (_, emitted, fees, to_providers, _) =
 			*closes.iter().find(|c| c.0 == epoch).expect("Bob's epoch closed");
 		assert_eq!(to_providers, sp_runtime::Perbill::from_percent(70) * (emitted + fees));
-		let bob_before = Balances::balance(&bob());
-		assert_ok!(crate::Rewards::claim(RuntimeOrigin::signed(bob())));
-		assert_eq!(Balances::balance(&bob()), bob_before + to_providers);
+		let bob_before = Balances::balance(&provider());
+		assert_ok!(crate::Rewards::claim(RuntimeOrigin::signed(provider())));
+		assert_eq!(Balances::balance(&provider()), bob_before + to_providers);
 		let minted: Balance = closes.iter().map(|c| c.1).sum();
 		assert_eq!(Balances::total_issuance(), issuance + minted, "only the emission was created");
 		check_invariants();
@@ -604,8 +605,8 @@ fn a_referendum_raising_the_audit_rate_gets_the_next_job_audited() {
 			System::block_number() + 200
 		));
 		let out = minilm_output();
-		let c = commit_and_reveal_plan(job, &bob(), &out);
-		assert_ok!(JobEscrow::commit_result(RuntimeOrigin::signed(bob()), job, c));
+		let c = commit_and_reveal_plan(job, &provider(), &out);
+		assert_ok!(JobEscrow::commit_result(RuntimeOrigin::signed(provider()), job, c));
 		let decide = pallet_job_escrow::Jobs::<Runtime>::get(job).unwrap().wake_at;
 		run_to(decide);
 		let auditor = pallet_job_escrow::Jobs::<Runtime>::get(job).unwrap().auditor.map(|a| a.who);
@@ -635,7 +636,7 @@ fn run_honest_job_after_audit(job: infera_primitives::JobId, out: &[u8]) {
 		[9u8; 32]
 	));
 	assert_ok!(JobEscrow::reveal_result(
-		RuntimeOrigin::signed(bob()),
+		RuntimeOrigin::signed(provider()),
 		job,
 		out.to_vec(),
 		[9u8; 32]
@@ -658,4 +659,216 @@ fn governance_cannot_set_an_audit_rate_that_makes_skipping_work_pay() {
 			pallet_job_escrow::Error::<Runtime>::BreaksIncentiveInequality
 		);
 	});
+}
+
+#[test]
+fn the_presets_register_minilm_with_its_real_hashes_and_bond_bob_as_its_provider() {
+	use crate::genesis_config_presets::{MINILM, MINILM_WEIGHTS, PROVIDER_BOND};
+	for preset in [DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET] {
+		ext_from_preset(preset).execute_with(|| {
+			let model = pallet_model_registry::Models::<Runtime>::get(MINILM).unwrap();
+			assert_eq!(model.files.weights_hash.0, MINILM_WEIGHTS);
+			assert_eq!(model.owner, Sr25519Keyring::Ferdie.to_account_id());
+			let bob = Sr25519Keyring::Bob.to_account_id();
+			let info = pallet_compute_staking::Providers::<Runtime>::get(&bob).unwrap();
+			assert_eq!(info.bonded, PROVIDER_BOND);
+			assert_eq!(pallet_compute_staking::ProvidersByModel::<Runtime>::get(MINILM), vec![bob]);
+			let params = pallet_job_escrow::Params::<Runtime>::get();
+			assert_eq!(params, crate::genesis_config_presets::dev_job_params());
+			assert_eq!((params.commit_window, params.challenge_window), (5, 3));
+			check_invariants();
+		});
+	}
+}
+
+#[test]
+fn infera_api_estimates_fees_and_names_every_rejection() {
+	use crate::infera_api::{implementation::estimate_fee, FeeEstimateError};
+	use crate::genesis_config_presets::MINILM;
+	ext_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		let e = estimate_fee(MINILM, 43).unwrap();
+		assert_eq!(e.price, UNITS / 100 + 43 * UNITS / 100_000);
+		assert_eq!(e.royalty, e.price / 20);
+		assert_eq!(e.provider_stake, e.price * 20);
+		assert_eq!(e.providers, 1);
+		assert_eq!(
+			estimate_fee(infera_primitives::ModelId(77), 43),
+			Err(FeeEstimateError::ModelNotActive)
+		);
+		assert_eq!(estimate_fee(MINILM, 0), Err(FeeEstimateError::EmptyInput));
+		let max = <Runtime as pallet_job_escrow::Config>::MaxInputLen::get();
+		assert_eq!(estimate_fee(MINILM, max + 1), Err(FeeEstimateError::InputTooLong { max }));
+	});
+}
+
+/// The offchain worker against the runtime, with test offchain, pool and keystore extensions
+/// and an inference backend standing in for the node's engine.
+mod worker {
+	use super::*;
+	use crate::{genesis_config_presets::MINILM, JobEscrow, UncheckedExtrinsic};
+	use codec::Decode;
+	use infera_interface::{InferenceBackend, InferenceError, InferenceExt, Role, WorkerEvent};
+	use pallet_job_escrow::{JobStatus, Jobs};
+	use sp_core::offchain::{
+		testing::{PoolState, TestOffchainExt, TestTransactionPoolExt},
+		OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
+	};
+	use sp_keystore::{Keystore, KeystoreExt};
+	use std::sync::{Arc, Mutex};
+
+	/// Answers with a fixed canonical embedding, or fails as told; records what it was asked.
+	#[derive(Default)]
+	struct Backend {
+		fail: Mutex<Option<InferenceError>>,
+		runs: Mutex<Vec<(Vec<u8>, Role)>>,
+		notes: Mutex<Vec<WorkerEvent>>,
+	}
+
+	impl InferenceBackend for Backend {
+		fn run(&self, model: [u8; 32], input: &[u8], role: Role) -> Result<Vec<u8>, InferenceError> {
+			assert_eq!(model, crate::genesis_config_presets::MINILM_WEIGHTS);
+			self.runs.lock().unwrap().push((input.to_vec(), role));
+			match self.fail.lock().unwrap().clone() {
+				Some(e) => Err(e),
+				None => Ok(minilm_output()),
+			}
+		}
+		fn note(&self, event: WorkerEvent) {
+			self.notes.lock().unwrap().push(event);
+		}
+	}
+
+	fn ext() -> (sp_io::TestExternalities, Arc<Backend>, Arc<parking_lot::RwLock<PoolState>>) {
+		let mut ext = ext_from_preset(DEV_RUNTIME_PRESET);
+		let (offchain, _) = TestOffchainExt::new();
+		let (pool, pool_state) = TestTransactionPoolExt::new();
+		let keystore = sp_keystore::testing::MemoryKeystore::new();
+		keystore.sr25519_generate_new(infera_interface::KEY_TYPE, Some("//Bob")).unwrap();
+		let backend = Arc::new(Backend::default());
+		ext.register_extension(OffchainDbExt::new(offchain.clone()));
+		ext.register_extension(OffchainWorkerExt::new(offchain));
+		ext.register_extension(TransactionPoolExt::new(pool));
+		ext.register_extension(KeystoreExt::new(keystore));
+		ext.register_extension(InferenceExt(backend.clone()));
+		(ext, backend, pool_state)
+	}
+
+	/// Takes the pool's transactions, checks each is signed by Bob, and dispatches it.
+	fn include(pool: &parking_lot::RwLock<PoolState>) -> Vec<pallet_job_escrow::Call<Runtime>> {
+		let txs = std::mem::take(&mut pool.write().transactions);
+		txs.into_iter()
+			.map(|raw| {
+				let xt = UncheckedExtrinsic::decode(&mut &raw[..]).unwrap();
+				let sp_runtime::generic::Preamble::Signed(address, _, _) = &xt.preamble else {
+					panic!("the worker signs its transactions")
+				};
+				assert_eq!(*address, sp_runtime::MultiAddress::Id(Sr25519Keyring::Bob.to_account_id()));
+				let RuntimeCall::JobEscrow(call) = xt.function else { panic!("a job escrow call") };
+				let origin = RuntimeOrigin::signed(Sr25519Keyring::Bob.to_account_id());
+				assert_ok!(RuntimeCall::JobEscrow(call.clone()).dispatch(origin));
+				call
+			})
+			.collect()
+	}
+
+	fn submit(input: &[u8]) -> infera_primitives::JobId {
+		let job = pallet_job_escrow::NextJobId::<Runtime>::get();
+		assert_ok!(JobEscrow::submit_job(
+			RuntimeOrigin::signed(Sr25519Keyring::Dave.to_account_id()),
+			MINILM,
+			input.to_vec(),
+			UNITS,
+			100
+		));
+		job
+	}
+
+	#[test]
+	fn the_worker_commits_once_then_reveals_what_it_committed_and_the_job_verifies() {
+		let (mut ext, backend, pool) = ext();
+		ext.execute_with(|| {
+			let job = submit(b"hello world");
+			crate::worker::run(1);
+			assert_eq!(*backend.runs.lock().unwrap(), vec![(b"hello world".to_vec(), Role::Provider)]);
+			// A second run for the same block (an overlapping worker) does nothing new.
+			crate::worker::run(1);
+			assert_eq!(backend.runs.lock().unwrap().len(), 1);
+			let calls = include(&pool);
+			assert!(matches!(calls.as_slice(), [pallet_job_escrow::Call::commit_result { .. }]));
+			assert_eq!(Jobs::<Runtime>::get(job).unwrap().status, JobStatus::Committed);
+
+			// Reveals open at the audit decision; the worker reveals the stored output and salt.
+			let decide = Jobs::<Runtime>::get(job).unwrap().wake_at;
+			run_to(decide);
+			assert!(matches!(
+				Jobs::<Runtime>::get(job).unwrap().status,
+				JobStatus::Revealing { audited: false }
+			));
+			crate::worker::run(decide);
+			let calls = include(&pool);
+			assert!(matches!(calls.as_slice(), [pallet_job_escrow::Call::reveal_result { .. }]));
+			let j = Jobs::<Runtime>::get(job).unwrap();
+			assert_eq!(j.status, JobStatus::Verified);
+			assert_eq!(
+				pallet_job_escrow::Outputs::<Runtime>::get(job, Sr25519Keyring::Bob.to_account_id())
+					.unwrap()
+					.into_inner(),
+				minilm_output()
+			);
+			assert_eq!(backend.runs.lock().unwrap().len(), 1, "the model ran once");
+			assert_eq!(
+				*backend.notes.lock().unwrap(),
+				vec![WorkerEvent::Committed(Role::Provider), WorkerEvent::Revealed(Role::Provider)]
+			);
+			// Once paid, the job leaves the worker's inbox.
+			run_to(j.wake_at);
+			assert_eq!(Jobs::<Runtime>::get(job).unwrap().status, JobStatus::Settled);
+			crate::worker::run(j.wake_at);
+			assert!(pool.read().transactions.is_empty());
+			check_invariants();
+		});
+	}
+
+	#[test]
+	fn a_model_missing_from_the_store_sends_nothing_and_is_retried_later() {
+		use crate::worker::RETRY_FAILED_AFTER;
+		let (mut ext, backend, pool) = ext();
+		ext.execute_with(|| {
+			*backend.fail.lock().unwrap() = Some(InferenceError::ModelNotInStore);
+			let job = submit(b"hello world");
+			crate::worker::run(1);
+			assert!(pool.read().transactions.is_empty(), "no commitment without an output");
+			// The model arrives in the store; no retry until the back-off has passed.
+			*backend.fail.lock().unwrap() = None;
+			run_to(RETRY_FAILED_AFTER);
+			crate::worker::run(RETRY_FAILED_AFTER);
+			assert_eq!(backend.runs.lock().unwrap().len(), 1, "no retry inside the back-off");
+			let retry_at = 1 + RETRY_FAILED_AFTER;
+			assert!(retry_at < Jobs::<Runtime>::get(job).unwrap().wake_at, "inside the commit window");
+			run_to(retry_at);
+			crate::worker::run(retry_at);
+			assert_eq!(backend.runs.lock().unwrap().len(), 2);
+			let calls = include(&pool);
+			assert!(matches!(calls.as_slice(), [pallet_job_escrow::Call::commit_result { .. }]));
+			assert_eq!(Jobs::<Runtime>::get(job).unwrap().status, JobStatus::Committed);
+		});
+	}
+
+	#[test]
+	fn without_local_keys_the_worker_does_nothing() {
+		let mut ext = ext_from_preset(DEV_RUNTIME_PRESET);
+		let (offchain, _) = TestOffchainExt::new();
+		let (pool, pool_state) = TestTransactionPoolExt::new();
+		let backend = Arc::new(Backend::default());
+		ext.register_extension(OffchainDbExt::new(offchain.clone()));
+		ext.register_extension(OffchainWorkerExt::new(offchain));
+		ext.register_extension(TransactionPoolExt::new(pool));
+		ext.register_extension(InferenceExt(backend.clone()));
+		ext.execute_with(|| {
+			submit(b"hello world");
+			crate::worker::run(1);
+			assert!(pool_state.read().transactions.is_empty());
+			assert!(backend.runs.lock().unwrap().is_empty());
+		});
+	}
 }

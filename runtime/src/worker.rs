@@ -44,8 +44,9 @@ const NONCE_PREFIX: &[u8] = b"infera/worker/nonce/";
 const MAX_INBOX: usize = 1024;
 /// Blocks to wait for a submitted transaction before sending it again.
 const RESEND_AFTER: BlockNumber = 5;
-/// Blocks to wait before retrying a job whose model could not run here.
-const RETRY_FAILED_AFTER: BlockNumber = 10;
+/// Blocks to wait before retrying a job whose model could not run here (well inside a commit
+/// window, so a model put into the store in time still makes it).
+pub const RETRY_FAILED_AFTER: BlockNumber = 3;
 /// Blocks a locally remembered next nonce is trusted over the chain's (transactions in the pool).
 const NONCE_MEMORY: BlockNumber = 4;
 

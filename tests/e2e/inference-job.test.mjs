@@ -344,8 +344,8 @@ test('a provider revealing a wrong output is caught by the honest auditors, slas
 
 test('the worker reports to Prometheus in the infera_ namespace', async () => {
   const text = await (await fetch(node.metricsUrl)).text();
-  assert.match(text, /infera_worker_jobs_total\{role="provider",step="commit"\} [1-9]/);
-  assert.match(text, /infera_worker_jobs_total\{role="auditor",step="commit"\} [1-9]/);
-  assert.match(text, /infera_worker_inference_seconds_count\{model="a22e6a6ad8c13ac7"\} [1-9]/);
-  assert.match(text, /infera_worker_verdicts_total\{outcome="committee_rejected"\} [1-9]/);
+  assert.match(text, /infera_worker_jobs_total\{role="provider",step="commit"[^}]*\} [1-9]/);
+  assert.match(text, /infera_worker_jobs_total\{role="auditor",step="commit"[^}]*\} [1-9]/);
+  assert.match(text, /infera_worker_inference_seconds_count\{model="a22e6a6ad8c13ac7"[^}]*\} [1-9]/);
+  assert.match(text, /infera_worker_verdicts_total\{outcome="committee_rejected"[^}]*\} [1-9]/);
 });
