@@ -145,13 +145,13 @@ fn output(bytes: &[u8]) -> Value {
 		Ok(CanonicalOutput::Embedding(q)) => {
 			let scale = EMBEDDING_SCALE as f32;
 			out["embedding"] = json!(q.iter().map(|v| f32::from(*v) / scale).collect::<Vec<_>>());
-		},
+		}
 		Ok(CanonicalOutput::Classification { class, logits }) => {
 			out["class"] = json!(class);
 			out["logits"] = json!(logits);
-		},
+		}
 		Ok(CanonicalOutput::Generation(tokens)) => out["tokens"] = json!(tokens),
-		Err(_) => {},
+		Err(_) => {}
 	}
 	out
 }
@@ -184,7 +184,7 @@ pub fn job_json(id: u64, d: &JobDetails) -> Option<Value> {
 				"pruned": true,
 				"receipt": receipt,
 			}))
-		},
+		}
 		(Some(job), receipt) => (job, receipt),
 	};
 	let (job, receipt) = job;
@@ -237,8 +237,7 @@ where
 	}
 
 	fn job_at(&self, id: u64, at: Hash) -> RpcResult<Value> {
-		let details =
-			self.client.runtime_api().job(at, JobId(id)).map_err(Self::runtime_error)?;
+		let details = self.client.runtime_api().job(at, JobId(id)).map_err(Self::runtime_error)?;
 		job_json(id, &details).ok_or_else(|| error(codes::NOT_FOUND, format!("job {id} not found")))
 	}
 }
@@ -349,11 +348,13 @@ where
 			.map_err(Self::runtime_error)?
 			.map_err(|e| {
 				let message = match e {
-					FeeEstimateError::ModelNotActive =>
-						format!("model {model} is not registered or takes no jobs"),
+					FeeEstimateError::ModelNotActive => {
+						format!("model {model} is not registered or takes no jobs")
+					}
 					FeeEstimateError::EmptyInput => "the input is empty".into(),
-					FeeEstimateError::InputTooLong { max } =>
-						format!("an input of {input_len} bytes is over the limit of {max}"),
+					FeeEstimateError::InputTooLong { max } => {
+						format!("an input of {input_len} bytes is over the limit of {max}")
+					}
 					FeeEstimateError::Overflow => "the price overflows".into(),
 				};
 				error(codes::REJECTED, message)
@@ -367,7 +368,11 @@ where
 		}))
 	}
 
-	async fn subscribe_job(&self, pending: PendingSubscriptionSink, job: u64) -> SubscriptionResult {
+	async fn subscribe_job(
+		&self,
+		pending: PendingSubscriptionSink,
+		job: u64,
+	) -> SubscriptionResult {
 		// Listen before reading, so no block between the read and the first notification is lost.
 		let mut blocks = self.client.import_notification_stream();
 		let first = match self.job_at(job, self.client.info().best_hash) {
@@ -375,7 +380,7 @@ where
 			Err(e) => {
 				pending.reject(e).await;
 				return Ok(());
-			},
+			}
 		};
 		let sink = pending.accept().await?;
 		let mut last = progress(&first);

@@ -3,8 +3,8 @@
 mod chain_spec;
 mod cli;
 mod command;
-mod inference;
 mod infera_rpc;
+mod inference;
 mod rpc;
 mod service;
 mod worker;

@@ -124,11 +124,13 @@ impl InferenceBackend for EngineBackend {
 				log::warn!(target: LOG, "model {}: {e}", hash.to_hex());
 				match e {
 					EngineError::ModelMissing { .. } => InferenceError::ModelNotInStore,
-					EngineError::HashMismatch { .. } |
-					EngineError::BadConfig { .. } |
-					EngineError::Io { .. } |
-					EngineError::BadModelId(_) => InferenceError::ModelCorrupt,
-					EngineError::EmptyInput | EngineError::Tokenizer(_) => InferenceError::InvalidInput,
+					EngineError::HashMismatch { .. }
+					| EngineError::BadConfig { .. }
+					| EngineError::Io { .. }
+					| EngineError::BadModelId(_) => InferenceError::ModelCorrupt,
+					EngineError::EmptyInput | EngineError::Tokenizer(_) => {
+						InferenceError::InvalidInput
+					}
 					_ => InferenceError::EngineFailure,
 				}
 			})?;
@@ -155,9 +157,13 @@ impl InferenceBackend for EngineBackend {
 	fn note(&self, event: WorkerEvent) {
 		let Some(m) = &self.metrics else { return };
 		match event {
-			WorkerEvent::Committed(role) => m.jobs.with_label_values(&[role.name(), "commit"]).inc(),
+			WorkerEvent::Committed(role) => {
+				m.jobs.with_label_values(&[role.name(), "commit"]).inc()
+			}
 			WorkerEvent::Revealed(role) => m.jobs.with_label_values(&[role.name(), "reveal"]).inc(),
-			WorkerEvent::SubmitFailed(_) => m.failures.with_label_values(&["submit_rejected"]).inc(),
+			WorkerEvent::SubmitFailed(_) => {
+				m.failures.with_label_values(&["submit_rejected"]).inc()
+			}
 			WorkerEvent::Verdict(outcome) => m.verdicts.with_label_values(&[outcome.name()]).inc(),
 		}
 	}
@@ -176,11 +182,15 @@ pub fn insert_dev_keys(chain_type: &ChainType, keystore: &KeystorePtr) {
 			Err(e) => {
 				log::warn!(target: LOG, "dev worker key {seed}: {e:?}");
 				continue;
-			},
+			}
 		};
 		match keystore.insert(infera_interface::KEY_TYPE, &seed, public.as_ref()) {
-			Ok(()) => log::info!(target: LOG, "dev chain: worker key of {name} ({public}) in the keystore"),
-			Err(()) => log::warn!(target: LOG, "dev chain: could not store the worker key of {name}"),
+			Ok(()) => {
+				log::info!(target: LOG, "dev chain: worker key of {name} ({public}) in the keystore")
+			}
+			Err(()) => {
+				log::warn!(target: LOG, "dev chain: could not store the worker key of {name}")
+			}
 		}
 	}
 }

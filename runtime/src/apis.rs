@@ -6,11 +6,11 @@ use crate::{
 	BABE_GENESIS_EPOCH_CONFIG, EPOCH_DURATION_IN_SLOTS, VERSION,
 };
 use alloc::vec::Vec;
-use infera_primitives::{JobId, ModelId};
 use frame_support::{
 	genesis_builder_helper::{build_state, get_preset},
 	weights::Weight,
 };
+use infera_primitives::{JobId, ModelId};
 use sp_api::impl_runtime_apis;
 use sp_core::{crypto::KeyTypeId, OpaqueMetadata};
 use sp_runtime::{

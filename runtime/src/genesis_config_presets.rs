@@ -9,20 +9,18 @@ use crate::{
 	ModelRegistryConfig, RewardsConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys,
 	SudoConfig, ValidatorSetConfig, BABE_GENESIS_EPOCH_CONFIG, EXISTENTIAL_DEPOSIT, UNITS,
 };
-use infera_primitives::{
-	Accelerator, Architecture, EmbeddingTolerance, HardwareProfile, ModelId,
-};
-use pallet_model_registry::{GenesisModel, ModelFiles};
-use sp_core::H256;
-use sp_runtime::Perbill;
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
+use infera_primitives::{Accelerator, Architecture, EmbeddingTolerance, HardwareProfile, ModelId};
+use pallet_model_registry::{GenesisModel, ModelFiles};
 use serde_json::Value;
 use sp_consensus_babe::AuthorityId as BabeId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
+use sp_core::H256;
 use sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
 use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 use sp_runtime::traits::AccountIdConversion;
+use sp_runtime::Perbill;
 
 /// Each well-known dev account starts with one million INFR.
 pub const ENDOWMENT: Balance = 1_000_000 * UNITS;

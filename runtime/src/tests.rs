@@ -521,8 +521,11 @@ fn a_job_is_paid_with_exact_royalty_protocol_cut_and_refund_on_the_real_pallets(
 		let input = b"The quick brown fox jumps over the lazy dog".to_vec();
 		let price = UNITS / 100 + UNITS / 100_000 * input.len() as u128;
 		let max_fee = UNITS;
-		let (client0, bob0, alice0) =
-			(Balances::balance(&client), Balances::balance(&provider()), Balances::balance(&alice()));
+		let (client0, bob0, alice0) = (
+			Balances::balance(&client),
+			Balances::balance(&provider()),
+			Balances::balance(&alice()),
+		);
 		let issuance = Balances::total_issuance();
 		let job = pallet_job_escrow::NextJobId::<Runtime>::get();
 		assert_ok!(JobEscrow::submit_job(
@@ -683,8 +686,8 @@ fn the_presets_register_minilm_with_its_real_hashes_and_bond_bob_as_its_provider
 
 #[test]
 fn infera_api_estimates_fees_and_names_every_rejection() {
-	use crate::infera_api::{implementation::estimate_fee, FeeEstimateError};
 	use crate::genesis_config_presets::MINILM;
+	use crate::infera_api::{implementation::estimate_fee, FeeEstimateError};
 	ext_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
 		let e = estimate_fee(MINILM, 43).unwrap();
 		assert_eq!(e.price, UNITS / 100 + 43 * UNITS / 100_000);
@@ -696,7 +699,10 @@ fn infera_api_estimates_fees_and_names_every_rejection() {
 			Err(FeeEstimateError::ModelNotActive)
 		);
 		assert_eq!(estimate_fee(MINILM, 0), Err(FeeEstimateError::EmptyInput));
-		let max = <Runtime as pallet_job_escrow::Config>::MaxInputLen::get();
+		let max =
+			<<Runtime as pallet_job_escrow::Config>::MaxInputLen as frame_support::traits::Get<
+				u32,
+			>>::get();
 		assert_eq!(estimate_fee(MINILM, max + 1), Err(FeeEstimateError::InputTooLong { max }));
 	});
 }
@@ -725,7 +731,12 @@ mod worker {
 	}
 
 	impl InferenceBackend for Backend {
-		fn run(&self, model: [u8; 32], input: &[u8], role: Role) -> Result<Vec<u8>, InferenceError> {
+		fn run(
+			&self,
+			model: [u8; 32],
+			input: &[u8],
+			role: Role,
+		) -> Result<Vec<u8>, InferenceError> {
 			assert_eq!(model, crate::genesis_config_presets::MINILM_WEIGHTS);
 			self.runs.lock().unwrap().push((input.to_vec(), role));
 			match self.fail.lock().unwrap().clone() {
@@ -762,13 +773,25 @@ mod worker {
 				let sp_runtime::generic::Preamble::Signed(address, _, _) = &xt.preamble else {
 					panic!("the worker signs its transactions")
 				};
-				assert_eq!(*address, sp_runtime::MultiAddress::Id(Sr25519Keyring::Bob.to_account_id()));
+				assert_eq!(
+					*address,
+					sp_runtime::MultiAddress::Id(Sr25519Keyring::Bob.to_account_id())
+				);
 				let RuntimeCall::JobEscrow(call) = xt.function else { panic!("a job escrow call") };
 				let origin = RuntimeOrigin::signed(Sr25519Keyring::Bob.to_account_id());
 				assert_ok!(RuntimeCall::JobEscrow(call.clone()).dispatch(origin));
 				call
 			})
 			.collect()
+	}
+
+	/// Runs the worker at block `n` as the node would: the block hashes a mortal transaction
+	/// names exist (the test's `run_to` does not record them).
+	fn run_worker(n: u32) {
+		for b in 0..=n {
+			frame_system::BlockHash::<Runtime>::insert(b, sp_core::H256::repeat_byte(b as u8 + 1));
+		}
+		crate::worker::run(n);
 	}
 
 	fn submit(input: &[u8]) -> infera_primitives::JobId {
@@ -788,10 +811,13 @@ mod worker {
 		let (mut ext, backend, pool) = ext();
 		ext.execute_with(|| {
 			let job = submit(b"hello world");
-			crate::worker::run(1);
-			assert_eq!(*backend.runs.lock().unwrap(), vec![(b"hello world".to_vec(), Role::Provider)]);
+			run_worker(1);
+			assert_eq!(
+				*backend.runs.lock().unwrap(),
+				vec![(b"hello world".to_vec(), Role::Provider)]
+			);
 			// A second run for the same block (an overlapping worker) does nothing new.
-			crate::worker::run(1);
+			run_worker(1);
 			assert_eq!(backend.runs.lock().unwrap().len(), 1);
 			let calls = include(&pool);
 			assert!(matches!(calls.as_slice(), [pallet_job_escrow::Call::commit_result { .. }]));
@@ -804,15 +830,18 @@ mod worker {
 				Jobs::<Runtime>::get(job).unwrap().status,
 				JobStatus::Revealing { audited: false }
 			));
-			crate::worker::run(decide);
+			run_worker(decide);
 			let calls = include(&pool);
 			assert!(matches!(calls.as_slice(), [pallet_job_escrow::Call::reveal_result { .. }]));
 			let j = Jobs::<Runtime>::get(job).unwrap();
 			assert_eq!(j.status, JobStatus::Verified);
 			assert_eq!(
-				pallet_job_escrow::Outputs::<Runtime>::get(job, Sr25519Keyring::Bob.to_account_id())
-					.unwrap()
-					.into_inner(),
+				pallet_job_escrow::Outputs::<Runtime>::get(
+					job,
+					Sr25519Keyring::Bob.to_account_id()
+				)
+				.unwrap()
+				.into_inner(),
 				minilm_output()
 			);
 			assert_eq!(backend.runs.lock().unwrap().len(), 1, "the model ran once");
@@ -823,7 +852,7 @@ mod worker {
 			// Once paid, the job leaves the worker's inbox.
 			run_to(j.wake_at);
 			assert_eq!(Jobs::<Runtime>::get(job).unwrap().status, JobStatus::Settled);
-			crate::worker::run(j.wake_at);
+			run_worker(j.wake_at);
 			assert!(pool.read().transactions.is_empty());
 			check_invariants();
 		});
@@ -836,17 +865,20 @@ mod worker {
 		ext.execute_with(|| {
 			*backend.fail.lock().unwrap() = Some(InferenceError::ModelNotInStore);
 			let job = submit(b"hello world");
-			crate::worker::run(1);
+			run_worker(1);
 			assert!(pool.read().transactions.is_empty(), "no commitment without an output");
 			// The model arrives in the store; no retry until the back-off has passed.
 			*backend.fail.lock().unwrap() = None;
 			run_to(RETRY_FAILED_AFTER);
-			crate::worker::run(RETRY_FAILED_AFTER);
+			run_worker(RETRY_FAILED_AFTER);
 			assert_eq!(backend.runs.lock().unwrap().len(), 1, "no retry inside the back-off");
 			let retry_at = 1 + RETRY_FAILED_AFTER;
-			assert!(retry_at < Jobs::<Runtime>::get(job).unwrap().wake_at, "inside the commit window");
+			assert!(
+				retry_at < Jobs::<Runtime>::get(job).unwrap().wake_at,
+				"inside the commit window"
+			);
 			run_to(retry_at);
-			crate::worker::run(retry_at);
+			run_worker(retry_at);
 			assert_eq!(backend.runs.lock().unwrap().len(), 2);
 			let calls = include(&pool);
 			assert!(matches!(calls.as_slice(), [pallet_job_escrow::Call::commit_result { .. }]));
@@ -866,7 +898,7 @@ mod worker {
 		ext.register_extension(InferenceExt(backend.clone()));
 		ext.execute_with(|| {
 			submit(b"hello world");
-			crate::worker::run(1);
+			run_worker(1);
 			assert!(pool_state.read().transactions.is_empty());
 			assert!(backend.runs.lock().unwrap().is_empty());
 		});

@@ -140,14 +140,14 @@ pub fn run(now: BlockNumber) {
 		match event {
 			JobEvent::JobAssigned { job, provider, .. } if is_local(&provider) => {
 				new_work.push(job)
-			},
+			}
 			JobEvent::AuditDecided { job, auditor: Some(a) } if is_local(&a) => new_work.push(job),
 			JobEvent::DisputeOpened { job, committee } if committee.iter().any(is_local) => {
 				new_work.push(job)
-			},
+			}
 			JobEvent::JobVerified { job, verdict, .. } => note_verdict(job, verdict),
 			JobEvent::DisputeResolved { job, verdict, .. } => note_verdict(job, verdict),
-			_ => {},
+			_ => {}
 		}
 	}
 	if !new_work.is_empty() {
@@ -174,7 +174,8 @@ pub fn run(now: BlockNumber) {
 		log::debug!(target: LOG, "block {now}: an earlier run still works; the inbox waits");
 		return;
 	};
-	let inbox: Vec<JobId> = StorageValueRef::persistent(INBOX).get().ok().flatten().unwrap_or_default();
+	let inbox: Vec<JobId> =
+		StorageValueRef::persistent(INBOX).get().ok().flatten().unwrap_or_default();
 	let mut nonces = BTreeMap::new();
 	let finished: Vec<JobId> =
 		inbox.into_iter().filter(|id| !work_on(*id, now, &keys, &mut nonces)).collect();
@@ -226,7 +227,8 @@ fn nonce_key(who: &AccountId) -> Vec<u8> {
 }
 
 fn note_verdict(job: JobId, verdict: Verdict) {
-	let inbox: Vec<JobId> = StorageValueRef::persistent(INBOX).get().ok().flatten().unwrap_or_default();
+	let inbox: Vec<JobId> =
+		StorageValueRef::persistent(INBOX).get().ok().flatten().unwrap_or_default();
 	if !inbox.contains(&job) {
 		return;
 	}
@@ -256,15 +258,15 @@ fn party_of<'a>(job: &'a JobOf<Runtime>, who: &AccountId) -> Option<(Role, &'a P
 fn due(status: JobStatus, role: Role, party: &Party<AccountId>) -> Due {
 	let commit_phase = matches!(
 		(status, role),
-		(JobStatus::Assigned, Role::Provider) |
-			(JobStatus::Auditing, Role::Auditor) |
-			(JobStatus::Disputed, Role::Committee)
+		(JobStatus::Assigned, Role::Provider)
+			| (JobStatus::Auditing, Role::Auditor)
+			| (JobStatus::Disputed, Role::Committee)
 	);
 	let reveal_phase = matches!(
 		(status, role),
-		(JobStatus::Revealing { .. }, Role::Provider) |
-			(JobStatus::Revealing { audited: true }, Role::Auditor) |
-			(JobStatus::DisputeRevealing, Role::Committee)
+		(JobStatus::Revealing { .. }, Role::Provider)
+			| (JobStatus::Revealing { audited: true }, Role::Auditor)
+			| (JobStatus::DisputeRevealing, Role::Committee)
 	);
 	match (party.commitment, party.output_hash) {
 		(None, _) if commit_phase => Due::Commit,
@@ -291,7 +293,7 @@ fn work_on(
 		match due(job.status, role, party) {
 			Due::Commit => commit(id, &job, role, now, key, nonces),
 			Due::Reveal => reveal(id, role, now, key, nonces),
-			Due::Nothing => {},
+			Due::Nothing => {}
 		}
 	}
 	involved
@@ -354,7 +356,7 @@ fn commit(
 				role.name(),
 				if sent { "committed" } else { "commit not accepted by the pool; retrying" },
 			);
-		},
+		}
 		Err(error) => {
 			failed_ref.set(&now);
 			let hint = match error {
@@ -376,7 +378,7 @@ fn commit(
 				error,
 				RETRY_FAILED_AFTER,
 			);
-		},
+		}
 	}
 }
 
@@ -442,9 +444,16 @@ fn submit(
 	let xt = <Runtime as CreateSignedTransaction<RuntimeCall>>::create_signed_transaction::<
 		WorkerAuthId,
 	>(call.into(), key.signer.clone(), key.account.clone(), nonce);
-	let sent = xt
-		.map(|xt| SubmitTransaction::<Runtime, RuntimeCall>::submit_transaction(xt).is_ok())
-		.unwrap_or(false);
+	let Some(xt) = xt else {
+		log::warn!(
+			target: LOG,
+			"could not sign a transaction as {} (key missing from the keystore, or no recent block hash)",
+			role.name()
+		);
+		inference::note(WorkerEvent::SubmitFailed(role));
+		return false;
+	};
+	let sent = SubmitTransaction::<Runtime, RuntimeCall>::submit_transaction(xt).is_ok();
 	if sent {
 		nonces.insert(key.account.clone(), nonce.saturating_add(1));
 		if is_commit {

@@ -21,7 +21,8 @@ use scale_info::TypeInfo;
 use sp_externalities::ExternalitiesExt;
 use sp_runtime_interface::{
 	pass_by::{
-		AllocateAndReturnByCodec, PassFatPointerAndDecode, PassFatPointerAndRead, PassPointerAndReadCopy,
+		AllocateAndReturnByCodec, PassFatPointerAndDecode, PassFatPointerAndRead,
+		PassPointerAndReadCopy,
 	},
 	runtime_interface,
 };
@@ -174,7 +175,12 @@ mod tests {
 	#[derive(Default)]
 	struct Echo(std::sync::Mutex<Vec<WorkerEvent>>);
 	impl InferenceBackend for Echo {
-		fn run(&self, model: [u8; 32], input: &[u8], role: Role) -> Result<Vec<u8>, InferenceError> {
+		fn run(
+			&self,
+			model: [u8; 32],
+			input: &[u8],
+			role: Role,
+		) -> Result<Vec<u8>, InferenceError> {
 			if model == [0; 32] {
 				return Err(InferenceError::ModelNotInStore);
 			}

@@ -57,11 +57,11 @@ pub trait BenchmarkHelper {
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
+	use alloc::vec::Vec;
 	use frame_support::{
 		pallet_prelude::*,
 		traits::fungible::{Inspect, MutateHold},
 	};
-	use alloc::vec::Vec;
 	use frame_system::pallet_prelude::*;
 	use infera_primitives::{HardwareProfile, ModelId};
 

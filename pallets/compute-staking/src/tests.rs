@@ -495,3 +495,26 @@ fn registration_stops_when_the_provider_count_is_exhausted() {
 		assert!(!Providers::<Test>::contains_key(ALICE));
 	});
 }
+
+#[test]
+fn genesis_providers_are_registered_bonded_and_serving() {
+	use sp_runtime::BuildStorage;
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	pallet_balances::GenesisConfig::<Test> {
+		balances: vec![(BOB, 1_000_000)],
+		..Default::default()
+	}
+	.assimilate_storage(&mut storage)
+	.unwrap();
+	crate::GenesisConfig::<Test> { providers: vec![(BOB, cpu(), 5_000, vec![M1])] }
+		.assimilate_storage(&mut storage)
+		.unwrap();
+	sp_io::TestExternalities::new(storage).execute_with(|| {
+		let info = Providers::<Test>::get(BOB).expect("Bob registered at genesis");
+		assert_eq!(info.bonded, 5_000);
+		assert_eq!(held(BOB), 5_000);
+		assert_eq!(ProvidersByModel::<Test>::get(M1).into_inner(), vec![BOB]);
+		assert!(ComputeStaking::serves(&BOB, M1));
+		ComputeStaking::do_try_state().unwrap();
+	});
+}

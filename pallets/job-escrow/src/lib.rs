@@ -234,7 +234,8 @@ pub mod pallet {
 				.expect("genesis auditors fit MaxAuditors");
 			Auditors::<T>::put(bounded);
 			if let Some(params) = self.params {
-				Pallet::<T>::ensure_params_valid(&params).expect("genesis job parameters are valid");
+				Pallet::<T>::ensure_params_valid(&params)
+					.expect("genesis job parameters are valid");
 				Params::<T>::put(params);
 			}
 		}

@@ -325,7 +325,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	}
 	.assimilate_storage(&mut storage)
 	.unwrap();
-	pallet_job_escrow::GenesisConfig::<Test> { auditors: vec![A1, A2, A3, A4] }
+	pallet_job_escrow::GenesisConfig::<Test> { auditors: vec![A1, A2, A3, A4], params: None }
 		.assimilate_storage(&mut storage)
 		.unwrap();
 	let mut ext = sp_io::TestExternalities::new(storage);

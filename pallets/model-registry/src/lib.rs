@@ -46,11 +46,11 @@ pub type ModelMetadataOf<T> =
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
+	use alloc::vec::Vec;
 	use frame_support::{
 		pallet_prelude::*,
 		traits::fungible::{Inspect, MutateHold},
 	};
-	use alloc::vec::Vec;
 	use frame_system::pallet_prelude::*;
 	use infera_primitives::{Architecture, ModelId};
 	use sp_core::H256;

@@ -504,3 +504,51 @@ fn try_state_catches_a_deposit_that_is_not_held() {
 		assert!(ModelRegistry::do_try_state().is_err());
 	});
 }
+
+#[test]
+fn genesis_models_are_registered_with_their_deposit_and_a_bad_one_stops_the_chain_spec() {
+	use sp_runtime::BuildStorage;
+	let model = GenesisModel {
+		owner: ALICE,
+		files: files(7),
+		architecture: embedding(),
+		name: b"all-MiniLM-L6-v2".to_vec(),
+		version: b"gt-0.1.0".to_vec(),
+		license: b"Apache-2.0".to_vec(),
+		royalty: Perbill::from_percent(5),
+	};
+	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+	pallet_balances::GenesisConfig::<Test> {
+		balances: vec![(ALICE, 1_000_000)],
+		..Default::default()
+	}
+	.assimilate_storage(&mut storage)
+	.unwrap();
+	crate::GenesisConfig::<Test> { models: vec![model.clone()] }
+		.assimilate_storage(&mut storage)
+		.unwrap();
+	sp_io::TestExternalities::new(storage).execute_with(|| {
+		let info = Models::<Test>::get(ModelId(0)).expect("model 0 registered at genesis");
+		assert_eq!(info.files, files(7));
+		assert_eq!(info.owner, ALICE);
+		assert_eq!(ModelByWeights::<Test>::get(files(7).weights_hash), Some(ModelId(0)));
+		assert_eq!(held(ALICE), info.deposit);
+		assert!(info.deposit > 0);
+		ModelRegistry::do_try_state().unwrap();
+	});
+
+	// The same weights twice is refused when the genesis is built, not silently skipped.
+	let twice = std::panic::catch_unwind(|| {
+		let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
+		pallet_balances::GenesisConfig::<Test> {
+			balances: vec![(ALICE, 1_000_000)],
+			..Default::default()
+		}
+		.assimilate_storage(&mut storage)
+		.unwrap();
+		crate::GenesisConfig::<Test> { models: vec![model.clone(), model.clone()] }
+			.assimilate_storage(&mut storage)
+			.unwrap();
+	});
+	assert!(twice.is_err());
+}
