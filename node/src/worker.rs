@@ -118,9 +118,8 @@ impl InferenceBackend for EngineBackend {
 				}
 				return Err(InferenceError::ModelNotInStore);
 			}
-			let text = std::str::from_utf8(input).map_err(|_| InferenceError::InvalidInput)?;
 			let started = Instant::now();
-			let out = self.engine.run(&hash, text).map_err(|e| {
+			let out = self.engine.run_bytes(&hash, input).map_err(|e| {
 				log::warn!(target: LOG, "model {}: {e}", hash.to_hex());
 				match e {
 					EngineError::ModelMissing { .. } => InferenceError::ModelNotInStore,

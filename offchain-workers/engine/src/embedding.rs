@@ -32,7 +32,9 @@ impl TextEmbedder {
 				message: format!("architecture {} is not text-embedding", manifest.architecture),
 			});
 		}
-		let cfg: bert::Config = read_json(&store.path(model, "config"))?;
+		let config_path = store.path(model, "config");
+		let cfg: bert::Config = read_json(&config_path)?;
+		cfg.validate().map_err(|message| EngineError::BadConfig { path: config_path, message })?;
 		let mut tokenizer = Tokenizer::from_file(store.path(model, "tokenizer"))
 			.map_err(|e| EngineError::Tokenizer(e.to_string()))?;
 		tokenizer
@@ -46,8 +48,12 @@ impl TextEmbedder {
 			..Default::default()
 		}));
 		let bytes = std::fs::read(&weights).map_err(EngineError::io(&weights))?;
-		let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, device)?;
-		let model = Bert::load(vb, &cfg)?;
+		let bad = |e: candle_core::Error| EngineError::BadWeights {
+			path: weights.clone(),
+			message: e.to_string(),
+		};
+		let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, device).map_err(bad)?;
+		let model = Bert::load(vb, &cfg).map_err(bad)?;
 		Ok(Self {
 			dimensions: model.hidden_size,
 			model,

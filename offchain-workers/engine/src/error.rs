@@ -20,6 +20,13 @@ pub enum EngineError {
 	/// `config.json` or the manifest is not what the engine expects.
 	#[error("{path}: {message}")]
 	BadConfig { path: PathBuf, message: String },
+	/// The weights file is not valid safetensors for this model: a truncated file, a header
+	/// that lies about shapes or dtypes, or tensors the config does not describe.
+	#[error("{path}: the weights do not load: {message}")]
+	BadWeights { path: PathBuf, message: String },
+	/// The input is not UTF-8 text.
+	#[error("the input is not UTF-8 text (invalid byte at offset {0})")]
+	InvalidUtf8(usize),
 	/// The tokenizer failed.
 	#[error("tokenizer: {0}")]
 	Tokenizer(String),

@@ -20,6 +20,35 @@ pub struct Config {
 	pub layer_norm_eps: f64,
 	#[serde(default = "default_act")]
 	pub hidden_act: String,
+	/// `bert` for the models this engine runs (absent in some hand-written configs).
+	#[serde(default)]
+	pub model_type: Option<String>,
+}
+
+impl Config {
+	/// Rejects configs this BERT cannot run, naming what is wrong.
+	pub fn validate(&self) -> Result<(), String> {
+		if let Some(t) = self.model_type.as_deref().filter(|t| *t != "bert") {
+			return Err(format!("config is for a `{t}` model, not BERT"));
+		}
+		if self.hidden_size == 0
+			|| self.num_attention_heads == 0
+			|| self.hidden_size % self.num_attention_heads != 0
+		{
+			return Err(format!(
+				"hidden_size {} is not a positive multiple of num_attention_heads {}",
+				self.hidden_size, self.num_attention_heads
+			));
+		}
+		if self.num_hidden_layers == 0 || self.vocab_size == 0 || self.max_position_embeddings == 0
+		{
+			return Err("a BERT needs layers, a vocabulary and positions".into());
+		}
+		if self.hidden_act != "gelu" {
+			return Err(format!("activation `{}` is not supported (gelu is)", self.hidden_act));
+		}
+		Ok(())
+	}
 }
 
 fn default_act() -> String {
