@@ -127,7 +127,8 @@ impl Engine {
 
 	/// Runs `model` on raw input bytes, which must be UTF-8 text (as a job's input on chain).
 	pub fn run_bytes(&self, model: &ModelHash, input: &[u8]) -> Result<RunOutput> {
-		let text = std::str::from_utf8(input).map_err(|e| EngineError::InvalidUtf8(e.valid_up_to()))?;
+		let text =
+			std::str::from_utf8(input).map_err(|e| EngineError::InvalidUtf8(e.valid_up_to()))?;
 		self.run(model, text)
 	}
 
