@@ -95,7 +95,7 @@ pub mod implementation {
 			return Err(FeeEstimateError::InputTooLong { max });
 		}
 		let price = Escrow::price_for(input_len).map_err(|_| FeeEstimateError::Overflow)?;
-		let royalty = Registry::royalty(model).map(|(_, share)| share * price).unwrap_or(0);
+		let royalty = Registry::royalty(model).map_or(0, |(_, share)| share.mul_floor(price));
 		let providers = pallet_compute_staking::ProvidersByModel::<Runtime>::decode_len(model)
 			.unwrap_or(0)
 			.saturated_into();
