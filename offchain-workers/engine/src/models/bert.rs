@@ -2,7 +2,7 @@
 //! weight names follow Hugging Face's `BertModel` without a prefix, as sentence-transformers
 //! saves them.
 
-use super::ops::LinearGelu;
+use super::ops::{masked_softmax, LinearBias, LinearGelu};
 use candle_core::{DType, Device, Module, Tensor, D};
 use candle_nn::{embedding, layer_norm, linear, Embedding, LayerNorm, Linear, VarBuilder};
 use serde::Deserialize;
@@ -91,11 +91,11 @@ impl Embeddings {
 
 struct Layer {
 	/// Query, key and value projections as one `[3 · hidden, hidden]` matrix: one GEMM.
-	qkv: Linear,
-	attention_out: Linear,
+	qkv: LinearBias,
+	attention_out: LinearBias,
 	attention_norm: LayerNorm,
 	intermediate: LinearGelu,
-	out: Linear,
+	out: LinearBias,
 	out_norm: LayerNorm,
 	heads: usize,
 	head_dim: usize,
@@ -118,22 +118,22 @@ impl Layer {
 		};
 		let intermediate = linear(h, cfg.intermediate_size, vb.pp("intermediate").pp("dense"))?;
 		Ok(Self {
-			qkv: Linear::new(weight, bias),
-			attention_out: linear(h, h, attention.pp("output").pp("dense"))?,
+			qkv: LinearBias::new(Linear::new(weight, bias))?,
+			attention_out: LinearBias::new(linear(h, h, attention.pp("output").pp("dense"))?)?,
 			attention_norm: layer_norm(
 				h,
 				cfg.layer_norm_eps,
 				attention.pp("output").pp("LayerNorm"),
 			)?,
 			intermediate: LinearGelu::new(intermediate)?,
-			out: linear(cfg.intermediate_size, h, vb.pp("output").pp("dense"))?,
+			out: LinearBias::new(linear(cfg.intermediate_size, h, vb.pp("output").pp("dense"))?)?,
 			out_norm: layer_norm(h, cfg.layer_norm_eps, vb.pp("output").pp("LayerNorm"))?,
 			heads: cfg.num_attention_heads,
 			head_dim: h / cfg.num_attention_heads.max(1),
 		})
 	}
 
-	/// `x`: `[batch, len, hidden]`; `mask`: additive, `[batch, 1, 1, len]`.
+	/// `x`: `[batch, len, hidden]`; `mask`: additive, `[batch, len]`.
 	fn forward(&self, x: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
 		let (b, t, h) = x.dims3()?;
 		// [b, t, 3h] → [3, b, heads, t, head_dim], one copy for all three.
@@ -145,12 +145,11 @@ impl Layer {
 			.contiguous()?;
 		let (q, k, v) = (qkv.get(0)?, qkv.get(1)?, qkv.get(2)?);
 		let scale = 1.0 / (self.head_dim as f64).sqrt();
-		let scores = (q.matmul(&k.t()?)? * scale)?.broadcast_add(mask)?;
-		let probs = candle_nn::ops::softmax_last_dim(&scores)?;
+		let probs = masked_softmax(&q.matmul(&k.t()?)?, mask, scale)?;
 		let context = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, t, h))?;
-		let x = self.attention_norm.forward(&self.attention_out.forward(&context)?.add(x)?)?;
+		let x = self.attention_norm.forward(&self.attention_out.forward_residual(&context, x)?)?;
 		let inner = self.intermediate.forward(&x)?;
-		self.out_norm.forward(&self.out.forward(&inner)?.add(&x)?)
+		self.out_norm.forward(&self.out.forward_residual(&inner, &x)?)
 	}
 }
 
@@ -180,8 +179,7 @@ impl Bert {
 		let types = ids.zeros_like()?;
 		let mut x = self.embeddings.forward(ids, &types)?;
 		// 0 where attended, a large negative number where padded.
-		let additive =
-			((mask.to_dtype(DType::F32)? - 1.0)? * 1e9f64)?.unsqueeze(1)?.unsqueeze(1)?;
+		let additive = ((mask.to_dtype(DType::F32)? - 1.0)? * 1e9f64)?;
 		for layer in &self.layers {
 			x = layer.forward(&x, &additive)?;
 		}

@@ -1,8 +1,10 @@
 //! Fused element-wise kernels for the CPU. candle's element-wise ops run on one thread, one pass
 //! per op; BERT's feed-forward `GELU(x W + b)` over `batch × tokens × 1536` elements is the largest
-//! of them, so the bias add and the exact (erf) GELU are done here in one pass, on every core.
+//! of them, so the bias add and the exact (erf) GELU are done here in one pass, on every core. The
+//! same holds for the attention scores (`batch × heads × tokens²`: scale, padding mask and softmax
+//! in one pass) and for each projection's bias with its residual.
 
-use candle_core::{CpuStorage, CustomOp1, Layout, Module, Result, Shape, Tensor};
+use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Module, Result, Shape, Tensor};
 use candle_nn::Linear;
 use rayon::prelude::*;
 
@@ -95,9 +97,243 @@ impl LinearGelu {
 	}
 }
 
+/// The contiguous f32 data of a tensor argument of a custom op.
+fn f32_data<'a>(storage: &'a CpuStorage, layout: &Layout, op: &str) -> Result<&'a [f32]> {
+	let CpuStorage::F32(data) = storage else { candle_core::bail!("{op} takes f32") };
+	let Some((start, end)) = layout.contiguous_offsets() else {
+		candle_core::bail!("{op} takes contiguous tensors")
+	};
+	match data.get(start..end) {
+		Some(d) => Ok(d),
+		None => candle_core::bail!("{op}: bad layout"),
+	}
+}
+
+/// `x + bias (+ residual)` along the last dimension.
+struct BiasAdd {
+	bias: Vec<f32>,
+}
+
+impl BiasAdd {
+	fn rows(&self, x: &[f32], op: &str) -> Result<usize> {
+		let cols = self.bias.len();
+		if cols == 0 || !x.len().is_multiple_of(cols) {
+			candle_core::bail!("{op}: last dimension is not {cols}");
+		}
+		Ok(cols)
+	}
+}
+
+impl CustomOp1 for BiasAdd {
+	fn name(&self) -> &'static str {
+		"infera-bias-add"
+	}
+
+	fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
+		let name = CustomOp1::name(self);
+		let x = f32_data(storage, layout, name)?;
+		let cols = self.rows(x, name)?;
+		let mut out = vec![0f32; x.len()];
+		out.par_chunks_mut(cols).zip(x.par_chunks(cols)).for_each(|(o, x)| {
+			for ((o, x), b) in o.iter_mut().zip(x).zip(&self.bias) {
+				*o = x + b;
+			}
+		});
+		Ok((CpuStorage::F32(out), layout.shape().clone()))
+	}
+}
+
+impl CustomOp2 for BiasAdd {
+	fn name(&self) -> &'static str {
+		"infera-bias-residual"
+	}
+
+	fn cpu_fwd(
+		&self,
+		s1: &CpuStorage,
+		l1: &Layout,
+		s2: &CpuStorage,
+		l2: &Layout,
+	) -> Result<(CpuStorage, Shape)> {
+		let x = f32_data(s1, l1, CustomOp2::name(self))?;
+		let r = f32_data(s2, l2, CustomOp2::name(self))?;
+		if l1.shape() != l2.shape() {
+			candle_core::bail!(
+				"bias-residual: shapes {:?} and {:?} differ",
+				l1.shape(),
+				l2.shape()
+			);
+		}
+		let cols = self.rows(x, CustomOp2::name(self))?;
+		let mut out = vec![0f32; x.len()];
+		out.par_chunks_mut(cols).zip(x.par_chunks(cols)).zip(r.par_chunks(cols)).for_each(
+			|((o, x), r)| {
+				for (((o, x), r), b) in o.iter_mut().zip(x).zip(r).zip(&self.bias) {
+					*o = x + b + r;
+				}
+			},
+		);
+		Ok((CpuStorage::F32(out), l1.shape().clone()))
+	}
+}
+
+/// A linear layer whose bias is added on every core (alone, or together with a residual).
+pub struct LinearBias {
+	weight_only: Linear,
+	bias: Tensor,
+	op: BiasAdd,
+}
+
+impl LinearBias {
+	/// Wraps a loaded linear layer (which must have a bias).
+	pub fn new(linear: Linear) -> Result<Self> {
+		let Some(bias) = linear.bias().cloned() else {
+			candle_core::bail!("LinearBias needs a bias")
+		};
+		let op = BiasAdd { bias: bias.to_vec1::<f32>()? };
+		Ok(Self { weight_only: Linear::new(linear.weight().clone(), None), bias, op })
+	}
+
+	/// `x W + b`.
+	pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+		let y = self.weight_only.forward(x)?;
+		if y.device().is_cpu() {
+			y.contiguous()?.apply_op1_no_bwd(&self.op)
+		} else {
+			y.broadcast_add(&self.bias)
+		}
+	}
+
+	/// `x W + b + residual`.
+	pub fn forward_residual(&self, x: &Tensor, residual: &Tensor) -> Result<Tensor> {
+		let y = self.weight_only.forward(x)?;
+		if y.device().is_cpu() {
+			y.contiguous()?.apply_op2_no_bwd(&residual.contiguous()?, &self.op)
+		} else {
+			y.broadcast_add(&self.bias)?.add(residual)
+		}
+	}
+}
+
+/// `softmax(scale · scores + mask)` over the last dimension of attention scores
+/// `[batch, heads, queries, keys]`, with the additive padding mask `[batch, keys]`.
+struct MaskedSoftmax {
+	scale: f32,
+}
+
+impl CustomOp2 for MaskedSoftmax {
+	fn name(&self) -> &'static str {
+		"infera-masked-softmax"
+	}
+
+	fn cpu_fwd(
+		&self,
+		s1: &CpuStorage,
+		l1: &Layout,
+		s2: &CpuStorage,
+		l2: &Layout,
+	) -> Result<(CpuStorage, Shape)> {
+		let scores = f32_data(s1, l1, self.name())?;
+		let mask = f32_data(s2, l2, self.name())?;
+		let (b, heads, queries, keys) = l1.shape().dims4()?;
+		let (mb, mk) = l2.shape().dims2()?;
+		if (mb, mk) != (b, keys) || keys == 0 {
+			candle_core::bail!(
+				"masked-softmax: mask {:?} does not fit scores {:?}",
+				l2.shape(),
+				l1.shape()
+			);
+		}
+		let rows_per_batch = heads * queries;
+		let mut out = vec![0f32; scores.len()];
+		out.par_chunks_mut(keys).zip(scores.par_chunks(keys)).enumerate().for_each(
+			|(row, (o, s))| {
+				let batch = row / rows_per_batch.max(1);
+				let m = mask.get(batch * keys..(batch + 1) * keys).unwrap_or(&[]);
+				let mut max = f32::NEG_INFINITY;
+				for ((o, s), m) in o.iter_mut().zip(s).zip(m) {
+					let v = s * self.scale + m;
+					*o = v;
+					max = max.max(v);
+				}
+				let mut sum = 0f32;
+				for o in o.iter_mut() {
+					*o = (*o - max).exp();
+					sum += *o;
+				}
+				let inv = 1.0 / sum;
+				for o in o.iter_mut() {
+					*o *= inv;
+				}
+			},
+		);
+		Ok((CpuStorage::F32(out), l1.shape().clone()))
+	}
+}
+
+/// Attention probabilities from raw scores `[batch, heads, queries, keys]`, a scale and an
+/// additive padding mask `[batch, keys]` (0 attended, large negative padded).
+pub fn masked_softmax(scores: &Tensor, mask: &Tensor, scale: f64) -> Result<Tensor> {
+	if scores.device().is_cpu() {
+		scores
+			.contiguous()?
+			.apply_op2_no_bwd(&mask.contiguous()?, &MaskedSoftmax { scale: scale as f32 })
+	} else {
+		let mask = mask.unsqueeze(1)?.unsqueeze(1)?;
+		candle_nn::ops::softmax_last_dim(&(scores * scale)?.broadcast_add(&mask)?)
+	}
+}
+
 #[cfg(test)]
 mod tests {
 	#![allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)] // reason: test code
+
+	use candle_core::{Device, Tensor};
+
+	#[test]
+	fn fused_ops_equal_candles_unfused_ones() {
+		let dev = Device::Cpu;
+		let x = Tensor::randn(0f32, 1.0, (3, 5, 8), &dev).unwrap();
+		let r = Tensor::randn(0f32, 1.0, (3, 5, 8), &dev).unwrap();
+		let w = Tensor::randn(0f32, 0.3, (8, 8), &dev).unwrap();
+		let b = Tensor::randn(0f32, 1.0, 8, &dev).unwrap();
+		let linear = candle_nn::Linear::new(w, Some(b));
+		let fused = super::LinearBias::new(linear.clone()).unwrap();
+		let want = candle_core::Module::forward(&linear, &x).unwrap();
+		let diff = |a: &Tensor, b: &Tensor| {
+			(a - b)
+				.unwrap()
+				.abs()
+				.unwrap()
+				.flatten_all()
+				.unwrap()
+				.max(0)
+				.unwrap()
+				.to_scalar::<f32>()
+				.unwrap()
+		};
+		assert!(diff(&fused.forward(&x).unwrap(), &want) < 1e-6);
+		let want_r = (&want + &r).unwrap();
+		assert!(diff(&fused.forward_residual(&x, &r).unwrap(), &want_r) < 1e-6);
+
+		let scores = Tensor::randn(0f32, 3.0, (2, 3, 4, 6), &dev).unwrap();
+		let mask =
+			Tensor::new(&[[0f32, 0., 0., 0., -1e9, -1e9], [0., 0., 0., 0., 0., 0.]], &dev).unwrap();
+		let got = super::masked_softmax(&scores, &mask, 0.25).unwrap();
+		let want = candle_nn::ops::softmax_last_dim(
+			&(&scores * 0.25)
+				.unwrap()
+				.broadcast_add(&mask.unsqueeze(1).unwrap().unsqueeze(1).unwrap())
+				.unwrap(),
+		)
+		.unwrap();
+		assert!(diff(&got, &want) < 1e-6);
+		// Padded keys get no attention.
+		let padded = got.get(0).unwrap().flatten_all().unwrap().to_vec1::<f32>().unwrap();
+		assert!(padded.chunks(6).all(|row| row[4] == 0.0 && row[5] == 0.0));
+		// A mask that does not fit is an error, not a panic.
+		assert!(super::masked_softmax(&scores, &mask.narrow(1, 0, 5).unwrap(), 1.0).is_err());
+	}
 
 	#[test]
 	fn fast_erf_agrees_with_libm_everywhere_that_matters() {
