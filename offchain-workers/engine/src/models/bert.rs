@@ -2,7 +2,7 @@
 //! weight names follow Hugging Face's `BertModel` without a prefix, as sentence-transformers
 //! saves them.
 
-use super::ops::{masked_softmax, LinearBias, LinearGelu};
+use super::ops::{attention, LinearBias, LinearGelu};
 use candle_core::{DType, Device, Module, Tensor, D};
 use candle_nn::{embedding, layer_norm, linear, Embedding, LayerNorm, Linear, VarBuilder};
 use serde::Deserialize;
@@ -135,18 +135,8 @@ impl Layer {
 
 	/// `x`: `[batch, len, hidden]`; `mask`: additive, `[batch, len]`.
 	fn forward(&self, x: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
-		let (b, t, h) = x.dims3()?;
-		// [b, t, 3h] → [3, b, heads, t, head_dim], one copy for all three.
-		let qkv = self
-			.qkv
-			.forward(x)?
-			.reshape((b, t, 3, self.heads, self.head_dim))?
-			.permute((2, 0, 3, 1, 4))?
-			.contiguous()?;
-		let (q, k, v) = (qkv.get(0)?, qkv.get(1)?, qkv.get(2)?);
-		let scale = 1.0 / (self.head_dim as f64).sqrt();
-		let probs = masked_softmax(&q.matmul(&k.t()?)?, mask, scale)?;
-		let context = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, t, h))?;
+		x.dims3()?;
+		let context = attention(&self.qkv.forward(x)?, mask, self.heads, self.head_dim)?;
 		let x = self.attention_norm.forward(&self.attention_out.forward_residual(&context, x)?)?;
 		let inner = self.intermediate.forward(&x)?;
 		self.out_norm.forward(&self.out.forward_residual(&inner, &x)?)

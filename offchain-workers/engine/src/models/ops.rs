@@ -284,6 +284,130 @@ pub fn masked_softmax(scores: &Tensor, mask: &Tensor, scale: f64) -> Result<Tens
 	}
 }
 
+/// Multi-head self-attention straight from the fused QKV projection `[batch, len, 3, heads, d]`
+/// to the context `[batch, len, heads · d]`: per query, scores against every key, scale, padding
+/// mask, softmax and the weighted sum of values, without materialising the score tensor or a
+/// permuted copy of Q, K and V. (batch, head) pairs are spread over every core.
+struct Attention {
+	heads: usize,
+	head_dim: usize,
+	scale: f32,
+}
+
+impl CustomOp2 for Attention {
+	fn name(&self) -> &'static str {
+		"infera-attention"
+	}
+
+	fn cpu_fwd(
+		&self,
+		s1: &CpuStorage,
+		l1: &Layout,
+		s2: &CpuStorage,
+		l2: &Layout,
+	) -> Result<(CpuStorage, Shape)> {
+		let qkv = f32_data(s1, l1, self.name())?;
+		let mask = f32_data(s2, l2, self.name())?;
+		let (b, t, three, heads, d) = l1.shape().dims5()?;
+		if three != 3 || heads != self.heads || d != self.head_dim || l2.shape().dims2()? != (b, t)
+		{
+			candle_core::bail!(
+				"attention: qkv {:?} / mask {:?} do not fit",
+				l1.shape(),
+				l2.shape()
+			);
+		}
+		let hd = heads * d;
+		let row_len = 3 * hd;
+		// One task per (batch, head): keys transposed to [d, len] so each query's scores are
+		// `d` vector updates across all keys, and values [len, d] for the weighted sum.
+		let per_head: Vec<Vec<f32>> = (0..b * heads)
+			.into_par_iter()
+			.map(|task| {
+				let (batch, head) = (task / heads, task % heads);
+				let mut ctx = vec![0f32; t * d];
+				let (Some(rows), Some(m)) = (
+					qkv.get(batch * t * row_len..(batch + 1) * t * row_len),
+					mask.get(batch * t..(batch + 1) * t),
+				) else {
+					return ctx;
+				};
+				let slice = |row: &[f32], part: usize| -> Vec<f32> {
+					let at = part * hd + head * d;
+					row.get(at..at + d).map(<[f32]>::to_vec).unwrap_or_else(|| vec![0.0; d])
+				};
+				let mut keys_t = vec![0f32; d * t];
+				let mut values = Vec::with_capacity(t * d);
+				for (j, row) in rows.chunks_exact(row_len).enumerate() {
+					for (dd, k) in slice(row, 1).into_iter().enumerate() {
+						if let Some(slot) = keys_t.get_mut(dd * t + j) {
+							*slot = k;
+						}
+					}
+					values.extend(slice(row, 2));
+				}
+				let mut scores = vec![0f32; t];
+				for (row, out) in rows.chunks_exact(row_len).zip(ctx.chunks_exact_mut(d)) {
+					let q = slice(row, 0);
+					scores.copy_from_slice(m);
+					for (qd, kt) in q.iter().zip(keys_t.chunks_exact(t)) {
+						let qd = qd * self.scale;
+						for (s, k) in scores.iter_mut().zip(kt) {
+							*s += qd * k;
+						}
+					}
+					let max = scores.iter().fold(f32::NEG_INFINITY, |a, s| a.max(*s));
+					let mut sum = 0f32;
+					for s in scores.iter_mut() {
+						*s = (*s - max).exp();
+						sum += *s;
+					}
+					let inv = 1.0 / sum;
+					for (p, v) in scores.iter().zip(values.chunks_exact(d)) {
+						let p = p * inv;
+						if p == 0.0 {
+							continue;
+						}
+						for (o, v) in out.iter_mut().zip(v) {
+							*o += p * v;
+						}
+					}
+				}
+				ctx
+			})
+			.collect();
+		// Gather the heads back into rows [batch, len, heads · d].
+		let mut out = vec![0f32; b * t * hd];
+		out.par_chunks_mut(hd).enumerate().for_each(|(row, o)| {
+			let (batch, i) = (row / t, row % t);
+			for (head, o) in o.chunks_exact_mut(d).enumerate() {
+				if let Some(src) =
+					per_head.get(batch * heads + head).and_then(|c| c.get(i * d..(i + 1) * d))
+				{
+					o.copy_from_slice(src);
+				}
+			}
+		});
+		Ok((CpuStorage::F32(out), Shape::from_dims(&[b, t, hd])))
+	}
+}
+
+/// Self-attention from the fused QKV projection `[batch, len, 3 · heads · d]` and the additive
+/// padding mask `[batch, len]`; returns the context `[batch, len, heads · d]`.
+pub fn attention(qkv: &Tensor, mask: &Tensor, heads: usize, head_dim: usize) -> Result<Tensor> {
+	let (b, t, _) = qkv.dims3()?;
+	let scale = 1.0 / (head_dim as f64).sqrt();
+	let qkv = qkv.reshape((b, t, 3, heads, head_dim))?;
+	if qkv.device().is_cpu() {
+		let op = Attention { heads, head_dim, scale: scale as f32 };
+		return qkv.contiguous()?.apply_op2_no_bwd(&mask.contiguous()?, &op);
+	}
+	let qkv = qkv.permute((2, 0, 3, 1, 4))?.contiguous()?;
+	let (q, k, v) = (qkv.get(0)?, qkv.get(1)?, qkv.get(2)?);
+	let probs = masked_softmax(&q.matmul(&k.t()?)?, mask, scale)?;
+	probs.matmul(&v)?.transpose(1, 2)?.reshape((b, t, heads * head_dim))
+}
+
 #[cfg(test)]
 mod tests {
 	#![allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)] // reason: test code
@@ -333,6 +457,38 @@ mod tests {
 		assert!(padded.chunks(6).all(|row| row[4] == 0.0 && row[5] == 0.0));
 		// A mask that does not fit is an error, not a panic.
 		assert!(super::masked_softmax(&scores, &mask.narrow(1, 0, 5).unwrap(), 1.0).is_err());
+	}
+
+	#[test]
+	fn fused_attention_equals_attention_from_candle_ops() {
+		let dev = Device::Cpu;
+		let (b, t, heads, d) = (2, 7, 3, 16);
+		let qkv = Tensor::randn(0f32, 1.0, (b, t, 3 * heads * d), &dev).unwrap();
+		let mask = Tensor::new(&[[0f32, 0., 0., 0., 0., -1e9, -1e9], [0.; 7]], &dev).unwrap();
+		let got = super::attention(&qkv, &mask, heads, d).unwrap();
+		// The reference: permute, batched matmuls, masked softmax, as candle computes it.
+		let x = qkv
+			.reshape((b, t, 3, heads, d))
+			.unwrap()
+			.permute((2, 0, 3, 1, 4))
+			.unwrap()
+			.contiguous()
+			.unwrap();
+		let (q, k, v) = (x.get(0).unwrap(), x.get(1).unwrap(), x.get(2).unwrap());
+		let scores = q.matmul(&k.t().unwrap()).unwrap();
+		let probs = candle_nn::ops::softmax_last_dim(
+			&(&scores * 0.25)
+				.unwrap()
+				.broadcast_add(&mask.unsqueeze(1).unwrap().unsqueeze(1).unwrap())
+				.unwrap(),
+		)
+		.unwrap();
+		let want =
+			probs.matmul(&v).unwrap().transpose(1, 2).unwrap().reshape((b, t, heads * d)).unwrap();
+		let diff = (got - want).unwrap().abs().unwrap().flatten_all().unwrap().max(0).unwrap();
+		assert!(diff.to_scalar::<f32>().unwrap() < 1e-5);
+		// A mask of the wrong shape is an error.
+		assert!(super::attention(&qkv, &mask.narrow(1, 0, 6).unwrap(), heads, d).is_err());
 	}
 
 	#[test]
