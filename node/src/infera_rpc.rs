@@ -236,6 +236,24 @@ where
 		error(codes::RUNTIME, format!("the runtime could not answer: {e}"))
 	}
 
+	/// A page of job ids from one of the runtime API's index calls.
+	fn page(
+		&self,
+		start_after: Option<u64>,
+		limit: Option<u32>,
+		call: impl FnOnce(
+			&sp_api::ApiRef<'_, C::Api>,
+			Hash,
+			Option<JobId>,
+			u32,
+		) -> Result<Vec<JobId>, sp_api::ApiError>,
+	) -> RpcResult<Vec<u64>> {
+		let api = self.client.runtime_api();
+		let ids = call(&api, self.at(None), start_after.map(JobId), limit.unwrap_or(100))
+			.map_err(Self::runtime_error)?;
+		Ok(ids.into_iter().map(|j| j.0).collect())
+	}
+
 	fn job_at(&self, id: u64, at: Hash) -> RpcResult<Value> {
 		let details = self.client.runtime_api().job(at, JobId(id)).map_err(Self::runtime_error)?;
 		job_json(id, &details).ok_or_else(|| error(codes::NOT_FOUND, format!("job {id} not found")))
@@ -263,12 +281,9 @@ where
 		start_after: Option<u64>,
 		limit: Option<u32>,
 	) -> RpcResult<Vec<u64>> {
-		let ids = self
-			.client
-			.runtime_api()
-			.jobs_by_client(self.at(None), client, start_after.map(JobId), limit.unwrap_or(100))
-			.map_err(Self::runtime_error)?;
-		Ok(ids.into_iter().map(|j| j.0).collect())
+		self.page(start_after, limit, |api, at, after, limit| {
+			api.jobs_by_client(at, client, after, limit)
+		})
 	}
 
 	fn jobs_by_provider(
@@ -277,12 +292,9 @@ where
 		start_after: Option<u64>,
 		limit: Option<u32>,
 	) -> RpcResult<Vec<u64>> {
-		let ids = self
-			.client
-			.runtime_api()
-			.jobs_by_provider(self.at(None), provider, start_after.map(JobId), limit.unwrap_or(100))
-			.map_err(Self::runtime_error)?;
-		Ok(ids.into_iter().map(|j| j.0).collect())
+		self.page(start_after, limit, |api, at, after, limit| {
+			api.jobs_by_provider(at, provider, after, limit)
+		})
 	}
 
 	fn model(&self, model: u64, at: Option<Hash>) -> RpcResult<Value> {

@@ -213,6 +213,10 @@ test('a real MiniLM job settles: the revealed embedding matches the engine and b
   assert.ok(cosine >= 0.9999, `cosine ${cosine}`);
   assert.ok(maxDiff <= 64 / 32767, `max element difference ${maxDiff}`);
   assert.equal(details.output.hash, details.provider.outputHash);
+  // The indexes page through a client's and a provider's jobs.
+  assert.ok((await api.rpc.infera.jobsByClient(dave.address)).map((j) => j.toNumber()).includes(job));
+  assert.ok((await api.rpc.infera.jobsByProvider(bob.address)).map((j) => j.toNumber()).includes(job));
+  assert.deepEqual((await api.rpc.infera.jobsByClient(dave.address, job, 10)).map((j) => j.toNumber()).filter((j) => j <= job), []);
 
   // Money: the price splits into provider + royalty + protocol; the rest of the escrow returns.
   const d = settled.event.data;

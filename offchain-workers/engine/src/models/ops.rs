@@ -69,6 +69,14 @@ impl CustomOp1 for BiasGelu {
 	}
 }
 
+/// A linear layer without its bias, the bias as a tensor (for other devices) and as host floats
+/// (for the fused CPU kernels).
+fn split_bias(linear: &Linear, what: &str) -> Result<(Linear, Tensor, Vec<f32>)> {
+	let Some(bias) = linear.bias().cloned() else { candle_core::bail!("{what} needs a bias") };
+	let host = bias.to_vec1::<f32>()?;
+	Ok((Linear::new(linear.weight().clone(), None), bias, host))
+}
+
 /// A linear layer followed by GELU, with the bias add fused into the GELU pass on the CPU.
 pub struct LinearGelu {
 	weight_only: Linear,
@@ -79,11 +87,8 @@ pub struct LinearGelu {
 impl LinearGelu {
 	/// Wraps a loaded linear layer (which must have a bias).
 	pub fn new(linear: Linear) -> Result<Self> {
-		let Some(bias) = linear.bias().cloned() else {
-			candle_core::bail!("LinearGelu needs a bias")
-		};
-		let op = BiasGelu { bias: bias.to_vec1::<f32>()? };
-		Ok(Self { weight_only: Linear::new(linear.weight().clone(), None), bias, op })
+		let (weight_only, bias, host) = split_bias(&linear, "LinearGelu")?;
+		Ok(Self { weight_only, bias, op: BiasGelu { bias: host } })
 	}
 
 	/// `GELU(x W + b)`.
@@ -187,11 +192,8 @@ pub struct LinearBias {
 impl LinearBias {
 	/// Wraps a loaded linear layer (which must have a bias).
 	pub fn new(linear: Linear) -> Result<Self> {
-		let Some(bias) = linear.bias().cloned() else {
-			candle_core::bail!("LinearBias needs a bias")
-		};
-		let op = BiasAdd { bias: bias.to_vec1::<f32>()? };
-		Ok(Self { weight_only: Linear::new(linear.weight().clone(), None), bias, op })
+		let (weight_only, bias, host) = split_bias(&linear, "LinearBias")?;
+		Ok(Self { weight_only, bias, op: BiasAdd { bias: host } })
 	}
 
 	/// `x W + b`.
