@@ -1,9 +1,14 @@
 //! `infera-node inference run|bench|verify`: the engine outside the chain, for providers checking
-//! their setup and validators reproducing a disputed job.
+//! their setup and validators reproducing a disputed job. Any architecture the engine runs
+//! (text embedding, classification, generation); `bench` measures embedding models.
 
 use codec::Decode;
-use infera_engine::{compare, Engine, ModelHash, ModelStore};
-use infera_primitives::{canonical::CanonicalOutput, Architecture, EmbeddingTolerance};
+use infera_engine::{compare, Engine, LoadedModel, ModelHash, ModelStore, Output};
+use infera_primitives::{
+	canonical::CanonicalOutput,
+	tolerance::{compare_generation, Verdict},
+	Architecture, ClassificationTolerance, EmbeddingTolerance, GenerationTolerance,
+};
 use sp_runtime::Perbill;
 use std::{path::PathBuf, time::Instant};
 
@@ -36,7 +41,8 @@ pub enum InferenceCmd {
 		/// The input text.
 		#[arg(long)]
 		input: String,
-		/// Print a JSON object: model, output_hash, dimensions, embedding, canonical output.
+		/// Print a JSON object: model, architecture, output_hash, canonical output, and the output
+		/// (`embedding`; `class`, `label`, `logits`; or `tokens` and `text`).
 		#[arg(long)]
 		json: bool,
 	},
@@ -65,6 +71,13 @@ pub enum InferenceCmd {
 		/// The model's δ in quantisation steps (its registry entry's `max_element_diff`).
 		#[arg(long, default_value_t = infera_engine::calibration::MINILM_DELTA)]
 		delta: u16,
+		/// A classifier's tie margin in fixed-point logit units (its registry entry's
+		/// `tie_margin`).
+		#[arg(long, default_value_t = infera_engine::calibration::CLASSIFIER_TIE_MARGIN)]
+		tie_margin: u32,
+		/// A generator's τ in fixed-point logit units (its registry entry's `logit_margin`).
+		#[arg(long, default_value_t = infera_engine::calibration::GENERATION_LOGIT_MARGIN)]
+		logit_margin: u32,
 	},
 }
 
@@ -79,15 +92,31 @@ impl InferenceCmd {
 				let elapsed = started.elapsed();
 				let hash = format!("0x{}", hex::encode(out.output_hash));
 				if *json {
-					let value = serde_json::json!({
+					let mut value = serde_json::json!({
 						"model": format!("0x{model}"),
 						"input": input,
 						"output_hash": hash,
-						"dimensions": out.embedding.len(),
-						"embedding": out.embedding,
 						"canonical": format!("0x{}", hex::encode(&out.encoded)),
 						"elapsed_ms": elapsed.as_secs_f64() * 1e3,
 					});
+					match &out.output {
+						Output::Embedding(v) => {
+							value["architecture"] = "text-embedding".into();
+							value["dimensions"] = v.len().into();
+							value["embedding"] = serde_json::json!(v);
+						}
+						Output::Classification { class, label, logits } => {
+							value["architecture"] = "text-classification".into();
+							value["class"] = (*class).into();
+							value["label"] = label.clone().into();
+							value["logits"] = serde_json::json!(logits);
+						}
+						Output::Generation { tokens, text } => {
+							value["architecture"] = "text-generation".into();
+							value["tokens"] = serde_json::json!(tokens);
+							value["text"] = text.clone().into();
+						}
+					}
 					println!("{value}");
 				} else {
 					println!("{hash}");
@@ -96,7 +125,7 @@ impl InferenceCmd {
 			}
 			Self::Bench { store, seconds } => {
 				let (engine, model) = store.open()?;
-				let embedder = engine.model(&model).map_err(|e| e.to_string())?;
+				let embedder = engine.embedder(&model).map_err(|e| e.to_string())?;
 				let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
 				println!("model 0x{model}, {threads} threads");
 				for t in
@@ -106,29 +135,77 @@ impl InferenceCmd {
 				}
 				Ok(())
 			}
-			Self::Verify { store, input, output, epsilon, delta } => {
+			Self::Verify { store, input, output, epsilon, delta, tie_margin, logit_margin } => {
 				let (engine, model) = store.open()?;
 				let bytes = hex::decode(output.trim_start_matches("0x"))
 					.map_err(|e| format!("--output is not hex: {e}"))?;
 				let claimed = CanonicalOutput::decode(&mut bytes.as_slice())
 					.map_err(|e| format!("--output is not a canonical output: {e}"))?;
-				let mine = engine.run(&model, input).map_err(|e| e.to_string())?;
-				let min_cosine = Perbill::from_float(1.0 - epsilon);
-				let architecture = Architecture::TextEmbedding {
-					dimensions: mine.embedding.len() as u32,
-					tolerance: EmbeddingTolerance { min_cosine, max_element_diff: *delta },
+				let loaded = engine.model(&model).map_err(|e| e.to_string())?;
+				let (pass, report) = match (&*loaded, &claimed) {
+					(LoadedModel::Generation(g), CanonicalOutput::Generation(tokens)) => {
+						// The claim is judged step by step against this node's logits (τ).
+						let steps = g.check(input, tokens).map_err(|e| e.to_string())?;
+						let tolerance = GenerationTolerance { logit_margin: *logit_margin };
+						let verdict = compare_generation(tokens, &steps, tolerance);
+						let worst = steps
+							.iter()
+							.map(|s| i64::from(s.top_logit) - i64::from(s.candidate_logit))
+							.max()
+							.unwrap_or(0);
+						let report = format!(
+							"{} tokens checked, largest logit shortfall {worst} (allowed {logit_margin}), verdict {verdict:?}",
+							steps.len()
+						);
+						(verdict == Verdict::Pass, report)
+					}
+					_ => {
+						let mine = engine.run(&model, input).map_err(|e| e.to_string())?;
+						let architecture = match &mine.output {
+							Output::Embedding(v) => Architecture::TextEmbedding {
+								dimensions: v.len() as u32,
+								tolerance: EmbeddingTolerance {
+									min_cosine: Perbill::from_float(1.0 - epsilon),
+									max_element_diff: *delta,
+								},
+							},
+							Output::Classification { logits, .. } => Architecture::Classification {
+								classes: logits.len() as u32,
+								tolerance: ClassificationTolerance { tie_margin: *tie_margin },
+							},
+							Output::Generation { .. } => {
+								return Err("--output is not a generation of this model".into())
+							}
+						};
+						let c = compare(&architecture, &mine.canonical, &claimed);
+						let report = match (&mine.canonical, &claimed) {
+							(CanonicalOutput::Embedding(_), _) => format!(
+								"cosine {:.9} (needs ≥ {:.9}), max element difference {} (allowed {delta}), verdict {:?}",
+								c.cosine,
+								1.0 - epsilon,
+								c.max_element_diff,
+								c.verdict
+							),
+							(
+								CanonicalOutput::Classification { class, logits },
+								CanonicalOutput::Classification { class: theirs, .. },
+							) => {
+								let gap = |k: &u32| logits.get(*k as usize).copied().map(i64::from);
+								let shortfall = match (gap(class), gap(theirs)) {
+									(Some(a), Some(b)) => (a - b).to_string(),
+									_ => "n/a (class out of range)".into(),
+								};
+								format!(
+									"class {theirs} claimed, {class} here, logit gap {shortfall} (tie margin {tie_margin}), verdict {:?}",
+									c.verdict
+								)
+							}
+							_ => format!("verdict {:?}", c.verdict),
+						};
+						(c.verdict == Verdict::Pass, report)
+					}
 				};
-				let c = compare(&architecture, &mine.canonical, &claimed);
-				let pass = c.verdict == infera_primitives::tolerance::Verdict::Pass;
-				println!(
-					"{}: cosine {:.9} (needs ≥ {:.9}), max element difference {} (allowed {}), verdict {:?}",
-					if pass { "PASS" } else { "FAIL" },
-					c.cosine,
-					1.0 - epsilon,
-					c.max_element_diff,
-					delta,
-					c.verdict
-				);
+				println!("{}: {report}", if pass { "PASS" } else { "FAIL" });
 				if pass {
 					Ok(())
 				} else {

@@ -15,7 +15,7 @@ const MINILM: &str = "a22e6a6ad8c13ac7e62a535a9c46fd2a8d3bba82998108f434dd260c5a
 fn minilm(c: &mut Criterion) {
 	let engine = Engine::new(ModelStore::new(ModelStore::default_location()));
 	let model = ModelHash::parse(MINILM).unwrap();
-	let embedder = engine.model(&model).expect("MiniLM in the store: run scripts/fetch-model");
+	let embedder = engine.embedder(&model).expect("MiniLM in the store: run scripts/fetch-model");
 	let short = input_of_tokens(&embedder, 12).unwrap();
 	let long = input_of_tokens(&embedder, 128).unwrap();
 	let batch: Vec<&str> = (0..32).map(|_| long.as_str()).collect();

@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // reason: a measurement tool
 #![allow(clippy::arithmetic_side_effects)] // reason: a measurement tool
 
-use infera_engine::{Engine, ModelHash, ModelStore};
+use infera_engine::{synthetic, Engine, LoadedModel, ModelHash, ModelStore};
 use infera_primitives::canonical::CanonicalOutput;
 
 const MINILM: &str = "a22e6a6ad8c13ac7e62a535a9c46fd2a8d3bba82998108f434dd260c5ab81563";
@@ -95,4 +95,123 @@ fn main() {
 		println!("{r}");
 	}
 	println!("overall: 1 - min cosine {:.3e}, max element diff {max_diff} steps", 1.0 - min_cos);
+	synthetic_models(&refs);
+}
+
+/// The seeded classifier and decoder: the largest fixed-point logit difference between honest
+/// variants (1 or 2 threads; the classifier also in padded batches of 4 and 13; the decoder's
+/// cached generation against the checker's one full pass), which the tie margin and τ must
+/// exceed by at least 10×.
+fn synthetic_models(refs: &[&str]) {
+	let dir = tempfile::tempdir().unwrap();
+	let source = ModelStore::new(ModelStore::default_location());
+	let minilm = ModelHash::parse(MINILM).unwrap();
+	let store = ModelStore::new(dir.path().join("store"));
+	let classifier = synthetic::import_classifier(&store, dir.path(), &source, &minilm).unwrap();
+	let llama =
+		synthetic::import_llama(&store, dir.path(), &source.path(&minilm, "tokenizer"), 102)
+			.unwrap();
+	let engine = Engine::new(store);
+	let logits = |o: &CanonicalOutput| match o {
+		CanonicalOutput::Classification { logits, .. } => logits.clone(),
+		_ => panic!("a classification"),
+	};
+	let classify = |threads: usize, batch: usize| -> Vec<Vec<i32>> {
+		std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
+		let mut out = Vec::new();
+		for chunk in refs.chunks(batch) {
+			let mut inputs = chunk.to_vec();
+			while inputs.len() < batch {
+				inputs.push(refs[refs.len() - 1]);
+			}
+			let r = engine.run_batch(&classifier, &inputs).unwrap();
+			out.extend(r.into_iter().take(chunk.len()).map(|o| logits(&o.canonical)));
+		}
+		out
+	};
+	let baseline = classify(1, 1);
+	let mut worst = 0u32;
+	for threads in [1usize, 2] {
+		for batch in [1usize, 4, 13] {
+			let d = baseline
+				.iter()
+				.zip(classify(threads, batch))
+				.flat_map(|(a, b)| {
+					a.iter()
+						.zip(b)
+						.map(|(x, y)| (i64::from(*x) - i64::from(y)).unsigned_abs())
+						.collect::<Vec<_>>()
+				})
+				.max()
+				.unwrap_or(0);
+			println!(
+				"classifier, threads {threads}, batch {batch:>2}: max logit diff {d} (2^-16 units)"
+			);
+			worst = worst.max(d as u32);
+		}
+	}
+	println!("classifier overall: max logit diff {worst}");
+	// Another implementation as the other honest worker: transformers in float64 on the same
+	// files (bench/reference_models.py), as a GPU or another CPU kernel would differ.
+	let reference: serde_json::Value =
+		serde_json::from_str(include_str!("../tests/fixtures/synthetic_reference.json")).unwrap();
+	let scale = infera_primitives::LOGIT_SCALE as f64;
+	let mut cross = 0f64;
+	for case in reference["classifications"].as_array().unwrap() {
+		let out = engine.run(&classifier, case["text"].as_str().unwrap()).unwrap();
+		for (mine, theirs) in logits(&out.canonical).iter().zip(case["logits"].as_array().unwrap())
+		{
+			cross = cross.max((f64::from(*mine) - theirs.as_f64().unwrap() * scale).abs());
+		}
+	}
+	println!("classifier vs transformers float64: max logit diff {cross:.1} (2^-16 units)");
+
+	let LoadedModel::Generation(g) = &*engine.model(&llama).unwrap() else { panic!("a generator") };
+	let mut worst = 0i64;
+	let mut diverged = 0usize;
+	std::env::set_var("RAYON_NUM_THREADS", "1");
+	let baseline: Vec<_> = refs.iter().map(|t| g.generate(t).unwrap().tokens).collect();
+	let checks = |_: ()| -> Vec<Vec<i32>> {
+		refs.iter()
+			.zip(&baseline)
+			.map(|(t, tokens)| g.check(t, tokens).unwrap().iter().map(|s| s.top_logit).collect())
+			.collect()
+	};
+	let one_thread = checks(());
+	std::env::set_var("RAYON_NUM_THREADS", "2");
+	let logit_spread = one_thread
+		.iter()
+		.zip(checks(()))
+		.flat_map(|(a, b)| {
+			a.iter().zip(b).map(|(x, y)| (i64::from(*x) - i64::from(y)).abs()).collect::<Vec<_>>()
+		})
+		.max()
+		.unwrap_or(0);
+	println!("decoder: checker's logits, 1 vs 2 threads: max diff {logit_spread} (2^-16 units)");
+	let mut cross = 0f64;
+	for case in reference["generations"].as_array().unwrap() {
+		let tokens: Vec<u32> =
+			case["tokens"].as_array().unwrap().iter().map(|t| t.as_u64().unwrap() as u32).collect();
+		let steps = g.check(case["prompt"].as_str().unwrap(), &tokens).unwrap();
+		for (mine, theirs) in steps.iter().zip(case["steps"].as_array().unwrap()) {
+			let theirs = theirs["top_logit"].as_f64().unwrap() * scale;
+			cross = cross.max((f64::from(mine.top_logit) - theirs).abs());
+		}
+	}
+	println!("decoder vs transformers float64: max top-logit diff {cross:.1} (2^-16 units)");
+	for threads in [1usize, 2] {
+		std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
+		for (text, tokens) in refs.iter().zip(&baseline) {
+			if g.generate(text).unwrap().tokens != *tokens {
+				diverged += 1;
+			}
+			// The checker's full pass against the cached generation: its choice and logits.
+			for step in g.check(text, tokens).unwrap() {
+				worst = worst.max(i64::from(step.top_logit) - i64::from(step.candidate_logit));
+			}
+		}
+	}
+	println!(
+		"decoder: {diverged} generations differ across threads; largest shortfall of a generated token's logit under the checker's top {worst} (2^-16 units)"
+	);
 }

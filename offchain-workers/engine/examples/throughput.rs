@@ -11,7 +11,7 @@ fn main() {
 	let model =
 		ModelHash::parse("a22e6a6ad8c13ac7e62a535a9c46fd2a8d3bba82998108f434dd260c5ab81563")
 			.unwrap();
-	let embedder = engine.model(&model).unwrap();
+	let embedder = engine.embedder(&model).unwrap();
 	for t in infera_engine::bench::measure(&embedder, seconds).unwrap() {
 		println!("{:<24} {:>8.1} sentences/s", t.label, t.sentences_per_second);
 	}

@@ -3,12 +3,16 @@
 
 use crate::{
 	error::{EngineError, Result},
+	loader::{self, Files},
 	models::bert::{self, Bert},
-	store::{read_json, Manifest, ModelHash, ModelStore},
+	store::{ModelHash, ModelStore},
 };
-use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
-use tokenizers::{PaddingParams, PaddingStrategy, Tokenizer, TruncationParams};
+use candle_core::{Device, Tensor};
+use std::path::Path;
+use tokenizers::{Tokenizer, TruncationDirection};
+
+/// The manifest's name for this architecture.
+pub const ARCHITECTURE: &str = "text-embedding";
 
 /// A loaded text-embedding model.
 pub struct TextEmbedder {
@@ -24,43 +28,36 @@ pub struct TextEmbedder {
 impl TextEmbedder {
 	/// Loads `model` from `store` after checking its weights hash to its id.
 	pub fn load(store: &ModelStore, model: &ModelHash, device: &Device) -> Result<Self> {
-		let weights = store.verify(model)?;
-		let manifest: Manifest = store.manifest(model)?;
-		if manifest.architecture != "text-embedding" {
-			return Err(EngineError::BadConfig {
-				path: store.path(model, "manifest"),
-				message: format!("architecture {} is not text-embedding", manifest.architecture),
-			});
-		}
-		let config_path = store.path(model, "config");
-		let cfg: bert::Config = read_json(&config_path)?;
-		cfg.validate().map_err(|message| EngineError::BadConfig { path: config_path, message })?;
-		let mut tokenizer = Tokenizer::from_file(store.path(model, "tokenizer"))
-			.map_err(|e| EngineError::Tokenizer(e.to_string()))?;
-		tokenizer
-			.with_truncation(Some(TruncationParams {
-				max_length: manifest.max_seq_length,
-				..Default::default()
-			}))
-			.map_err(|e| EngineError::Tokenizer(e.to_string()))?;
-		tokenizer.with_padding(Some(PaddingParams {
-			strategy: PaddingStrategy::BatchLongest,
-			..Default::default()
-		}));
-		let bytes = std::fs::read(&weights).map_err(EngineError::io(&weights))?;
-		let bad = |e: candle_core::Error| EngineError::BadWeights {
-			path: weights.clone(),
-			message: e.to_string(),
-		};
-		let vb = VarBuilder::from_buffered_safetensors(bytes, DType::F32, device).map_err(bad)?;
-		let model = Bert::load(vb, &cfg).map_err(bad)?;
-		Ok(Self {
-			dimensions: model.hidden_size,
+		let files = Files::read(store, model, ARCHITECTURE)?;
+		let (model_net, _, manifest) = files.build(device, Bert::load)?;
+		let tokenizer = loader::tokenizer(
+			store,
 			model,
+			manifest.max_seq_length,
+			TruncationDirection::Right,
+			true,
+		)?;
+		Ok(Self {
+			dimensions: model_net.hidden_size,
+			model: model_net,
 			tokenizer,
 			device: device.clone(),
 			max_seq_length: manifest.max_seq_length,
 		})
+	}
+
+	/// The encoder built from a config and weights in memory (what the fuzz targets drive); the
+	/// paths only name the files in errors.
+	pub fn network_from_bytes(config: &[u8], weights: Vec<u8>, device: &Device) -> Result<Bert> {
+		let (net, _) = loader::build(
+			config,
+			Path::new("config.json"),
+			weights,
+			Path::new("model.safetensors"),
+			device,
+			Bert::load,
+		)?;
+		Ok(net)
 	}
 
 	/// Embeddings of `texts`, computed as one padded batch: unit vectors of `dimensions` floats.
@@ -68,23 +65,7 @@ impl TextEmbedder {
 		if texts.is_empty() {
 			return Ok(Vec::new());
 		}
-		if texts.iter().any(|t| t.is_empty()) {
-			return Err(EngineError::EmptyInput);
-		}
-		let encodings = self
-			.tokenizer
-			.encode_batch(texts.to_vec(), true)
-			.map_err(|e| EngineError::Tokenizer(e.to_string()))?;
-		let len = encodings.first().map(|e| e.get_ids().len()).unwrap_or(0);
-		let mut ids = Vec::with_capacity(texts.len() * len);
-		let mut mask = Vec::with_capacity(texts.len() * len);
-		for e in &encodings {
-			ids.extend_from_slice(e.get_ids());
-			mask.extend_from_slice(e.get_attention_mask());
-		}
-		let shape = (encodings.len(), len);
-		let ids = Tensor::from_vec(ids, shape, &self.device)?;
-		let mask = Tensor::from_vec(mask, shape, &self.device)?;
+		let (ids, mask) = padded_batch(&self.tokenizer, texts, &self.device)?;
 		let hidden = self.model.forward(&ids, &mask)?;
 		let pooled = bert::mean_pool_normalise(&hidden, &mask)?;
 		Ok(pooled.to_device(&Device::Cpu)?.to_vec2::<f32>()?)
@@ -96,4 +77,28 @@ impl TextEmbedder {
 			self.tokenizer.encode(text, true).map_err(|e| EngineError::Tokenizer(e.to_string()))?;
 		Ok(e.get_ids().len())
 	}
+}
+
+/// Token ids and attention mask of `texts` as one batch padded to its longest input, both
+/// `[batch, len]` u32.
+pub(crate) fn padded_batch(
+	tokenizer: &Tokenizer,
+	texts: &[&str],
+	device: &Device,
+) -> Result<(Tensor, Tensor)> {
+	if texts.iter().any(|t| t.is_empty()) {
+		return Err(EngineError::EmptyInput);
+	}
+	let encodings = tokenizer
+		.encode_batch(texts.to_vec(), true)
+		.map_err(|e| EngineError::Tokenizer(e.to_string()))?;
+	let len = encodings.first().map(|e| e.get_ids().len()).unwrap_or(0);
+	let mut ids = Vec::with_capacity(texts.len() * len);
+	let mut mask = Vec::with_capacity(texts.len() * len);
+	for e in &encodings {
+		ids.extend_from_slice(e.get_ids());
+		mask.extend_from_slice(e.get_attention_mask());
+	}
+	let shape = (encodings.len(), len);
+	Ok((Tensor::from_vec(ids, shape, device)?, Tensor::from_vec(mask, shape, device)?))
 }

@@ -1,14 +1,16 @@
 //! The engine: a model store, a device, and a cache of loaded models shared between jobs.
 
 use crate::{
+	classification::TextClassifier,
 	embedding::TextEmbedder,
 	error::{EngineError, Result},
+	generation::{Generated, TextGenerator},
 	store::{ModelHash, ModelStore},
 };
 use candle_core::Device;
 use codec::Encode;
 use infera_primitives::{
-	canonical::{quantise_embedding, CanonicalOutput},
+	canonical::{quantise_embedding, quantise_logit, CanonicalError, CanonicalOutput},
 	tolerance::{outputs_match, Verdict},
 	Architecture,
 };
@@ -17,17 +19,43 @@ use std::{
 	sync::{Arc, Mutex},
 };
 
+/// What a model computed, in floats (or token ids), before the canonical form.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Output {
+	/// A unit-length embedding.
+	Embedding(Vec<f32>),
+	/// The chosen class (the top of the fixed-point logits), its name and every class's logit.
+	Classification { class: u32, label: String, logits: Vec<f32> },
+	/// Generated token ids and their text.
+	Generation { tokens: Vec<u32>, text: String },
+}
+
 /// The result of running a model on one input.
 #[derive(Clone, Debug)]
 pub struct RunOutput {
-	/// The float embedding, as the model computed it.
-	pub embedding: Vec<f32>,
-	/// The canonical (quantised) output.
+	/// What the model computed.
+	pub output: Output,
+	/// The canonical output.
 	pub canonical: CanonicalOutput,
 	/// Its SCALE encoding: what a provider reveals on chain.
 	pub encoded: Vec<u8>,
 	/// blake2-256 of `encoded`: what a provider commits to.
 	pub output_hash: [u8; 32],
+}
+
+impl RunOutput {
+	fn new(output: Output, canonical: CanonicalOutput) -> Self {
+		let encoded = canonical.encode();
+		Self { output, output_hash: blake2_256(&encoded), encoded, canonical }
+	}
+
+	/// The float embedding, for an embedding model.
+	pub fn embedding(&self) -> Option<&[f32]> {
+		match &self.output {
+			Output::Embedding(v) => Some(v),
+			_ => None,
+		}
+	}
 }
 
 /// blake2-256, as the runtime computes it.
@@ -41,9 +69,37 @@ pub fn blake2_256(data: &[u8]) -> [u8; 32] {
 /// Canonical form of a float embedding.
 pub fn canonical_embedding(v: &[f32]) -> Result<RunOutput> {
 	let q = quantise_embedding(v).map_err(EngineError::Canonical)?;
-	let canonical = CanonicalOutput::Embedding(q);
-	let encoded = canonical.encode();
-	Ok(RunOutput { embedding: v.to_vec(), output_hash: blake2_256(&encoded), encoded, canonical })
+	Ok(RunOutput::new(Output::Embedding(v.to_vec()), CanonicalOutput::Embedding(q)))
+}
+
+/// Canonical form of a classifier's logits: every logit in fixed point, and the class whose
+/// fixed-point logit is highest (the lowest id on a tie), so the class follows from the logits.
+pub fn canonical_classification(logits: &[f32], labels: &[String]) -> Result<RunOutput> {
+	let fixed = logits
+		.iter()
+		.map(|&x| quantise_logit(x))
+		.collect::<std::result::Result<Vec<i32>, _>>()
+		.map_err(EngineError::Canonical)?;
+	let mut top: Option<(usize, i32)> = None;
+	for (i, &v) in fixed.iter().enumerate() {
+		if top.is_none_or(|(_, t)| v > t) {
+			top = Some((i, v));
+		}
+	}
+	let (index, _) = top.ok_or(EngineError::Canonical(CanonicalError::Empty))?;
+	let class =
+		u32::try_from(index).map_err(|_| EngineError::Canonical(CanonicalError::TooLong))?;
+	let label = labels.get(index).cloned().unwrap_or_default();
+	Ok(RunOutput::new(
+		Output::Classification { class, label, logits: logits.to_vec() },
+		CanonicalOutput::Classification { class, logits: fixed },
+	))
+}
+
+/// Canonical form of a generation: its token ids.
+pub fn canonical_generation(generated: Generated) -> RunOutput {
+	let canonical = CanonicalOutput::Generation(generated.tokens.clone());
+	RunOutput::new(Output::Generation { tokens: generated.tokens, text: generated.text }, canonical)
 }
 
 /// How far a candidate output is from a reference, and the runtime's verdict on it.
@@ -78,11 +134,72 @@ pub fn compare(
 	Comparison { verdict, cosine, max_element_diff }
 }
 
+/// A loaded model of any architecture the engine runs.
+pub enum LoadedModel {
+	/// `text-embedding`.
+	Embedding(Arc<TextEmbedder>),
+	/// `text-classification`.
+	Classification(TextClassifier),
+	/// `text-generation`.
+	Generation(TextGenerator),
+}
+
+impl LoadedModel {
+	/// Loads `model` as its manifest's architecture says.
+	pub fn load(store: &ModelStore, model: &ModelHash, device: &Device) -> Result<Self> {
+		// The manifest is read again (and the weights verified) by the architecture's loader.
+		// A missing manifest of a missing model reports the missing model.
+		let manifest = store.manifest(model).map_err(|e| store.verify(model).err().unwrap_or(e))?;
+		match manifest.architecture.as_str() {
+			crate::embedding::ARCHITECTURE => {
+				TextEmbedder::load(store, model, device).map(|m| Self::Embedding(Arc::new(m)))
+			}
+			crate::classification::ARCHITECTURE => {
+				TextClassifier::load(store, model, device).map(Self::Classification)
+			}
+			crate::generation::ARCHITECTURE => {
+				TextGenerator::load(store, model, device).map(Self::Generation)
+			}
+			other => Err(EngineError::BadConfig {
+				path: store.path(model, "manifest"),
+				message: format!(
+					"architecture {other} is not text-embedding, text-classification or text-generation"
+				),
+			}),
+		}
+	}
+
+	/// The manifest name of the model's architecture.
+	pub fn architecture(&self) -> &'static str {
+		match self {
+			Self::Embedding(_) => crate::embedding::ARCHITECTURE,
+			Self::Classification(_) => crate::classification::ARCHITECTURE,
+			Self::Generation(_) => crate::generation::ARCHITECTURE,
+		}
+	}
+
+	/// Runs the model on `inputs`: one padded batch for encoders, one input after another for
+	/// the generator.
+	pub fn run_batch(&self, inputs: &[&str]) -> Result<Vec<RunOutput>> {
+		match self {
+			Self::Embedding(m) => m.embed(inputs)?.iter().map(|v| canonical_embedding(v)).collect(),
+			Self::Classification(m) => m
+				.classify(inputs)?
+				.iter()
+				.map(|c| canonical_classification(&c.logits, &m.labels))
+				.collect(),
+			Self::Generation(m) => {
+				inputs.iter().map(|t| m.generate(t).map(canonical_generation)).collect()
+			}
+		}
+	}
+}
+
 /// Runs models from a store, loading each once.
 pub struct Engine {
 	store: ModelStore,
 	device: Device,
-	loaded: Mutex<HashMap<ModelHash, Arc<TextEmbedder>>>,
+	loaded: Mutex<HashMap<ModelHash, Arc<LoadedModel>>>,
 }
 
 impl Engine {
@@ -107,22 +224,31 @@ impl Engine {
 	}
 
 	/// The loaded model, loading (and verifying) it on first use.
-	pub fn model(&self, model: &ModelHash) -> Result<Arc<TextEmbedder>> {
+	pub fn model(&self, model: &ModelHash) -> Result<Arc<LoadedModel>> {
 		if let Some(m) = self.loaded.lock().ok().and_then(|l| l.get(model).cloned()) {
 			return Ok(m);
 		}
-		let loaded = Arc::new(TextEmbedder::load(&self.store, model, &self.device)?);
+		let loaded = Arc::new(LoadedModel::load(&self.store, model, &self.device)?);
 		if let Ok(mut cache) = self.loaded.lock() {
 			cache.insert(*model, loaded.clone());
 		}
 		Ok(loaded)
 	}
 
+	/// The loaded model, which must be a text-embedding model (for `inference bench`).
+	pub fn embedder(&self, model: &ModelHash) -> Result<Arc<TextEmbedder>> {
+		match &*self.model(model)? {
+			LoadedModel::Embedding(embedder) => Ok(embedder.clone()),
+			other => Err(EngineError::BadConfig {
+				path: self.store.path(model, "manifest"),
+				message: format!("architecture {} is not text-embedding", other.architecture()),
+			}),
+		}
+	}
+
 	/// Runs `model` on one input.
 	pub fn run(&self, model: &ModelHash, input: &str) -> Result<RunOutput> {
-		let embedder = self.model(model)?;
-		let v = embedder.embed(&[input])?.into_iter().next().ok_or(EngineError::EmptyInput)?;
-		canonical_embedding(&v)
+		self.model(model)?.run_batch(&[input])?.into_iter().next().ok_or(EngineError::EmptyInput)
 	}
 
 	/// Runs `model` on raw input bytes, which must be UTF-8 text (as a job's input on chain).
@@ -134,7 +260,6 @@ impl Engine {
 
 	/// Runs `model` on several inputs as one batch.
 	pub fn run_batch(&self, model: &ModelHash, inputs: &[&str]) -> Result<Vec<RunOutput>> {
-		let embedder = self.model(model)?;
-		embedder.embed(inputs)?.iter().map(|v| canonical_embedding(v)).collect()
+		self.model(model)?.run_batch(inputs)
 	}
 }

@@ -5,12 +5,20 @@
 
 pub mod bench;
 pub mod calibration;
+pub mod classification;
 pub mod embedding;
 pub mod engine;
 pub mod error;
+pub mod fuzzing;
+pub mod generation;
+pub mod loader;
 pub mod models;
 pub mod store;
+pub mod synthetic;
 
-pub use engine::{blake2_256, canonical_embedding, compare, Comparison, Engine, RunOutput};
+pub use engine::{
+	blake2_256, canonical_classification, canonical_embedding, canonical_generation, compare,
+	Comparison, Engine, LoadedModel, Output, RunOutput,
+};
 pub use error::{EngineError, Result};
 pub use store::{Manifest, ModelHash, ModelStore};

@@ -44,11 +44,22 @@ impl fmt::Debug for ModelHash {
 /// How the store says a model is to be run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
-	/// `text-embedding` (BERT with mean pooling and L2 normalisation).
+	/// `text-embedding` (BERT with mean pooling and L2 normalisation), `text-classification`
+	/// (BERT with a linear head) or `text-generation` (a llama-style decoder, greedy).
 	pub architecture: String,
 	/// Longest input in tokens; longer inputs are truncated (sentence-transformers'
-	/// `max_seq_length`).
+	/// `max_seq_length`). For generation: prompt and generated tokens together.
 	pub max_seq_length: usize,
+	/// Most tokens one generation produces (generation only).
+	#[serde(default, skip_serializing_if = "Option::is_none")]
+	pub max_new_tokens: Option<usize>,
+}
+
+impl Manifest {
+	/// A manifest of `architecture` truncating inputs to `max_seq_length` tokens.
+	pub fn new(architecture: &str, max_seq_length: usize) -> Self {
+		Self { architecture: architecture.into(), max_seq_length, max_new_tokens: None }
+	}
 }
 
 /// blake2-256 of a file, streamed.

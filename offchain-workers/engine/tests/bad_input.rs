@@ -40,7 +40,7 @@ fn altered(
 }
 
 fn text_embedding() -> Manifest {
-	Manifest { architecture: "text-embedding".into(), max_seq_length: 256 }
+	Manifest::new("text-embedding", 256)
 }
 
 /// The safetensors header: 8 bytes of little-endian length, then JSON.
@@ -134,7 +134,7 @@ fn a_config_for_another_architecture_is_a_bad_config() {
 
 	// A manifest naming an architecture the engine does not run.
 	let dir = tempfile::tempdir().unwrap();
-	let manifest = Manifest { architecture: "generation".into(), max_seq_length: 256 };
+	let manifest = Manifest::new("generation", 256);
 	let (engine, model) = altered(dir.path(), |b| b, |c| c, manifest);
 	assert!(matches!(load_error(&engine, &model), EngineError::BadConfig { .. }));
 }
@@ -149,7 +149,7 @@ fn empty_invalid_and_overlong_inputs() {
 	assert!(matches!(err, EngineError::InvalidUtf8(3)), "{err}");
 	// Far over the maximum length: truncated to 256 tokens, as sentence-transformers does, so
 	// it is exactly the embedding of its first 254 words ("hello" is one word piece).
-	let embedder = engine.model(&model).unwrap();
+	let embedder = engine.embedder(&model).unwrap();
 	assert_eq!(embedder.token_count("hello").unwrap(), 3, "[CLS] hello [SEP]");
 	let long = "hello ".repeat(5_000);
 	assert_eq!(embedder.token_count(&long).unwrap(), 256);

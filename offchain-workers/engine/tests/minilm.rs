@@ -68,12 +68,12 @@ fn reference() -> Reference {
 #[test]
 fn embeddings_match_an_independent_float64_reference() {
 	let engine = engine();
-	let embedder = engine.model(&minilm()).unwrap();
+	let embedder = engine.embedder(&minilm()).unwrap();
 	assert_eq!(embedder.dimensions, 384);
 	assert_eq!(embedder.max_seq_length, 256);
 	for case in reference().cases {
 		assert_eq!(embedder.token_count(&case.text).unwrap(), case.tokens, "{}", case.text);
-		let got = engine.run(&minilm(), &case.text).unwrap().embedding;
+		let got = engine.run(&minilm(), &case.text).unwrap().embedding().unwrap().to_vec();
 		assert_eq!(got.len(), 384);
 		// The reference computes in float64, the engine in float32 through six layers: element
 		// errors of a few 1e-7 are expected; 1e-5 leaves room and still catches any real
@@ -103,8 +103,8 @@ fn similar_sentences_are_closer_than_unrelated_ones() {
 		)
 		.unwrap();
 	let cos = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>();
-	let similar = cos(&out[0].embedding, &out[1].embedding);
-	let unrelated = cos(&out[0].embedding, &out[2].embedding);
+	let similar = cos(out[0].embedding().unwrap(), out[1].embedding().unwrap());
+	let unrelated = cos(out[0].embedding().unwrap(), out[2].embedding().unwrap());
 	assert!(similar > 0.5 && unrelated < 0.2, "similar {similar}, unrelated {unrelated}");
 }
 
@@ -192,7 +192,7 @@ fn a_perturbed_weights_file_is_refused_and_a_perturbed_model_fails_the_verdict()
 	std::fs::copy(source.path(&model, "config"), folder.join("config.json")).unwrap();
 	std::fs::copy(source.path(&model, "tokenizer"), folder.join("tokenizer.json")).unwrap();
 	let other_store = ModelStore::new(dir.path().join("store"));
-	let manifest = Manifest { architecture: "text-embedding".into(), max_seq_length: 256 };
+	let manifest = Manifest::new("text-embedding", 256);
 	let perturbed = other_store.import(&folder, &manifest).unwrap();
 	assert_ne!(perturbed, model);
 	let text = "The quick brown fox jumps over the lazy dog.";
@@ -205,7 +205,7 @@ fn a_perturbed_weights_file_is_refused_and_a_perturbed_model_fails_the_verdict()
 #[test]
 fn outputs_are_canonical_scale_and_hash_like_the_runtime() {
 	let out = engine().run(&minilm(), "Infera settles inference jobs on chain.").unwrap();
-	let again = canonical_embedding(&out.embedding).unwrap();
+	let again = canonical_embedding(out.embedding().unwrap()).unwrap();
 	assert_eq!(out.encoded, again.encoded);
 	assert_eq!(out.output_hash, infera_engine::blake2_256(&out.encoded));
 	let decoded: CanonicalOutput = codec::Decode::decode(&mut out.encoded.as_slice()).unwrap();

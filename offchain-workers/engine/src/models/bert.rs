@@ -3,7 +3,7 @@
 //! saves them.
 
 use super::ops::{attention, LinearBias, LinearGelu};
-use candle_core::{DType, Device, Module, Tensor, D};
+use candle_core::{DType, Device, IndexOp, Module, Tensor, D};
 use candle_nn::{embedding, layer_norm, linear, Embedding, LayerNorm, Linear, VarBuilder};
 use serde::Deserialize;
 
@@ -23,11 +23,13 @@ pub struct Config {
 	/// `bert` for the models this engine runs (absent in some hand-written configs).
 	#[serde(default)]
 	pub model_type: Option<String>,
+	/// Class names of a classifier, by class id as a decimal string (Hugging Face's `id2label`).
+	#[serde(default)]
+	pub id2label: Option<std::collections::BTreeMap<String, String>>,
 }
 
-impl Config {
-	/// Rejects configs this BERT cannot run, naming what is wrong.
-	pub fn validate(&self) -> Result<(), String> {
+impl crate::loader::ModelConfig for Config {
+	fn validate(&self) -> Result<(), String> {
 		if let Some(t) = self.model_type.as_deref().filter(|t| *t != "bert") {
 			return Err(format!("config is for a `{t}` model, not BERT"));
 		}
@@ -174,6 +176,83 @@ impl Bert {
 			x = layer.forward(&x, &additive)?;
 		}
 		Ok(x)
+	}
+}
+
+/// A sequence classifier, as Hugging Face's `BertForSequenceClassification`: the encoder, its
+/// pooler (`tanh` of a dense layer over the first token) and a linear head with one logit per
+/// class. Weights may carry the `bert.` prefix that Hugging Face saves, or none.
+pub struct BertClassifier {
+	encoder: Bert,
+	pooler: Linear,
+	head: Linear,
+	/// Number of classes (rows of the head).
+	pub classes: usize,
+}
+
+/// A classifier's config: BERT's, whose `id2label` must name every class `0..n`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(transparent)]
+pub struct ClassifierConfig(pub Config);
+
+impl ClassifierConfig {
+	/// Class names in id order (after `validate`, every id `0..n` is named once).
+	pub fn labels(&self) -> Vec<String> {
+		let mut named: Vec<(usize, String)> = self
+			.0
+			.id2label
+			.iter()
+			.flatten()
+			.filter_map(|(k, v)| Some((k.parse().ok()?, v.clone())))
+			.collect();
+		named.sort_unstable();
+		named.into_iter().map(|(_, name)| name).collect()
+	}
+}
+
+impl crate::loader::ModelConfig for ClassifierConfig {
+	fn validate(&self) -> Result<(), String> {
+		self.0.validate()?;
+		let labels = self.0.id2label.as_ref().filter(|m| !m.is_empty());
+		let labels = labels.ok_or("a classifier's config names its classes in id2label")?;
+		// Keys sort as strings; each must be the decimal id of its place, so 0..n with no gap.
+		let mut ids: Vec<usize> = Vec::with_capacity(labels.len());
+		for key in labels.keys() {
+			ids.push(key.parse().map_err(|_| format!("id2label key `{key}` is not a class id"))?);
+		}
+		ids.sort_unstable();
+		if let Some(missing) = ids.iter().enumerate().find(|(i, id)| i != *id).map(|(i, _)| i) {
+			return Err(format!("id2label has no name for class {missing} of {}", labels.len()));
+		}
+		Ok(())
+	}
+}
+
+impl BertClassifier {
+	/// Builds the classifier from weights under `vb`; the head must have one row per class.
+	pub fn load(vb: VarBuilder, cfg: &ClassifierConfig) -> candle_core::Result<Self> {
+		let cfg = &cfg.0;
+		let encoder_vb = if vb.contains_tensor("bert.embeddings.word_embeddings.weight") {
+			vb.pp("bert")
+		} else {
+			vb.clone()
+		};
+		let h = cfg.hidden_size;
+		let classes = cfg.id2label.as_ref().map_or(0, |labels| labels.len());
+		Ok(Self {
+			pooler: linear(h, h, encoder_vb.pp("pooler").pp("dense"))?,
+			encoder: Bert::load(encoder_vb, cfg)?,
+			head: linear(h, classes, vb.pp("classifier"))?,
+			classes,
+		})
+	}
+
+	/// Logits `[batch, classes]` for token ids and an attention mask, both `[batch, len]` u32.
+	pub fn forward(&self, ids: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
+		let hidden = self.encoder.forward(ids, mask)?;
+		let first = hidden.i((.., 0, ..))?.contiguous()?;
+		let pooled = self.pooler.forward(&first)?.tanh()?;
+		self.head.forward(&pooled)
 	}
 }
 

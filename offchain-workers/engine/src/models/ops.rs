@@ -412,7 +412,7 @@ pub fn attention(qkv: &Tensor, mask: &Tensor, heads: usize, head_dim: usize) -> 
 
 #[cfg(test)]
 mod tests {
-	#![allow(clippy::indexing_slicing, clippy::arithmetic_side_effects)] // reason: test code
+	#![allow(clippy::indexing_slicing, clippy::arithmetic_side_effects, clippy::unwrap_used)] // reason: test code
 
 	use candle_core::{Device, Tensor};
 
