@@ -3,7 +3,9 @@
 //! (text embedding, classification, generation); `bench` measures embedding models.
 
 use codec::Decode;
-use infera_engine::{compare, Engine, LoadedModel, ModelHash, ModelStore, Output};
+use infera_engine::{
+	compare, store::hash_file, Engine, LoadedModel, Manifest, ModelHash, ModelStore, Output,
+};
 use infera_primitives::{
 	canonical::CanonicalOutput,
 	tolerance::{compare_generation, Verdict},
@@ -34,6 +36,26 @@ impl StoreArgs {
 /// Inference without a chain.
 #[derive(Debug, clap::Subcommand)]
 pub enum InferenceCmd {
+	/// Adds a model folder (`model.safetensors`, `config.json`, `tokenizer.json`) to the store
+	/// under the hash of its weights, checks that it loads, and prints (as JSON) the model id and
+	/// the file hashes and size to register it on chain with.
+	Import {
+		/// Model store folder (default: $INFERA_MODEL_STORE or ~/.local/share/infera/models).
+		#[arg(long)]
+		store: Option<PathBuf>,
+		/// The folder holding the model's files.
+		#[arg(long)]
+		folder: PathBuf,
+		/// `text-embedding`, `text-classification` or `text-generation`.
+		#[arg(long)]
+		architecture: String,
+		/// Longest input in tokens (for generation: prompt and generated tokens together).
+		#[arg(long)]
+		max_seq_length: usize,
+		/// Most tokens one generation produces (generation only).
+		#[arg(long)]
+		max_new_tokens: Option<usize>,
+	},
 	/// Runs a model on one input and prints the output hash (with `--json`, the output too).
 	Run {
 		#[command(flatten)]
@@ -85,6 +107,53 @@ impl InferenceCmd {
 	/// Runs the subcommand, printing to stdout.
 	pub fn run(&self) -> Result<(), String> {
 		match self {
+			Self::Import { store, folder, architecture, max_seq_length, max_new_tokens } => {
+				let root = store.clone().unwrap_or_else(ModelStore::default_location);
+				let store = ModelStore::new(root);
+				let manifest = Manifest {
+					max_new_tokens: *max_new_tokens,
+					..Manifest::new(architecture, *max_seq_length)
+				};
+				let weights = folder.join("model.safetensors");
+				let id = hash_file(&weights).map_err(|e| e.to_string())?;
+				if store.contains(&id) {
+					// Never replace a model already in the store (workers may be running it).
+					let existing = store.manifest(&id).map_err(|e| e.to_string())?;
+					if existing != manifest {
+						return Err(format!(
+							"model 0x{id} is already in the store as {existing:?}; not replaced"
+						));
+					}
+				}
+				let model = store.import(folder, &manifest).map_err(|e| e.to_string())?;
+				// A model that does not load is taken out again, so the store only holds models
+				// a worker can run.
+				if let Err(e) = Engine::new(store.clone()).model(&model) {
+					for file in ["weights", "config", "tokenizer", "manifest"] {
+						let _ = std::fs::remove_file(store.path(&model, file));
+					}
+					return Err(format!("{} does not load, not imported: {e}", folder.display()));
+				}
+				let hash = |file: &str| -> Result<String, String> {
+					hash_file(&store.path(&model, file))
+						.map(|h| format!("0x{h}"))
+						.map_err(|e| e.to_string())
+				};
+				let size = std::fs::metadata(store.path(&model, "weights"))
+					.map_err(|e| e.to_string())?
+					.len();
+				let value = serde_json::json!({
+					"model": format!("0x{model}"),
+					"architecture": architecture,
+					"weights_hash": format!("0x{model}"),
+					"weights_size": size,
+					"config_hash": hash("config")?,
+					"tokenizer_hash": hash("tokenizer")?,
+					"store": store.root().display().to_string(),
+				});
+				println!("{value}");
+				Ok(())
+			}
 			Self::Run { store, input, json } => {
 				let (engine, model) = store.open()?;
 				let started = Instant::now();
