@@ -10,8 +10,7 @@ use crate::{
 	store::{ModelHash, ModelStore},
 };
 use candle_core::Device;
-use std::path::Path;
-use tokenizers::{Tokenizer, TruncationDirection};
+use tokenizers::Tokenizer;
 
 /// The manifest's name for this architecture.
 pub const ARCHITECTURE: &str = "text-classification";
@@ -40,13 +39,7 @@ impl TextClassifier {
 		let files = Files::read(store, model, ARCHITECTURE)?;
 		let (net, cfg, manifest) = files.build(device, BertClassifier::load)?;
 		let labels = cfg.labels();
-		let tokenizer = loader::tokenizer(
-			store,
-			model,
-			manifest.max_seq_length,
-			TruncationDirection::Right,
-			true,
-		)?;
+		let tokenizer = loader::encoder_tokenizer(store, model, manifest.max_seq_length)?;
 		Ok(Self {
 			model: net,
 			tokenizer,
@@ -62,15 +55,7 @@ impl TextClassifier {
 		weights: Vec<u8>,
 		device: &Device,
 	) -> Result<BertClassifier> {
-		let (net, _) = loader::build(
-			config,
-			Path::new("config.json"),
-			weights,
-			Path::new("model.safetensors"),
-			device,
-			BertClassifier::load,
-		)?;
-		Ok(net)
+		loader::build_from_bytes(config, weights, device, BertClassifier::load)
 	}
 
 	/// Logits of each of `texts`, computed as one padded batch.

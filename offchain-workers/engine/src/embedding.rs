@@ -8,8 +8,7 @@ use crate::{
 	store::{ModelHash, ModelStore},
 };
 use candle_core::{Device, Tensor};
-use std::path::Path;
-use tokenizers::{Tokenizer, TruncationDirection};
+use tokenizers::Tokenizer;
 
 /// The manifest's name for this architecture.
 pub const ARCHITECTURE: &str = "text-embedding";
@@ -30,13 +29,7 @@ impl TextEmbedder {
 	pub fn load(store: &ModelStore, model: &ModelHash, device: &Device) -> Result<Self> {
 		let files = Files::read(store, model, ARCHITECTURE)?;
 		let (model_net, _, manifest) = files.build(device, Bert::load)?;
-		let tokenizer = loader::tokenizer(
-			store,
-			model,
-			manifest.max_seq_length,
-			TruncationDirection::Right,
-			true,
-		)?;
+		let tokenizer = loader::encoder_tokenizer(store, model, manifest.max_seq_length)?;
 		Ok(Self {
 			dimensions: model_net.hidden_size,
 			model: model_net,
@@ -49,15 +42,7 @@ impl TextEmbedder {
 	/// The encoder built from a config and weights in memory (what the fuzz targets drive); the
 	/// paths only name the files in errors.
 	pub fn network_from_bytes(config: &[u8], weights: Vec<u8>, device: &Device) -> Result<Bert> {
-		let (net, _) = loader::build(
-			config,
-			Path::new("config.json"),
-			weights,
-			Path::new("model.safetensors"),
-			device,
-			Bert::load,
-		)?;
-		Ok(net)
+		loader::build_from_bytes(config, weights, device, Bert::load)
 	}
 
 	/// Embeddings of `texts`, computed as one padded batch: unit vectors of `dimensions` floats.

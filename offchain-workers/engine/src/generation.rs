@@ -14,7 +14,6 @@ use infera_primitives::{
 	canonical::{quantise_logit, CanonicalError},
 	tolerance::CheckedStep,
 };
-use std::path::Path;
 use tokenizers::{Tokenizer, TruncationDirection};
 
 /// The manifest's name for this architecture.
@@ -79,15 +78,7 @@ impl TextGenerator {
 
 	/// The decoder built from a config and weights in memory (what the fuzz targets drive).
 	pub fn network_from_bytes(config: &[u8], weights: Vec<u8>, device: &Device) -> Result<Llama> {
-		let (net, _) = loader::build(
-			config,
-			Path::new("config.json"),
-			weights,
-			Path::new("model.safetensors"),
-			device,
-			Llama::load,
-		)?;
-		Ok(net)
+		loader::build_from_bytes(config, weights, device, Llama::load)
 	}
 
 	/// The prompt's token ids (special tokens added, truncated from the left).

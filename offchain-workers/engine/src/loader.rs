@@ -43,6 +43,29 @@ pub fn build<C: ModelConfig, M>(
 	Ok((model, cfg))
 }
 
+/// `build` over a config and weights held in memory (what the fuzz targets drive); errors name
+/// the files as `config.json` and `model.safetensors`.
+pub fn build_from_bytes<C: ModelConfig, M>(
+	config: &[u8],
+	weights: Vec<u8>,
+	device: &Device,
+	build_fn: impl FnOnce(VarBuilder<'static>, &C) -> candle_core::Result<M>,
+) -> Result<M> {
+	let config_path = Path::new("config.json");
+	let weights_path = Path::new("model.safetensors");
+	build(config, config_path, weights, weights_path, device, build_fn).map(|(model, _)| model)
+}
+
+/// The tokenizer of an encoder (embedding or classification): truncating to `max_length` tokens
+/// at the end, padding a batch to its longest input.
+pub(crate) fn encoder_tokenizer(
+	store: &ModelStore,
+	model: &ModelHash,
+	max_length: usize,
+) -> Result<Tokenizer> {
+	tokenizer(store, model, max_length, TruncationDirection::Right, true)
+}
+
 /// A model's files, read from the store after its weights were checked against its id.
 pub(crate) struct Files {
 	pub manifest: Manifest,
