@@ -217,6 +217,21 @@ impl LinearBias {
 	}
 }
 
+/// Softmax of one row in place: subtract the maximum, exponentiate, scale by the inverse sum. The
+/// one softmax both fused ops use, so they round alike.
+fn softmax_in_place(row: &mut [f32]) {
+	let max = row.iter().fold(f32::NEG_INFINITY, |a, v| a.max(*v));
+	let mut sum = 0f32;
+	for v in row.iter_mut() {
+		*v = (*v - max).exp();
+		sum += *v;
+	}
+	let inv = 1.0 / sum;
+	for v in row.iter_mut() {
+		*v *= inv;
+	}
+}
+
 /// `softmax(scale · scores + mask)` over the last dimension of attention scores
 /// `[batch, heads, queries, keys]`, with the additive padding mask `[batch, keys]`.
 struct MaskedSoftmax {
@@ -252,21 +267,10 @@ impl CustomOp2 for MaskedSoftmax {
 			|(row, (o, s))| {
 				let batch = row / rows_per_batch.max(1);
 				let m = mask.get(batch * keys..(batch + 1) * keys).unwrap_or(&[]);
-				let mut max = f32::NEG_INFINITY;
 				for ((o, s), m) in o.iter_mut().zip(s).zip(m) {
-					let v = s * self.scale + m;
-					*o = v;
-					max = max.max(v);
+					*o = s * self.scale + m;
 				}
-				let mut sum = 0f32;
-				for o in o.iter_mut() {
-					*o = (*o - max).exp();
-					sum += *o;
-				}
-				let inv = 1.0 / sum;
-				for o in o.iter_mut() {
-					*o *= inv;
-				}
+				softmax_in_place(o);
 			},
 		);
 		Ok((CpuStorage::F32(out), l1.shape().clone()))
@@ -358,15 +362,8 @@ impl CustomOp2 for Attention {
 							*s += qd * k;
 						}
 					}
-					let max = scores.iter().fold(f32::NEG_INFINITY, |a, s| a.max(*s));
-					let mut sum = 0f32;
-					for s in scores.iter_mut() {
-						*s = (*s - max).exp();
-						sum += *s;
-					}
-					let inv = 1.0 / sum;
-					for (p, v) in scores.iter().zip(values.chunks_exact(d)) {
-						let p = p * inv;
+					softmax_in_place(&mut scores);
+					for (&p, v) in scores.iter().zip(values.chunks_exact(d)) {
 						if p == 0.0 {
 							continue;
 						}
