@@ -80,13 +80,8 @@ pub fn canonical_classification(logits: &[f32], labels: &[String]) -> Result<Run
 		.map(|&x| quantise_logit(x))
 		.collect::<std::result::Result<Vec<i32>, _>>()
 		.map_err(EngineError::Canonical)?;
-	let mut top: Option<(usize, i32)> = None;
-	for (i, &v) in fixed.iter().enumerate() {
-		if top.is_none_or(|(_, t)| v > t) {
-			top = Some((i, v));
-		}
-	}
-	let (index, _) = top.ok_or(EngineError::Canonical(CanonicalError::Empty))?;
+	let index =
+		crate::loader::first_max(&fixed).ok_or(EngineError::Canonical(CanonicalError::Empty))?;
 	let class =
 		u32::try_from(index).map_err(|_| EngineError::Canonical(CanonicalError::TooLong))?;
 	let label = labels.get(index).cloned().unwrap_or_default();

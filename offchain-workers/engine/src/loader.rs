@@ -141,7 +141,12 @@ pub fn argmax(values: &[f32]) -> Option<usize> {
 	if values.iter().any(|v| v.is_nan()) {
 		return None;
 	}
-	let mut best: Option<(usize, f32)> = None;
+	first_max(values)
+}
+
+/// Index of the largest value, the lowest index on a tie; `None` for an empty slice.
+pub fn first_max<T: PartialOrd + Copy>(values: &[T]) -> Option<usize> {
+	let mut best: Option<(usize, T)> = None;
 	for (i, &v) in values.iter().enumerate() {
 		if best.is_none_or(|(_, b)| v > b) {
 			best = Some((i, v));
