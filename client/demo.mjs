@@ -83,7 +83,7 @@ export async function runDemo({ url, text, signer, model, timeout }, log = conso
         const j = update.toJSON();
         const parts = [`status ${j.status}${j.refundReason ? ` (${j.refundReason})` : ''}`];
         if (j.provider) parts.push(`provider ${who(j.provider.account)}${j.provider.revealed ? ' revealed' : j.provider.committed ? ' committed' : ''}`);
-        if (j.auditor) parts.push(`auditor ${who(j.auditor.account)}`);
+        if (j.checkers?.length) parts.push(`checked by ${j.checkers.map((c) => who(c.account)).join(', ')}`);
         log(`  job ${jobId}: ${parts.join(', ')}`);
         if (j.status === 'Settled' || j.status === 'Refunded') {
           clearTimeout(timer);
@@ -114,7 +114,8 @@ export async function runDemo({ url, text, signer, model, timeout }, log = conso
       log(`output hash: ${details.output.hash}`);
     }
     if (details.provider) log(`provider: ${who(details.provider.account)}`);
-    log(`audited: ${details.audited ? `yes, by ${who(details.auditor.account)}` : 'no'}`);
+    const checkers = details.checkers ?? details.receipt?.checkers?.map((account) => ({ account })) ?? [];
+    log(`audited: ${details.audited ? `yes, by ${checkers.map((c) => who(c.account)).join(', ')} (${details.verdict})` : 'no'}`);
     if (settled) {
       const d = settled.event.data;
       log(

@@ -110,8 +110,6 @@ fn status_name(s: &JobStatus) -> &'static str {
 		JobStatus::Committed => "Committed",
 		JobStatus::Auditing => "Auditing",
 		JobStatus::Revealing { .. } => "Revealing",
-		JobStatus::Disputed => "Disputed",
-		JobStatus::DisputeRevealing => "DisputeRevealing",
 		JobStatus::Verified => "Verified",
 		JobStatus::Settled => "Settled",
 		JobStatus::Refunded { .. } => "Refunded",
@@ -162,10 +160,12 @@ pub fn job_json(id: u64, d: &JobDetails) -> Option<Value> {
 		json!({
 			"client": ss58(&r.client),
 			"model": r.model.0,
+			"weightsHash": format!("{:?}", r.weights_hash),
+			"datasetHash": r.dataset_hash.map(|h| format!("{h:?}")),
 			"inputHash": format!("{:?}", r.input_hash),
 			"outputHash": r.output_hash.map(|h| format!("{h:?}")),
 			"provider": r.provider.as_ref().map(ss58),
-			"auditor": r.auditor.as_ref().map(ss58),
+			"checkers": r.checkers.iter().map(ss58).collect::<Vec<_>>(),
 			"verdict": format!("{:?}", r.verdict),
 			"status": status_name(&r.status),
 			"refundReason": reason_of(&r.status).map(|r| format!("{r:?}")),
@@ -180,7 +180,7 @@ pub fn job_json(id: u64, d: &JobDetails) -> Option<Value> {
 				"id": id,
 				"status": receipt["status"].clone(),
 				"refundReason": receipt["refundReason"].clone(),
-				"audited": receipt["auditor"].is_string(),
+				"audited": receipt["checkers"].as_array().is_some_and(|c| !c.is_empty()),
 				"pruned": true,
 				"receipt": receipt,
 			}))
@@ -193,7 +193,8 @@ pub fn job_json(id: u64, d: &JobDetails) -> Option<Value> {
 		"id": id,
 		"status": status_name(&job.status),
 		"refundReason": reason_of(&job.status).map(|r| format!("{r:?}")),
-		"audited": job.auditor.is_some(),
+		"audited": !job.checkers.is_empty(),
+		"verdict": format!("{:?}", job.verdict),
 		"pruned": false,
 		"client": ss58(&job.client),
 		"model": job.model.0,
@@ -206,8 +207,8 @@ pub fn job_json(id: u64, d: &JobDetails) -> Option<Value> {
 		"submittedAt": job.submitted_at,
 		"phaseEndsAt": job.wake_at,
 		"provider": job.provider.as_ref().map(party),
-		"auditor": job.auditor.as_ref().map(party),
-		"committee": job.committee.iter().map(party).collect::<Vec<_>>(),
+		"checkers": job.checkers.iter().map(party).collect::<Vec<_>>(),
+		"silentCheckers": job.silent.iter().map(ss58).collect::<Vec<_>>(),
 		"noShows": job.no_shows.iter().map(ss58).collect::<Vec<_>>(),
 		"output": d.output.as_deref().map(output),
 		"receipt": receipt,
@@ -216,7 +217,7 @@ pub fn job_json(id: u64, d: &JobDetails) -> Option<Value> {
 
 /// What changes when a job makes progress (status, commitments, reveals).
 fn progress(v: &Value) -> Value {
-	json!([v["status"], v["provider"], v["auditor"], v["committee"], v["pruned"]])
+	json!([v["status"], v["provider"], v["checkers"], v["pruned"]])
 }
 
 fn is_final(v: &Value) -> bool {
@@ -305,6 +306,7 @@ where
 			.map_err(Self::runtime_error)?
 			.ok_or_else(|| error(codes::NOT_FOUND, format!("model {model} not found")))?;
 		let lineage = api.lineage(at, ModelId(model)).map_err(Self::runtime_error)?;
+		let checkers = api.checkers(at, ModelId(model)).map_err(Self::runtime_error)?;
 		let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
 		Ok(json!({
 			"id": model,
@@ -325,6 +327,8 @@ where
 			"children": m.children,
 			"deposit": balance(m.deposit),
 			"registeredAt": m.registered_at,
+			"checkers": checkers,
+			"verifiable": checkers > 0,
 		}))
 	}
 
@@ -377,6 +381,8 @@ where
 			"royalty": balance(estimate.royalty),
 			"providerStake": balance(estimate.provider_stake),
 			"providers": estimate.providers,
+			"checkers": estimate.checkers,
+			"verifiable": estimate.checkers > 0,
 		}))
 	}
 

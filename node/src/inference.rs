@@ -8,7 +8,7 @@ use infera_engine::{
 };
 use infera_primitives::{
 	canonical::CanonicalOutput,
-	tolerance::{compare_generation, Verdict},
+	tolerance::{compare_generation, Check},
 	Architecture, ClassificationTolerance, EmbeddingTolerance, GenerationTolerance,
 };
 use sp_runtime::Perbill;
@@ -226,7 +226,7 @@ impl InferenceCmd {
 							"{} tokens checked, largest logit shortfall {worst} (allowed {logit_margin}), verdict {verdict:?}",
 							steps.len()
 						);
-						(verdict == Verdict::Pass, report)
+						(verdict == Check::Pass, report)
 					}
 					_ => {
 						let mine = engine.run(&model, input).map_err(|e| e.to_string())?;
@@ -271,7 +271,7 @@ impl InferenceCmd {
 							}
 							_ => format!("verdict {:?}", c.verdict),
 						};
-						(c.verdict == Verdict::Pass, report)
+						(c.verdict == Check::Pass, report)
 					}
 				};
 				println!("{}: {report}", if pass { "PASS" } else { "FAIL" });

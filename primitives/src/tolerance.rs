@@ -9,7 +9,7 @@ use sp_runtime::{PerThing, Perbill};
 
 /// The outcome of a comparison, with the reason when it fails.
 #[derive(Copy, Clone, PartialEq, Eq, Debug)]
-pub enum Verdict {
+pub enum Check {
 	/// Within tolerance.
 	Pass,
 	/// Outside tolerance.
@@ -37,8 +37,8 @@ pub enum Mismatch {
 	Token,
 }
 
-fn fail(m: Mismatch) -> Verdict {
-	Verdict::Fail(m)
+fn fail(m: Mismatch) -> Check {
+	Check::Fail(m)
 }
 
 /// Smallest `s` with `s * s >= n`.
@@ -56,11 +56,7 @@ fn ceil_sqrt(n: u128) -> u128 {
 /// The cosine test is `dot · 10⁹ ≥ min_cosine_parts · ⌈√(|a|²·|b|²)⌉`: exact integer maths, strict
 /// by at most one part in 2⁴² at the boundary. Two all-zero vectors match; an all-zero vector and
 /// a non-zero one do not (the cosine is undefined).
-pub fn compare_embeddings(
-	reference: &[i16],
-	candidate: &[i16],
-	tol: EmbeddingTolerance,
-) -> Verdict {
+pub fn compare_embeddings(reference: &[i16], candidate: &[i16], tol: EmbeddingTolerance) -> Check {
 	if reference.len() != candidate.len() {
 		return fail(Mismatch::Length);
 	}
@@ -84,19 +80,19 @@ pub fn compare_embeddings(
 		return fail(Mismatch::Element);
 	}
 	match (norm_a == 0, norm_b == 0) {
-		(true, true) => return Verdict::Pass,
+		(true, true) => return Check::Pass,
 		(true, false) | (false, true) => return fail(Mismatch::ZeroVector),
 		(false, false) => {}
 	}
 	let min_parts = u128::from(tol.min_cosine.deconstruct());
 	if dot < 0 {
-		return if min_parts == 0 { Verdict::Pass } else { fail(Mismatch::Cosine) };
+		return if min_parts == 0 { Check::Pass } else { fail(Mismatch::Cosine) };
 	}
 	let lhs = u128::from(dot.unsigned_abs()).saturating_mul(u128::from(Perbill::ACCURACY));
 	let rhs =
 		min_parts.saturating_mul(ceil_sqrt(u128::from(norm_a).saturating_mul(u128::from(norm_b))));
 	if lhs >= rhs {
-		Verdict::Pass
+		Check::Pass
 	} else {
 		fail(Mismatch::Cosine)
 	}
@@ -109,16 +105,16 @@ pub fn compare_classifications(
 	reference_class: u32,
 	candidate_class: u32,
 	tol: ClassificationTolerance,
-) -> Verdict {
+) -> Check {
 	if reference_class == candidate_class {
-		return Verdict::Pass;
+		return Check::Pass;
 	}
 	let logit = |class: u32| usize::try_from(class).ok().and_then(|i| reference_logits.get(i));
 	let (Some(&top), Some(&other)) = (logit(reference_class), logit(candidate_class)) else {
 		return fail(Mismatch::ClassOutOfRange);
 	};
 	if i64::from(top).saturating_sub(i64::from(other)) <= i64::from(tol.tie_margin) {
-		Verdict::Pass
+		Check::Pass
 	} else {
 		fail(Mismatch::Class)
 	}
@@ -140,7 +136,7 @@ pub fn compare_generation(
 	candidate: &[u32],
 	checked: &[CheckedStep],
 	tol: GenerationTolerance,
-) -> Verdict {
+) -> Check {
 	if candidate.len() != checked.len() {
 		return fail(Mismatch::Length);
 	}
@@ -150,7 +146,7 @@ pub fn compare_generation(
 				<= i64::from(tol.logit_margin)
 	});
 	if all_close {
-		Verdict::Pass
+		Check::Pass
 	} else {
 		fail(Mismatch::Token)
 	}
@@ -164,7 +160,7 @@ pub fn outputs_match(
 	architecture: &crate::Architecture,
 	reference: &crate::canonical::CanonicalOutput,
 	candidate: &crate::canonical::CanonicalOutput,
-) -> Verdict {
+) -> Check {
 	use crate::{canonical::CanonicalOutput as O, Architecture as A};
 	match (architecture, reference, candidate) {
 		(A::TextEmbedding { tolerance, .. }, O::Embedding(r), O::Embedding(c)) => {
@@ -177,7 +173,7 @@ pub fn outputs_match(
 		) => compare_classifications(logits, *rc, *cc, *tolerance),
 		(A::Generation { .. }, O::Generation(r), O::Generation(c)) => {
 			if r == c {
-				Verdict::Pass
+				Check::Pass
 			} else {
 				fail(Mismatch::Token)
 			}
@@ -210,7 +206,7 @@ mod tests {
 	#[test]
 	fn identical_embeddings_pass_even_at_the_strictest_tolerance() {
 		let v: Vec<i16> = (0..384).map(|i| ((i * 37) % 2001 - 1000) as i16).collect();
-		assert_eq!(compare_embeddings(&v, &v, tol(1_000_000, 0)), Verdict::Pass);
+		assert_eq!(compare_embeddings(&v, &v, tol(1_000_000, 0)), Check::Pass);
 	}
 
 	#[test]
@@ -218,13 +214,13 @@ mod tests {
 		let a: Vec<i16> = (0..384).map(|i| ((i * 91) % 3001 - 1500) as i16).collect();
 		let b: Vec<i16> =
 			a.iter().enumerate().map(|(i, x)| x + if i % 2 == 0 { 2 } else { -2 }).collect();
-		assert_eq!(compare_embeddings(&a, &b, tol(999_000, 4)), Verdict::Pass);
-		assert_eq!(compare_embeddings(&a, &b, tol(999_000, 1)), Verdict::Fail(Mismatch::Element));
+		assert_eq!(compare_embeddings(&a, &b, tol(999_000, 4)), Check::Pass);
+		assert_eq!(compare_embeddings(&a, &b, tol(999_000, 1)), Check::Fail(Mismatch::Element));
 		let c: Vec<i16> =
 			a.iter().enumerate().map(|(i, x)| if i < 100 { -x } else { *x }).collect();
 		assert_eq!(
 			compare_embeddings(&a, &c, tol(999_000, u16::MAX)),
-			Verdict::Fail(Mismatch::Cosine)
+			Check::Fail(Mismatch::Cosine)
 		);
 	}
 
@@ -232,14 +228,14 @@ mod tests {
 	fn zero_vectors() {
 		let zero = vec![0i16; 8];
 		let one = vec![0, 0, 0, 1, 0, 0, 0, 0];
-		assert_eq!(compare_embeddings(&zero, &zero, tol(1_000_000, 0)), Verdict::Pass);
+		assert_eq!(compare_embeddings(&zero, &zero, tol(1_000_000, 0)), Check::Pass);
 		assert_eq!(
 			compare_embeddings(&zero, &one, tol(0, u16::MAX)),
-			Verdict::Fail(Mismatch::ZeroVector)
+			Check::Fail(Mismatch::ZeroVector)
 		);
 		assert_eq!(
 			compare_embeddings(&one, &zero, tol(0, u16::MAX)),
-			Verdict::Fail(Mismatch::ZeroVector)
+			Check::Fail(Mismatch::ZeroVector)
 		);
 	}
 
@@ -247,26 +243,26 @@ mod tests {
 	fn opposite_vectors_fail_unless_no_cosine_is_required() {
 		let a = vec![32767i16, -32767, 1000];
 		let b: Vec<i16> = a.iter().map(|x| -x).collect();
-		assert_eq!(compare_embeddings(&a, &b, tol(1, u16::MAX)), Verdict::Fail(Mismatch::Cosine));
-		assert_eq!(compare_embeddings(&a, &b, tol(0, u16::MAX)), Verdict::Pass);
+		assert_eq!(compare_embeddings(&a, &b, tol(1, u16::MAX)), Check::Fail(Mismatch::Cosine));
+		assert_eq!(compare_embeddings(&a, &b, tol(0, u16::MAX)), Check::Pass);
 	}
 
 	#[test]
 	fn extreme_values_at_full_length_do_not_overflow() {
 		let a = vec![i16::MIN; MAX_EMBEDDING_DIMENSIONS];
 		let b = vec![i16::MAX; MAX_EMBEDDING_DIMENSIONS];
-		assert_eq!(compare_embeddings(&a, &a, tol(1_000_000, 0)), Verdict::Pass);
-		assert_eq!(compare_embeddings(&a, &b, tol(1, u16::MAX)), Verdict::Fail(Mismatch::Cosine));
-		assert_eq!(compare_embeddings(&b, &b, tol(1_000_000, 0)), Verdict::Pass);
+		assert_eq!(compare_embeddings(&a, &a, tol(1_000_000, 0)), Check::Pass);
+		assert_eq!(compare_embeddings(&a, &b, tol(1, u16::MAX)), Check::Fail(Mismatch::Cosine));
+		assert_eq!(compare_embeddings(&b, &b, tol(1_000_000, 0)), Check::Pass);
 		let long = vec![1i16; MAX_EMBEDDING_DIMENSIONS + 1];
-		assert_eq!(compare_embeddings(&long, &long, tol(0, 0)), Verdict::Fail(Mismatch::TooLong));
+		assert_eq!(compare_embeddings(&long, &long, tol(0, 0)), Check::Fail(Mismatch::TooLong));
 	}
 
 	#[test]
 	fn length_mismatch_fails() {
 		assert_eq!(
 			compare_embeddings(&[1, 2], &[1, 2, 3], tol(0, u16::MAX)),
-			Verdict::Fail(Mismatch::Length)
+			Check::Fail(Mismatch::Length)
 		);
 	}
 
@@ -274,10 +270,10 @@ mod tests {
 	fn cosine_threshold_is_exact_at_the_boundary() {
 		// cos((3,4),(4,3)) = 24/25 = 0.96 exactly.
 		let (a, b) = ([3i16, 4], [4i16, 3]);
-		assert_eq!(compare_embeddings(&a, &b, tol(960_000, u16::MAX)), Verdict::Pass);
+		assert_eq!(compare_embeddings(&a, &b, tol(960_000, u16::MAX)), Check::Pass);
 		assert_eq!(
 			compare_embeddings(&a, &b, tol(960_001, u16::MAX)),
-			Verdict::Fail(Mismatch::Cosine)
+			Check::Fail(Mismatch::Cosine)
 		);
 	}
 
@@ -285,20 +281,20 @@ mod tests {
 	fn classification_passes_on_same_class_or_near_tie() {
 		let t = ClassificationTolerance { tie_margin: 100 };
 		let logits = [1000, 950, 10];
-		assert_eq!(compare_classifications(&logits, 0, 0, t), Verdict::Pass);
-		assert_eq!(compare_classifications(&logits, 0, 1, t), Verdict::Pass);
-		assert_eq!(compare_classifications(&logits, 0, 2, t), Verdict::Fail(Mismatch::Class));
+		assert_eq!(compare_classifications(&logits, 0, 0, t), Check::Pass);
+		assert_eq!(compare_classifications(&logits, 0, 1, t), Check::Pass);
+		assert_eq!(compare_classifications(&logits, 0, 2, t), Check::Fail(Mismatch::Class));
 		assert_eq!(
 			compare_classifications(&logits, 0, 7, t),
-			Verdict::Fail(Mismatch::ClassOutOfRange)
+			Check::Fail(Mismatch::ClassOutOfRange)
 		);
 		// The widest logit gap, 2³² − 1, is computed without overflow.
 		let extremes = [i32::MAX, i32::MIN];
 		let margin = |tie_margin| ClassificationTolerance { tie_margin };
-		assert_eq!(compare_classifications(&extremes, 0, 1, margin(u32::MAX)), Verdict::Pass);
+		assert_eq!(compare_classifications(&extremes, 0, 1, margin(u32::MAX)), Check::Pass);
 		assert_eq!(
 			compare_classifications(&extremes, 0, 1, margin(u32::MAX - 1)),
-			Verdict::Fail(Mismatch::Class)
+			Check::Fail(Mismatch::Class)
 		);
 	}
 
@@ -311,10 +307,10 @@ mod tests {
 			candidate_logit,
 		};
 		let checked = [step(5, 900, 900), step(7, 800, 780)];
-		assert_eq!(compare_generation(&[5, 9], &checked, t), Verdict::Pass);
+		assert_eq!(compare_generation(&[5, 9], &checked, t), Check::Pass);
 		let far = [step(5, 900, 900), step(7, 800, 700)];
-		assert_eq!(compare_generation(&[5, 9], &far, t), Verdict::Fail(Mismatch::Token));
-		assert_eq!(compare_generation(&[5], &checked, t), Verdict::Fail(Mismatch::Length));
+		assert_eq!(compare_generation(&[5, 9], &far, t), Check::Fail(Mismatch::Token));
+		assert_eq!(compare_generation(&[5], &checked, t), Check::Fail(Mismatch::Length));
 	}
 
 	#[test]
@@ -330,28 +326,25 @@ mod tests {
 		let a = O::Embedding(vec![23_170, 23_170]);
 		let close = O::Embedding(vec![23_200, 23_140]);
 		let far = O::Embedding(vec![32_767, 0]);
-		assert_eq!(outputs_match(&emb, &a, &close), Verdict::Pass);
-		assert_eq!(outputs_match(&emb, &a, &far), Verdict::Fail(Mismatch::Element));
-		assert_eq!(
-			outputs_match(&emb, &a, &O::Generation(vec![1])),
-			Verdict::Fail(Mismatch::Length)
-		);
+		assert_eq!(outputs_match(&emb, &a, &close), Check::Pass);
+		assert_eq!(outputs_match(&emb, &a, &far), Check::Fail(Mismatch::Element));
+		assert_eq!(outputs_match(&emb, &a, &O::Generation(vec![1])), Check::Fail(Mismatch::Length));
 		let gen =
 			A::Generation { max_tokens: 4, tolerance: GenerationTolerance { logit_margin: 9 } };
 		assert_eq!(
 			outputs_match(&gen, &O::Generation(vec![1, 2]), &O::Generation(vec![1, 2])),
-			Verdict::Pass
+			Check::Pass
 		);
 		assert_eq!(
 			outputs_match(&gen, &O::Generation(vec![1, 2]), &O::Generation(vec![1, 3])),
-			Verdict::Fail(Mismatch::Token)
+			Check::Fail(Mismatch::Token)
 		);
 		let cls =
 			A::Classification { classes: 3, tolerance: ClassificationTolerance { tie_margin: 10 } };
 		let reference = O::Classification { class: 0, logits: vec![100, 95, 0] };
 		let near_tie = O::Classification { class: 1, logits: vec![0, 0, 0] };
 		let wrong = O::Classification { class: 2, logits: vec![0, 0, 0] };
-		assert_eq!(outputs_match(&cls, &reference, &near_tie), Verdict::Pass);
-		assert_eq!(outputs_match(&cls, &reference, &wrong), Verdict::Fail(Mismatch::Class));
+		assert_eq!(outputs_match(&cls, &reference, &near_tie), Check::Pass);
+		assert_eq!(outputs_match(&cls, &reference, &wrong), Check::Fail(Mismatch::Class));
 	}
 }

@@ -12,6 +12,9 @@ pub trait ModelRegistry<AccountId> {
 	fn architecture(model: ModelId) -> Option<Architecture>;
 	/// Who receives the model's royalty, and its share of each job's fee.
 	fn royalty(model: ModelId) -> Option<(AccountId, Perbill)>;
+	/// What the model is: the blake2-256 of its weights and, when its owner registered one, of
+	/// its training data set. Receipts carry both.
+	fn provenance(model: ModelId) -> Option<([u8; 32], Option<[u8; 32]>)>;
 	/// A job naming `model` was opened: the model cannot be removed until it closes.
 	fn note_job_opened(model: ModelId) -> DispatchResult;
 	/// A job naming `model` was closed (settled, refunded or cancelled).
@@ -35,6 +38,12 @@ pub trait ComputeProviders<AccountId, Balance> {
 		exclude: &[AccountId],
 		seed: [u8; 32],
 	) -> Option<AccountId>;
+	/// Whether `who` can check jobs of `model` with `stake_needed` at risk: registered and
+	/// bonded at least the minimum (chilled or not: a chilled provider takes no jobs but may
+	/// still audit), declaring `model`, with that much bond not locked.
+	fn can_check(who: &AccountId, model: ModelId, stake_needed: Balance) -> bool;
+	/// Every account with stake locked by open jobs (for invariants: iterates all providers).
+	fn with_locked_stake() -> alloc::vec::Vec<AccountId>;
 	/// Locks `amount` of `who`'s bond for an open job.
 	fn lock(who: &AccountId, amount: Balance) -> DispatchResult;
 	/// Releases `amount` locked by [`Self::lock`].

@@ -178,3 +178,83 @@ pub enum Architecture {
 pub const LOGIT_SCALE: i64 = 1 << 16;
 /// Quantisation scale of embedding elements: 2¹⁵ − 1, so ±1.0 maps to ±32767.
 pub const EMBEDDING_SCALE: i32 = i16::MAX as i32;
+
+/// The part an account plays in a job: the one vocabulary of the pallets, the offchain worker
+/// and its metrics.
+#[derive(
+	Copy,
+	Clone,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum Role {
+	/// The provider assigned to run the job.
+	Provider,
+	/// A member of the job's audit panel, re-running it blind.
+	Checker,
+}
+
+impl Role {
+	/// A lower-case name, for logs and metric labels.
+	pub fn name(&self) -> &'static str {
+		match self {
+			Self::Provider => "provider",
+			Self::Checker => "checker",
+		}
+	}
+}
+
+/// How a job was judged.
+#[derive(
+	Copy,
+	Clone,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum Verdict {
+	/// Not drawn for audit; the provider's result stood through the challenge window.
+	Unaudited,
+	/// Audited: a majority of the panel matched the provider's output within tolerance
+	/// (checkers that contradicted it were slashed).
+	AuditPassed,
+	/// Audited: a majority of the panel contradicted the provider, which was slashed.
+	AuditFailed,
+	/// Audited, but neither side reached a majority of the panel (too few checkers revealed):
+	/// the provider's result was not shown wrong and stands; nobody is slashed for a vote, and
+	/// the job earns no emission.
+	Undecided,
+	/// Drawn for audit, but no bonded auditor declares the model: the result stands
+	/// unchecked, and the job earns no emission.
+	Unverifiable,
+	/// The provider committed and did not reveal: slashed as for fraud.
+	Withheld,
+	/// No result was delivered.
+	NoResult,
+}
+
+impl Verdict {
+	/// A snake-case name, for logs and metric labels.
+	pub fn name(&self) -> &'static str {
+		match self {
+			Self::Unaudited => "unaudited",
+			Self::AuditPassed => "audit_passed",
+			Self::AuditFailed => "audit_failed",
+			Self::Undecided => "undecided",
+			Self::Unverifiable => "unverifiable",
+			Self::Withheld => "withheld",
+			Self::NoResult => "no_result",
+		}
+	}
+}

@@ -127,6 +127,10 @@ impl_runtime_apis! {
 		) -> Result<crate::infera_api::FeeEstimate, crate::infera_api::FeeEstimateError> {
 			crate::infera_api::implementation::estimate_fee(model, input_len)
 		}
+		fn checkers(model: ModelId) -> u32 {
+			pallet_job_escrow::Pallet::<Runtime>::checkers_for(model, None)
+		}
+
 	}
 
 	impl sp_consensus_babe::BabeApi<Block> for Runtime {

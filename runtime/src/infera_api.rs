@@ -32,6 +32,9 @@ pub struct FeeEstimate {
 	pub provider_stake: Balance,
 	/// Providers serving the model now (0: the job would queue).
 	pub providers: u32,
+	/// Bonded auditors that declare the model (0: the model is unverifiable: a job drawn for
+	/// audit stands unchecked, and its jobs earn no emission).
+	pub checkers: u32,
 }
 
 /// Why no estimate could be given.
@@ -64,6 +67,9 @@ sp_api::decl_runtime_apis! {
 		fn provider(who: AccountId) -> Option<pallet_compute_staking::ProviderInfoOf<Runtime>>;
 		/// What a job for `model` with an input of `input_len` bytes costs now.
 		fn estimate_fee(model: ModelId, input_len: u32) -> Result<FeeEstimate, FeeEstimateError>;
+		/// How many bonded auditors declare `model` and can be drawn to check its jobs (0: the
+		/// model is unverifiable).
+		fn checkers(model: ModelId) -> u32;
 	}
 }
 
@@ -96,17 +102,14 @@ pub mod implementation {
 		}
 		let price = Escrow::price_for(input_len).map_err(|_| FeeEstimateError::Overflow)?;
 		let royalty = Registry::royalty(model).map_or(0, |(_, share)| share.mul_floor(price));
-		let providers = pallet_compute_staking::ProvidersByModel::<Runtime>::decode_len(model)
-			.unwrap_or(0)
-			.saturated_into();
+		let providers = pallet_compute_staking::Pallet::<Runtime>::active_providers(model);
 		Ok(FeeEstimate {
 			price,
 			min_max_fee: price,
 			royalty,
 			provider_stake: Escrow::stake_for(price),
 			providers,
+			checkers: Escrow::checkers_for(model, None),
 		})
 	}
-
-	use sp_runtime::SaturatedConversion;
 }

@@ -2,11 +2,12 @@
 //!
 //! Each new best block, for every local worker key:
 //! 1. the block's `JobEscrow` events name new work (`JobAssigned`, `AuditDecided`,
-//!    `DisputeOpened`); those jobs join an inbox in offchain local storage;
+//!    `CheckersReplaced`); those jobs join an inbox in offchain local storage;
 //! 2. under a storage lock (so overlapping runs never do a job twice), every job in the inbox is
 //!    looked at: when a local key must commit, the model runs through the inference host function,
 //!    the output and a fresh salt are stored *before* the signed `commit_result` goes out, so a
-//!    restarted node can still reveal; when reveals open, the stored output is revealed;
+//!    restarted node can still reveal; when reveals open, the stored output is revealed. Who owes
+//!    what in which status is the pallet's phase table (`pallet_job_escrow::phases`), not a copy;
 //! 3. finished jobs leave the inbox and their records are cleared.
 //!
 //! Nothing here runs during block execution, and the host function refuses to run there.
@@ -20,9 +21,12 @@ use codec::{Decode, Encode};
 use frame_system::offchain::{
 	AppCrypto, CreateSignedTransaction, CreateTransactionBase, SigningTypes, SubmitTransaction,
 };
-use infera_interface::{inference, InferenceError, Outcome, Role, WorkerEvent};
-use infera_primitives::JobId;
-use pallet_job_escrow::{Event as JobEvent, JobOf, JobStatus, Party, Verdict};
+use infera_interface::{inference, InferenceError, WorkerEvent};
+use infera_primitives::{JobId, Role, Verdict};
+use pallet_job_escrow::{
+	phases::{self, Due},
+	Event as JobEvent, JobOf,
+};
 use sp_core::{sr25519, H256};
 use sp_runtime::{
 	generic::Era,
@@ -120,13 +124,6 @@ struct Key {
 	signer: MultiSigner,
 }
 
-/// What a party must do next.
-enum Due {
-	Commit,
-	Reveal,
-	Nothing,
-}
-
 /// The worker's entry point, called by `OffchainWorkerApi::offchain_worker` after the pallets'.
 pub fn run(now: BlockNumber) {
 	let keys = local_keys();
@@ -141,12 +138,14 @@ pub fn run(now: BlockNumber) {
 			JobEvent::JobAssigned { job, provider, .. } if is_local(&provider) => {
 				new_work.push(job)
 			}
-			JobEvent::AuditDecided { job, auditor: Some(a) } if is_local(&a) => new_work.push(job),
-			JobEvent::DisputeOpened { job, committee } if committee.iter().any(is_local) => {
+			JobEvent::AuditDecided { job, checkers, .. }
+			| JobEvent::CheckersReplaced { job, checkers }
+				if checkers.iter().any(is_local) =>
+			{
 				new_work.push(job)
 			}
 			JobEvent::JobVerified { job, verdict, .. } => note_verdict(job, verdict),
-			JobEvent::DisputeResolved { job, verdict, .. } => note_verdict(job, verdict),
+			JobEvent::AuditJudged { job, verdict, .. } => note_verdict(job, verdict),
 			_ => {}
 		}
 	}
@@ -229,50 +228,11 @@ fn nonce_key(who: &AccountId) -> Vec<u8> {
 fn note_verdict(job: JobId, verdict: Verdict) {
 	let inbox: Vec<JobId> =
 		StorageValueRef::persistent(INBOX).get().ok().flatten().unwrap_or_default();
-	if !inbox.contains(&job) {
+	if !inbox.contains(&job) || verdict == Verdict::NoResult {
 		return;
 	}
-	let outcome = match verdict {
-		Verdict::Unaudited => Outcome::Unaudited,
-		Verdict::AuditPassed => Outcome::AuditPassed,
-		Verdict::CommitteeUpheld => Outcome::CommitteeUpheld,
-		Verdict::CommitteeRejected => Outcome::CommitteeRejected,
-		Verdict::Undecided => Outcome::Undecided,
-		Verdict::NoResult => return,
-	};
-	log::info!(target: LOG, "job {}: verdict {}", job.0, outcome.name());
-	inference::note(WorkerEvent::Verdict(outcome));
-}
-
-/// The party `who` plays in `job`, if any.
-fn party_of<'a>(job: &'a JobOf<Runtime>, who: &AccountId) -> Option<(Role, &'a Party<AccountId>)> {
-	if let Some(p) = job.provider.as_ref().filter(|p| &p.who == who) {
-		return Some((Role::Provider, p));
-	}
-	if let Some(p) = job.auditor.as_ref().filter(|p| &p.who == who) {
-		return Some((Role::Auditor, p));
-	}
-	job.committee.iter().find(|p| &p.who == who).map(|p| (Role::Committee, p))
-}
-
-fn due(status: JobStatus, role: Role, party: &Party<AccountId>) -> Due {
-	let commit_phase = matches!(
-		(status, role),
-		(JobStatus::Assigned, Role::Provider)
-			| (JobStatus::Auditing, Role::Auditor)
-			| (JobStatus::Disputed, Role::Committee)
-	);
-	let reveal_phase = matches!(
-		(status, role),
-		(JobStatus::Revealing { .. }, Role::Provider)
-			| (JobStatus::Revealing { audited: true }, Role::Auditor)
-			| (JobStatus::DisputeRevealing, Role::Committee)
-	);
-	match (party.commitment, party.output_hash) {
-		(None, _) if commit_phase => Due::Commit,
-		(Some(_), None) if reveal_phase => Due::Reveal,
-		_ => Due::Nothing,
-	}
+	log::info!(target: LOG, "job {}: verdict {}", job.0, verdict.name());
+	inference::note(WorkerEvent::Verdict(verdict));
 }
 
 /// Does what the local keys owe `id`. Returns whether the job stays in the inbox.
@@ -288,9 +248,13 @@ fn work_on(
 	}
 	let mut involved = false;
 	for key in keys {
-		let Some((role, party)) = party_of(&job, &key.account) else { continue };
+		let Some((role, party)) =
+			phases::role_of(job.provider.as_ref(), &job.checkers, &key.account)
+		else {
+			continue;
+		};
 		involved = true;
-		match due(job.status, role, party) {
+		match phases::due(job.status, role, party) {
 			Due::Commit => commit(id, &job, role, now, key, nonces),
 			Due::Reveal => reveal(id, role, now, key, nonces),
 			Due::Nothing => {}

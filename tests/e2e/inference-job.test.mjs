@@ -1,7 +1,8 @@
 // Real inference jobs on the dev chain, driven by polkadot.js with nothing but the metadata and
 // the `infera_*` RPC definitions: an honest MiniLM job settles with exact balances; a provider
 // that never commits is slashed and the client refunded; a provider that reveals a wrong output
-// is caught by the honest auditors, slashed, and the client refunded.
+// is caught by the blind audit panel, slashed, and the client refunded, and one that withholds
+// its reveal instead loses as much.
 import { test, before, after } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import assert from 'node:assert/strict';
@@ -291,7 +292,7 @@ test('a provider that never commits is slashed and the client refunded', async (
   void alice;
 });
 
-test('a provider revealing a wrong output is caught by the honest auditors, slashed, and the client refunded', async () => {
+test('a provider revealing a wrong output is caught by the blind audit panel, slashed, and the client refunded; withholding costs as much', async () => {
   const alice = keyring.addFromUri('//Alice');
   const bob = keyring.addFromUri('//Bob');
   const ferdie = keyring.addFromUri('//Ferdie');
@@ -300,7 +301,7 @@ test('a provider revealing a wrong output is caught by the honest auditors, slas
   await submit(api.tx.sudo.sudo(api.tx.jobEscrow.setParams({ ...params, auditRate: 1_000_000_000 })), alice);
   const cheater = await manualProvider('//Mallory');
   await submit(api.tx.computeStaking.chill(), bob); // only the cheater is eligible
-  const bondBefore = BigInt((await api.rpc.infera.provider(cheater.address)).toJSON().bonded);
+  const auditors = ['//Alice', '//Charlie', '//Dave', '//Eve'].map((s) => keyring.addFromUri(s).address);
 
   const startHead = await head();
   const maxFee = UNITS;
@@ -310,37 +311,56 @@ test('a provider revealing a wrong output is caught by the honest auditors, slas
   const job = events.find(({ event }) => api.events.jobEscrow.JobSubmitted.is(event)).event.data.job.toNumber();
   assert.equal(events.find(({ event }) => api.events.jobEscrow.JobAssigned.is(event)).event.data.provider.toString(), cheater.address);
 
-  // The cheater commits to a made-up embedding and reveals it when reveals open.
+  // The cheater commits to a made-up embedding. A panel of three bonded auditors is drawn and
+  // commits blind; only then do reveals open, and the cheater reveals.
   const output = wrongEmbedding();
   const salt = blake2AsU8a(stringToU8a(`salt-${job}`), 256);
   await submit(api.tx.jobEscrow.commitResult(job, u8aToHex(commitment(job, cheater.address, output, salt))), cheater);
   const decided = await waitForEvent('jobEscrow', 'AuditDecided', job, { from });
-  const auditor = decided.event.data.auditor.unwrap().toString();
-  await waitForEvent('jobEscrow', 'RevealsOpened', job, { from });
+  const panel = decided.event.data.checkers.map((c) => c.toString());
+  assert.equal(panel.length, 3);
+  assert.ok(panel.every((c) => auditors.includes(c)), `panel ${panel}`);
+  const opened = await waitForEvent('jobEscrow', 'RevealsOpened', job, { from });
+  const outputs = await api.query.jobEscrow.outputs.entries(job);
+  assert.equal(outputs.length, 0, 'no output of the job was public while the panel committed');
+  assert.ok(opened.number > decided.number);
   await submit(api.tx.jobEscrow.revealResult(job, u8aToHex(output), u8aToHex(salt)), cheater);
 
-  // The honest auditor (a worker key of this node) disagrees; the committee sides with it.
-  const dispute = await waitForEvent('jobEscrow', 'DisputeOpened', job, { from });
-  const resolved = await waitForEvent('jobEscrow', 'DisputeResolved', job, { from });
-  assert.equal(resolved.event.data.verdict.toString(), 'CommitteeRejected', jobEvents(job));
+  // The honest panel (worker keys of this node) contradicts it.
+  const judged = await waitForEvent('jobEscrow', 'AuditJudged', job, { from });
+  assert.equal(judged.event.data.verdict.toString(), 'AuditFailed', jobEvents(job));
+  assert.equal(judged.event.data.against.toNumber(), 3);
   const refund = await waitForEvent('jobEscrow', 'JobRefunded', job, { from });
   assert.equal(refund.event.data.reason.toString(), 'Fraud');
   assert.equal(refund.event.data.amount.toBigInt(), maxFee);
   const slashed = await waitForEvent('computeStaking', 'Slashed', null, { from, pred: (e) => e.data.who.toString() === cheater.address });
-  assert.ok(slashed.event.data.slashed.toBigInt() > 0n);
-  const bondAfter = BigInt((await api.rpc.infera.provider(cheater.address)).toJSON().bonded);
-  assert.ok(bondAfter < bondBefore, `the cheater was slashed (${bondBefore} → ${bondAfter})`);
+  const lostLying = slashed.event.data.slashed.toBigInt();
+  assert.ok(lostLying > 0n);
 
-  // `infera_job` tells the story: refunded for fraud, audited by an honest worker.
+  // `infera_job` tells the story: refunded for fraud, checked by the panel.
   const details = (await api.rpc.infera.job(job)).toJSON();
   assert.equal(details.status, 'Refunded');
   assert.equal(details.refundReason, 'Fraud');
-  assert.equal(details.auditor.account, auditor);
-  assert.equal(details.committee.length, dispute.event.data.committee.length);
+  assert.equal(details.verdict, 'AuditFailed');
+  assert.deepEqual(details.checkers.map((c) => c.account).sort(), [...panel].sort());
   // The client lost only its transaction fee.
   const ferdieAfter = await freeAt(await hashOf(refund.number), ferdie.address);
   assert.equal(ferdieBefore - ferdieAfter, feesPaid(ferdie.address, startHead + 1, refund.number));
   console.log(`fraud job ${job}: ${jobEvents(job)}`);
+
+  // Again, but the cheater sees it is audited and withholds its reveal: it loses as much.
+  const head2 = await head();
+  const second = await submit(api.tx.jobEscrow.submitJob(MINILM, 'Withholding does not escape the audit.', maxFee, head2 + 80), ferdie);
+  const from2 = await blockNumber(second.blockHash);
+  const job2 = second.events.find(({ event }) => api.events.jobEscrow.JobSubmitted.is(event)).event.data.job.toNumber();
+  await submit(api.tx.jobEscrow.commitResult(job2, u8aToHex(commitment(job2, cheater.address, output, salt))), cheater);
+  await waitForEvent('jobEscrow', 'AuditDecided', job2, { from: from2 });
+  const refund2 = await waitForEvent('jobEscrow', 'JobRefunded', job2, { from: from2 });
+  assert.equal(refund2.event.data.reason.toString(), 'Withheld', jobEvents(job2));
+  const slashed2 = await waitForEvent('computeStaking', 'Slashed', null, { from: from2, pred: (e) => e.data.who.toString() === cheater.address });
+  const lostWithholding = slashed2.event.data.slashed.toBigInt();
+  assert.ok(lostWithholding >= lostLying, `withholding lost ${lostWithholding}, lying ${lostLying}`);
+  console.log(`withheld job ${job2}: ${jobEvents(job2)}; slashed ${lostWithholding} (lying: ${lostLying})`);
 
   await submit(api.tx.sudo.sudo(api.tx.jobEscrow.setParams(params)), alice);
   await submit(api.tx.computeStaking.unchill(), bob);
@@ -349,7 +369,7 @@ test('a provider revealing a wrong output is caught by the honest auditors, slas
 test('the worker reports to Prometheus in the infera_ namespace', async () => {
   const text = await (await fetch(node.metricsUrl)).text();
   assert.match(text, /infera_worker_jobs_total\{role="provider",step="commit"[^}]*\} [1-9]/);
-  assert.match(text, /infera_worker_jobs_total\{role="auditor",step="commit"[^}]*\} [1-9]/);
+  assert.match(text, /infera_worker_jobs_total\{role="checker",step="commit"[^}]*\} [1-9]/);
   assert.match(text, /infera_worker_inference_seconds_count\{model="a22e6a6ad8c13ac7"[^}]*\} [1-9]/);
-  assert.match(text, /infera_worker_verdicts_total\{outcome="committee_rejected"[^}]*\} [1-9]/);
+  assert.match(text, /infera_worker_verdicts_total\{outcome="audit_failed"[^}]*\} [1-9]/);
 });

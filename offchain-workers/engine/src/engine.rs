@@ -11,7 +11,7 @@ use candle_core::Device;
 use codec::Encode;
 use infera_primitives::{
 	canonical::{quantise_embedding, quantise_logit, CanonicalError, CanonicalOutput},
-	tolerance::{outputs_match, Verdict},
+	tolerance::{outputs_match, Check},
 	Architecture,
 };
 use std::{
@@ -101,7 +101,7 @@ pub fn canonical_generation(generated: Generated) -> RunOutput {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Comparison {
 	/// The verdict the runtime would give.
-	pub verdict: Verdict,
+	pub verdict: Check,
 	/// Cosine similarity of the quantised vectors.
 	pub cosine: f64,
 	/// Largest element difference, in quantisation steps.

@@ -14,7 +14,7 @@ use infera_engine::{
 };
 use infera_primitives::{
 	canonical::CanonicalOutput,
-	tolerance::{Mismatch, Verdict},
+	tolerance::{Check, Mismatch},
 	Architecture, ClassificationTolerance, LOGIT_SCALE,
 };
 
@@ -69,7 +69,7 @@ fn every_honest_variant_passes_the_verdict_and_another_class_fails() {
 	for (text, other) in refs.iter().zip(&batched) {
 		let single = m.engine.run(&m.classifier, text).unwrap();
 		let c = compare(&architecture(), &single.canonical, &other.canonical);
-		assert_eq!(c.verdict, Verdict::Pass, "{text:?}");
+		assert_eq!(c.verdict, Check::Pass, "{text:?}");
 		let (sc, sl) = fixed(&single.canonical);
 		let (bc, bl) = fixed(&other.canonical);
 		assert_eq!(sc, bc);
@@ -85,12 +85,12 @@ fn every_honest_variant_passes_the_verdict_and_another_class_fails() {
 		let forged = CanonicalOutput::Classification { class: far, logits: logits.clone() };
 		assert_eq!(
 			compare(&architecture(), &single.canonical, &forged).verdict,
-			Verdict::Fail(Mismatch::Class)
+			Check::Fail(Mismatch::Class)
 		);
 		let out_of_range = CanonicalOutput::Classification { class: 3, logits: logits.clone() };
 		assert_eq!(
 			compare(&architecture(), &single.canonical, &out_of_range).verdict,
-			Verdict::Fail(Mismatch::ClassOutOfRange)
+			Check::Fail(Mismatch::ClassOutOfRange)
 		);
 	}
 }

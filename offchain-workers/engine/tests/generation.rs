@@ -15,7 +15,7 @@ use infera_engine::{
 };
 use infera_primitives::{
 	canonical::CanonicalOutput,
-	tolerance::{compare_generation, Mismatch, Verdict},
+	tolerance::{compare_generation, Check, Mismatch},
 	Architecture, GenerationTolerance, LOGIT_SCALE,
 };
 use std::{
@@ -69,7 +69,7 @@ fn the_cached_generation_and_one_full_pass_agree_and_pass_the_check() {
 			assert_eq!(*token, step.top_token);
 			assert_eq!(step.top_logit, step.candidate_logit);
 		}
-		assert_eq!(compare_generation(&out.tokens, &checked, tolerance()), Verdict::Pass);
+		assert_eq!(compare_generation(&out.tokens, &checked, tolerance()), Check::Pass);
 	}
 }
 
@@ -95,13 +95,13 @@ fn a_tampered_generation_fails_the_check() {
 			assert_eq!((checked.len(), checked[3].candidate_logit), (4, i32::MIN));
 			Mismatch::Length
 		};
-		assert_eq!(compare_generation(&tampered, &checked, tolerance()), Verdict::Fail(expected));
+		assert_eq!(compare_generation(&tampered, &checked, tolerance()), Check::Fail(expected));
 	}
 	// A candidate that stops early does not match the checker's steps either.
 	let checked = g.check(&case.prompt, &honest).unwrap();
 	assert_eq!(
 		compare_generation(&honest[..5], &checked, tolerance()),
-		Verdict::Fail(Mismatch::Length)
+		Check::Fail(Mismatch::Length)
 	);
 }
 
@@ -117,11 +117,11 @@ fn runs_are_canonical_token_ids_hashed_like_the_runtime() {
 	assert_eq!(tokens, &case.tokens);
 	assert!(!text.is_empty());
 	let arch = Architecture::Generation { max_tokens: 16, tolerance: tolerance() };
-	assert_eq!(compare(&arch, &out.canonical, &out.canonical).verdict, Verdict::Pass);
+	assert_eq!(compare(&arch, &out.canonical, &out.canonical).verdict, Check::Pass);
 	let other = engine.run(&models().llama, &reference().generations[0].prompt).unwrap();
 	assert_eq!(
 		compare(&arch, &out.canonical, &other.canonical).verdict,
-		Verdict::Fail(Mismatch::Token)
+		Check::Fail(Mismatch::Token)
 	);
 }
 

@@ -10,7 +10,7 @@ use infera_engine::{
 };
 use infera_primitives::{
 	canonical::CanonicalOutput,
-	tolerance::{Mismatch, Verdict},
+	tolerance::{Check, Mismatch},
 	Architecture, EmbeddingTolerance,
 };
 use sp_runtime::Perbill;
@@ -122,7 +122,7 @@ fn every_honest_variant_passes_the_verdict() {
 		let single = engine.run(&minilm(), text).unwrap();
 		for other in [&batched[i], &big[i]] {
 			let c = compare(&architecture(), &single.canonical, &other.canonical);
-			assert_eq!(c.verdict, Verdict::Pass, "{text:?}: {c:?}");
+			assert_eq!(c.verdict, Check::Pass, "{text:?}: {c:?}");
 		}
 	}
 }
@@ -132,7 +132,7 @@ fn a_different_input_fails_the_verdict() {
 	let a = engine().run(&minilm(), "The quick brown fox jumps over the lazy dog.").unwrap();
 	let b = engine().run(&minilm(), "The quick brown fox jumps over the lazy cat.").unwrap();
 	let c = compare(&architecture(), &a.canonical, &b.canonical);
-	assert!(matches!(c.verdict, Verdict::Fail(_)), "{c:?}");
+	assert!(matches!(c.verdict, Check::Fail(_)), "{c:?}");
 }
 
 #[test]
@@ -150,14 +150,14 @@ fn noise_at_ten_times_the_bound_fails_the_verdict() {
 		})
 		.collect();
 	let c = compare(&architecture(), &honest.canonical, &CanonicalOutput::Embedding(noisy));
-	assert!(matches!(c.verdict, Verdict::Fail(_)), "{c:?}");
+	assert!(matches!(c.verdict, Check::Fail(_)), "{c:?}");
 	// Noise within δ on a few elements only still passes: the rule is not bit-equality.
 	let mut slight = v.clone();
 	for x in slight.iter_mut().take(8) {
 		*x = x.saturating_add(MINILM_DELTA as i16 / 2);
 	}
 	let c = compare(&architecture(), &honest.canonical, &CanonicalOutput::Embedding(slight));
-	assert_eq!(c.verdict, Verdict::Pass, "{c:?}");
+	assert_eq!(c.verdict, Check::Pass, "{c:?}");
 }
 
 #[test]
@@ -199,7 +199,7 @@ fn a_perturbed_weights_file_is_refused_and_a_perturbed_model_fails_the_verdict()
 	let theirs = Engine::new(other_store).run(&perturbed, text).unwrap();
 	let ours = engine().run(&model, text).unwrap();
 	let c = compare(&architecture(), &ours.canonical, &theirs.canonical);
-	assert!(matches!(c.verdict, Verdict::Fail(_)), "{c:?}");
+	assert!(matches!(c.verdict, Check::Fail(_)), "{c:?}");
 }
 
 #[test]
@@ -214,7 +214,7 @@ fn outputs_are_canonical_scale_and_hash_like_the_runtime() {
 	assert!(canonical_embedding(&[f32::NAN; 4]).is_err());
 	// An all-zero vector never matches a real embedding.
 	let c = compare(&architecture(), &out.canonical, &CanonicalOutput::Embedding(vec![0; 384]));
-	assert!(matches!(c.verdict, Verdict::Fail(Mismatch::Element | Mismatch::ZeroVector)), "{c:?}");
+	assert!(matches!(c.verdict, Check::Fail(Mismatch::Element | Mismatch::ZeroVector)), "{c:?}");
 }
 
 #[test]

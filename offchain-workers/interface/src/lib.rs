@@ -16,6 +16,7 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 use codec::{Decode, DecodeWithMemTracking, Encode};
+pub use infera_primitives::{Role, Verdict};
 use scale_info::TypeInfo;
 #[cfg(not(substrate_runtime))]
 use sp_externalities::ExternalitiesExt;
@@ -56,56 +57,6 @@ pub enum InferenceError {
 	EngineFailure,
 }
 
-/// The part a worker plays in a job.
-#[derive(Copy, Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
-pub enum Role {
-	/// The assigned provider.
-	Provider,
-	/// The auditor that re-runs a sampled job.
-	Auditor,
-	/// A member of a dispute committee.
-	Committee,
-}
-
-impl Role {
-	/// Lower-case name, for logs and metric labels.
-	pub fn name(&self) -> &'static str {
-		match self {
-			Self::Provider => "provider",
-			Self::Auditor => "auditor",
-			Self::Committee => "committee",
-		}
-	}
-}
-
-/// How a job the worker took part in was judged on chain.
-#[derive(Copy, Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
-pub enum Outcome {
-	/// The result stood without an audit.
-	Unaudited,
-	/// The auditor's output matched.
-	AuditPassed,
-	/// A committee sided with the provider.
-	CommitteeUpheld,
-	/// A committee sided with the auditor: fraud.
-	CommitteeRejected,
-	/// A committee reached no majority.
-	Undecided,
-}
-
-impl Outcome {
-	/// Snake-case name, for metric labels.
-	pub fn name(&self) -> &'static str {
-		match self {
-			Self::Unaudited => "unaudited",
-			Self::AuditPassed => "audit_passed",
-			Self::CommitteeUpheld => "committee_upheld",
-			Self::CommitteeRejected => "committee_rejected",
-			Self::Undecided => "undecided",
-		}
-	}
-}
-
 /// What the worker reports to the node's metrics besides inference itself.
 #[derive(Copy, Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
 pub enum WorkerEvent {
@@ -116,7 +67,7 @@ pub enum WorkerEvent {
 	/// A transaction could not be submitted to the pool.
 	SubmitFailed(Role),
 	/// A job this node worked on got its verdict.
-	Verdict(Outcome),
+	Verdict(Verdict),
 }
 
 /// What the node plugs in to serve the [`inference`] host functions.
@@ -210,13 +161,13 @@ mod tests {
 		let mut ext = TestExternalities::default();
 		ext.register_extension(InferenceExt(backend.clone()));
 		ext.execute_with(|| {
-			assert_eq!(inference::run([1; 32], b"abc", Role::Auditor), Ok(b"cbaauditor".to_vec()));
+			assert_eq!(inference::run([1; 32], b"abc", Role::Checker), Ok(b"cbachecker".to_vec()));
 			assert_eq!(
 				inference::run([0; 32], b"abc", Role::Provider),
 				Err(InferenceError::ModelNotInStore)
 			);
-			inference::note(WorkerEvent::Verdict(Outcome::AuditPassed));
+			inference::note(WorkerEvent::Verdict(Verdict::AuditPassed));
 		});
-		assert_eq!(*backend.0.lock().unwrap(), vec![WorkerEvent::Verdict(Outcome::AuditPassed)]);
+		assert_eq!(*backend.0.lock().unwrap(), vec![WorkerEvent::Verdict(Verdict::AuditPassed)]);
 	}
 }

@@ -297,6 +297,14 @@ impl<T: Config> Pallet<T> {
 			.unwrap_or_else(Zero::zero)
 	}
 
+	/// How many providers take jobs for `model` now (listed, active, bonded at least the
+	/// minimum), for the runtime API. Reads one bounded list.
+	pub fn active_providers(model: ModelId) -> u32 {
+		use infera_primitives::traits::ComputeProviders;
+		ProvidersByModel::<T>::get(model).iter().filter(|who| Self::serves(who, model)).count()
+			as u32
+	}
+
 	/// The provider record of `who`, for the runtime API.
 	pub fn provider_info(who: &T::AccountId) -> Option<ProviderInfoOf<T>> {
 		Providers::<T>::get(who)
@@ -364,6 +372,18 @@ impl<T: Config> infera_primitives::traits::ComputeProviders<T::AccountId, Balanc
 
 	fn free_stake(who: &T::AccountId) -> BalanceOf<T> {
 		Self::free_stake_of(who)
+	}
+
+	fn can_check(who: &T::AccountId, model: ModelId, stake_needed: BalanceOf<T>) -> bool {
+		Providers::<T>::get(who).is_some_and(|p| {
+			p.bonded >= Params::<T>::get().min_bond
+				&& p.models.contains(&model)
+				&& p.bonded.saturating_sub(p.locked) >= stake_needed
+		})
+	}
+
+	fn with_locked_stake() -> alloc::vec::Vec<T::AccountId> {
+		Providers::<T>::iter().filter(|(_, p)| !p.locked.is_zero()).map(|(who, _)| who).collect()
 	}
 
 	fn locked_stake(who: &T::AccountId) -> BalanceOf<T> {

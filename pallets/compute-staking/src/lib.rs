@@ -143,6 +143,9 @@ pub mod pallet {
 		/// Providers at genesis: account, hardware, bond and models served, set up as if each
 		/// had called `register_provider`, `bond` and `set_models` (the bond is held).
 		pub providers: Vec<(T::AccountId, HardwareProfile, BalanceOf<T>, Vec<ModelId>)>,
+		/// Providers among them that start chilled: bonded and declaring models (so they can
+		/// audit them) without taking jobs.
+		pub chilled: Vec<T::AccountId>,
 	}
 
 	#[pallet::genesis_build]
@@ -156,6 +159,10 @@ pub mod pallet {
 					models.clone().try_into().expect("genesis provider's models fit");
 				Pallet::<T>::do_set_models(who.clone(), models)
 					.expect("genesis provider's models are registered");
+			}
+			for who in &self.chilled {
+				Pallet::<T>::do_set_status(who.clone(), ProviderStatus::Chilled)
+					.expect("a genesis provider chills");
 			}
 		}
 	}

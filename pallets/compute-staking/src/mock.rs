@@ -63,6 +63,9 @@ impl infera_primitives::traits::ModelRegistry<u64> for MockRegistry {
 	fn royalty(_: ModelId) -> Option<(u64, Perbill)> {
 		None
 	}
+	fn provenance(_: ModelId) -> Option<([u8; 32], Option<[u8; 32]>)> {
+		None
+	}
 	fn note_job_opened(_: ModelId) -> DispatchResult {
 		Ok(())
 	}

@@ -501,20 +501,34 @@ fn genesis_providers_are_registered_bonded_and_serving() {
 	use sp_runtime::BuildStorage;
 	let mut storage = frame_system::GenesisConfig::<Test>::default().build_storage().unwrap();
 	pallet_balances::GenesisConfig::<Test> {
-		balances: vec![(BOB, 1_000_000)],
+		balances: vec![(BOB, 1_000_000), (CHARLIE, 1_000_000)],
 		..Default::default()
 	}
 	.assimilate_storage(&mut storage)
 	.unwrap();
-	crate::GenesisConfig::<Test> { providers: vec![(BOB, cpu(), 5_000, vec![M1])] }
-		.assimilate_storage(&mut storage)
-		.unwrap();
+	crate::GenesisConfig::<Test> {
+		providers: vec![(BOB, cpu(), 5_000, vec![M1]), (CHARLIE, cpu(), 3_000, vec![M1])],
+		chilled: vec![CHARLIE],
+	}
+	.assimilate_storage(&mut storage)
+	.unwrap();
 	sp_io::TestExternalities::new(storage).execute_with(|| {
 		let info = Providers::<Test>::get(BOB).expect("Bob registered at genesis");
 		assert_eq!(info.bonded, 5_000);
 		assert_eq!(held(BOB), 5_000);
-		assert_eq!(ProvidersByModel::<Test>::get(M1).into_inner(), vec![BOB]);
+		assert_eq!(ProvidersByModel::<Test>::get(M1).into_inner(), vec![BOB, CHARLIE]);
 		assert!(ComputeStaking::serves(&BOB, M1));
+		// Charlie starts chilled: bonded and declaring M1, so it can check M1's jobs, but it is
+		// never assigned one.
+		assert_eq!(Providers::<Test>::get(CHARLIE).unwrap().status, ProviderStatus::Chilled);
+		assert!(!ComputeStaking::serves(&CHARLIE, M1));
+		assert!(ComputeStaking::can_check(&CHARLIE, M1, 3_000));
+		assert!(!ComputeStaking::can_check(&CHARLIE, M1, 3_001), "only free bond backs a check");
+		assert!(!ComputeStaking::can_check(&CHARLIE, M2, 0), "only declared models");
+		assert!(!ComputeStaking::can_check(&DAVE, M1, 0), "only bonded providers");
+		assert_ok!(ComputeStaking::lock(&CHARLIE, 1_000));
+		assert_eq!(ComputeStaking::with_locked_stake(), vec![CHARLIE]);
+		assert!(!ComputeStaking::can_check(&CHARLIE, M1, 2_001));
 		ComputeStaking::do_try_state().unwrap();
 	});
 }

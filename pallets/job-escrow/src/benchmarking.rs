@@ -1,6 +1,7 @@
 //! Benchmarks at the worst case of each call's bounds: selection over a full provider list,
-//! the longest input, the largest embedding the output bound allows, a full auditor set, and a
-//! block hook that reassigns every job due in the block.
+//! the longest input, the largest embedding the output bound allows, a full auditor set and the
+//! largest audit panel, and block hooks that reassign every job due in the block or replace
+//! every silent checker of every audit due in it.
 
 use super::*;
 use crate::pallet::{Auditors, Jobs, Params, Queue};
@@ -58,17 +59,44 @@ where
 	}
 }
 
-/// Adds auditors until there are `count`.
-fn fill_auditors<T: Config>(count: u32) -> Result<(), BenchmarkError>
+/// Adds auditors until there are `count`; with a model, each new one is bonded and declares it.
+fn fill_auditors<T: Config>(count: u32, model: Option<ModelId>) -> Result<(), BenchmarkError>
 where
 	T::Currency: Mutate<T::AccountId>,
 {
 	let mut i = 0u32;
 	while (Auditors::<T>::get().len() as u32) < count {
-		Pallet::<T>::do_add_auditor(funded::<T>("auditor", i))?;
+		let who = funded::<T>("auditor", i);
+		if let Some(model) = model {
+			T::BenchmarkHelper::checker(&who, model);
+		}
+		Pallet::<T>::do_add_auditor(who)?;
 		i = i.saturating_add(1);
 	}
 	Ok(())
+}
+
+/// A model with one provider and as many auditors checking it as the auditor set and the
+/// model's provider list hold, every job audited by the largest panel.
+fn audited_model<T: Config>() -> Result<ModelId, BenchmarkError>
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let model = T::BenchmarkHelper::model(largest_dimensions::<T>());
+	add_providers::<T>(model, 1);
+	Params::<T>::mutate(|p| {
+		p.audit_rate = Perbill::one();
+		p.committee_size = T::MaxCommittee::get();
+	});
+	let auditors = T::MaxAuditors::get().min(T::BenchmarkHelper::max_providers().saturating_sub(1));
+	fill_auditors::<T>(auditors, Some(model))?;
+	Ok(model)
+}
+
+fn checkers_of<T: Config>(id: JobId) -> Vec<T::AccountId> {
+	Jobs::<T>::get(id)
+		.map(|j| j.checkers.iter().map(|c| c.who.clone()).collect())
+		.unwrap_or_default()
 }
 
 /// A canonical embedding of `model`'s dimensions; `skew` moves it far from the unskewed one.
@@ -155,39 +183,53 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// The auditor's reveal of the largest embedding, disagreeing with the provider: both
-	/// outputs are decoded and compared, and a committee is drawn from a full auditor set.
+	/// The reveal that closes the largest audit panel on the largest embedding: every output
+	/// is decoded and compared with the provider's, a majority contradicts it, and the provider
+	/// and every checker that vouched for it are slashed.
 	#[benchmark]
 	fn reveal_result() -> Result<(), BenchmarkError> {
-		Params::<T>::mutate(|p| p.audit_rate = Perbill::one());
-		fill_auditors::<T>(T::MaxAuditors::get())?;
-		let model = crowded_model::<T>();
+		let model = audited_model::<T>()?;
 		let client = funded::<T>("client", 0);
 		let id = submit::<T>(&client, model, 16)?;
 		let provider = provider_of::<T>(id)?;
 		let right = output::<T>(model, false);
 		let wrong = output::<T>(model, true);
-		commit_as::<T>(id, &provider, &right)?;
+		commit_as::<T>(id, &provider, &wrong)?;
 		let decide = Jobs::<T>::get(id).map(|j| j.wake_at).ok_or(BenchmarkError::Weightless)?;
 		run_to::<T>(decide);
-		let auditor = Jobs::<T>::get(id)
-			.and_then(|j| j.auditor)
-			.map(|p| p.who)
-			.ok_or(BenchmarkError::Stop("job is not audited"))?;
-		commit_as::<T>(id, &auditor, &wrong)?;
-		Pallet::<T>::do_reveal(provider, id, right, [1u8; 32])?;
+		let panel = checkers_of::<T>(id);
+		if panel.len() as u32 != T::MaxCommittee::get() {
+			return Err(BenchmarkError::Stop("the panel is not full"));
+		}
+		// The first `quorum` checkers contradict the provider, the others vouch for it.
+		let quorum = Pallet::<T>::quorum() as usize;
+		let out = |i: usize| if i < quorum { right.clone() } else { wrong.clone() };
+		for (i, c) in panel.iter().enumerate() {
+			commit_as::<T>(id, c, &out(i))?;
+		}
+		Pallet::<T>::do_reveal(provider, id, wrong.clone(), [1u8; 32])?;
+		let (last, rest) = panel.split_last().ok_or(BenchmarkError::Weightless)?;
+		for (i, c) in rest.iter().enumerate() {
+			Pallet::<T>::do_reveal(c.clone(), id, out(i), [1u8; 32])?;
+		}
+		let last_out = out(panel.len().saturating_sub(1));
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(auditor), id, wrong, [1u8; 32]);
+		_(RawOrigin::Signed(last.clone()), id, last_out, [1u8; 32]);
 
-		assert_eq!(Jobs::<T>::get(id).map(|j| j.status), Some(JobStatus::Disputed));
+		let status = Jobs::<T>::get(id).map(|j| j.status);
+		assert_eq!(status, Some(JobStatus::Refunded { reason: RefundReason::Fraud }));
 		Ok(())
 	}
 
+	/// A queued job (its model has no provider) cancelled from a full queue.
 	#[benchmark]
 	fn cancel_job() -> Result<(), BenchmarkError> {
-		let model = crowded_model::<T>();
+		let model = T::BenchmarkHelper::model(largest_dimensions::<T>());
 		let client = funded::<T>("client", 0);
+		for _ in 1..T::MaxQueued::get() {
+			submit::<T>(&client, model, 16)?;
+		}
 		let id = submit::<T>(&client, model, T::MaxInputLen::get())?;
 
 		#[extrinsic_call]
@@ -214,7 +256,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn add_auditor() -> Result<(), BenchmarkError> {
-		fill_auditors::<T>(T::MaxAuditors::get().saturating_sub(1))?;
+		fill_auditors::<T>(T::MaxAuditors::get().saturating_sub(1), None)?;
 		let origin =
 			T::AuditorOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 		let who: T::AccountId = account("new-auditor", 0, 0);
@@ -228,7 +270,7 @@ mod benchmarks {
 
 	#[benchmark]
 	fn remove_auditor() -> Result<(), BenchmarkError> {
-		fill_auditors::<T>(T::MaxAuditors::get())?;
+		fill_auditors::<T>(T::MaxAuditors::get(), None)?;
 		let origin =
 			T::AuditorOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
 		let first = Auditors::<T>::get().first().cloned().ok_or(BenchmarkError::Weightless)?;
@@ -261,6 +303,37 @@ mod benchmarks {
 		for id in ids {
 			let retried = Jobs::<T>::get(id).map(|j| j.no_shows.len());
 			assert_eq!(retried, Some(1));
+		}
+		Ok(())
+	}
+
+	/// `n` audits whose whole (largest) panel stays silent in the same block: every checker is
+	/// unlocked, slashed and marked, and a new panel is drawn over a full auditor set.
+	#[benchmark]
+	fn on_initialize_audits(
+		n: Linear<0, { T::MaxWakeupsPerBlock::get() }>,
+	) -> Result<(), BenchmarkError> {
+		let model = audited_model::<T>()?;
+		let client = funded::<T>("client", 0);
+		let ids: Vec<JobId> =
+			(0..n).map(|_| submit::<T>(&client, model, 16)).collect::<Result<_, _>>()?;
+		let right = output::<T>(model, false);
+		for id in ids.iter() {
+			commit_as::<T>(*id, &provider_of::<T>(*id)?, &right)?;
+		}
+		let decide = Pallet::<T>::now().saturating_add(crate::AUDIT_DECISION_DELAY.into());
+		run_to::<T>(decide);
+		let wake = decide.saturating_add(Params::<T>::get().commit_window);
+		frame_system::Pallet::<T>::set_block_number(wake);
+
+		#[block]
+		{
+			Pallet::<T>::on_block(wake);
+		}
+
+		for id in ids {
+			let job = Jobs::<T>::get(id).ok_or(BenchmarkError::Weightless)?;
+			assert!(job.replaced && job.silent.len() as u32 == T::MaxCommittee::get());
 		}
 		Ok(())
 	}

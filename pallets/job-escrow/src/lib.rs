@@ -7,18 +7,31 @@ pub use pallet::*;
 pub use types::*;
 pub use weights::WeightInfo;
 
+mod audit;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
-mod lifecycle;
+mod dispatch;
+mod hook;
+#[cfg(any(feature = "try-runtime", test))]
+mod invariants;
 #[cfg(test)]
 mod mock;
+mod params;
+pub mod phases;
 #[cfg(test)]
 mod proptests;
+mod runtime_api;
 mod settlement;
 #[cfg(test)]
 mod tests;
 mod types;
 pub mod weights;
+
+pub use params::MIN_AUDITS_MEASURED;
+
+/// Blocks between a provider's commit and the audit decision: the decision uses the randomness
+/// of a block after the commit's, which nobody knew when the commit was signed.
+pub const AUDIT_DECISION_DELAY: u32 = 2;
 
 /// The balance type of the pallet's currency.
 pub type BalanceOf<T> = <<T as Config>::Currency as frame_support::traits::fungible::Inspect<
@@ -43,6 +56,7 @@ pub type ReceiptOf<T> = Receipt<
 	<T as frame_system::Config>::AccountId,
 	BalanceOf<T>,
 	frame_system::pallet_prelude::BlockNumberFor<T>,
+	<T as Config>::MaxCommittee,
 >;
 
 /// Sets up what the benchmarks need from the rest of the runtime.
@@ -54,10 +68,13 @@ pub trait BenchmarkHelper<AccountId> {
 	fn provider(who: &AccountId, model: infera_primitives::ModelId);
 	/// The most providers one model can have (the staking pallet's bound).
 	fn max_providers() -> u32;
+	/// Makes `who` (already funded) bonded and declaring `model`, without taking jobs: an
+	/// auditor that can check it.
+	fn checker(who: &AccountId, model: infera_primitives::ModelId);
 }
 
 // The FRAME macros expand to code that trips the panic lints; the pallet's logic lives in
-// `lifecycle.rs` and `settlement.rs`, where the lints apply.
+// `dispatch.rs`, `hook.rs`, `audit.rs`, `params.rs` and `settlement.rs`, where the lints apply.
 #[allow(
 	clippy::expect_used,
 	clippy::unwrap_used,
@@ -101,8 +118,9 @@ pub mod pallet {
 		>;
 		/// Credits verified work and audits to the reward epochs.
 		type WorkRecorder: infera_primitives::traits::WorkRecorder<Self::AccountId>;
-		/// Per-block randomness (BABE's VRF output of the parent block). `None` only before the
-		/// first VRF output exists; then the parent hash stands in.
+		/// Randomness nobody knew when the transaction being dispatched was signed (on Infera
+		/// the VRF output of the block being built). `None` only where no VRF output exists;
+		/// then the parent hash stands in.
 		type Randomness: Randomness<Option<Self::Hash>, BlockNumberFor<Self>>;
 		/// Receives the protocol's cut of every settled job.
 		type ProtocolAccount: Get<Self::AccountId>;
@@ -121,7 +139,7 @@ pub mod pallet {
 		/// Most auditors.
 		#[pallet::constant]
 		type MaxAuditors: Get<u32>;
-		/// Upper bound of the governance-set committee size.
+		/// Upper bound of the governance-set audit panel size.
 		#[pallet::constant]
 		type MaxCommittee: Get<u32>;
 		/// Upper bound of the governance-set reassignments, plus one.
@@ -206,10 +224,17 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type OpenJobs<T> = StorageValue<_, u32, ValueQuery>;
 
-	/// Validators admitted as auditors and committee members, sorted.
+	/// Accounts admitted as auditors, sorted. An auditor is drawn onto a job's audit panel only
+	/// while it is bonded in compute staking, declares the job's model and has free stake for
+	/// the job.
 	#[pallet::storage]
 	pub type Auditors<T: Config> =
 		StorageValue<_, BoundedVec<T::AccountId, T::MaxAuditors>, ValueQuery>;
+
+	/// Audits drawn and audits that reached a verdict (or caught a withholding provider), ever:
+	/// their ratio makes the effective audit probability the incentive check uses.
+	#[pallet::storage]
+	pub type AuditStats<T> = StorageValue<_, AuditRecord, ValueQuery>;
 
 	/// Governance-set parameters.
 	#[pallet::storage]
@@ -264,18 +289,23 @@ pub mod pallet {
 		},
 		/// A party committed to its result.
 		ResultCommitted { job: JobId, who: T::AccountId },
-		/// Randomness decided whether the job is audited, and by whom.
-		AuditDecided { job: JobId, auditor: Option<T::AccountId> },
+		/// Randomness decided whether the job is audited, and drew its panel of checkers, who
+		/// now commit their own results before any output of the job is public.
+		AuditDecided { job: JobId, audited: bool, checkers: Vec<T::AccountId> },
+		/// The job was drawn for audit but no bonded auditor declares its model: its result
+		/// stands unchecked and earns no emission.
+		AuditUnavailable { job: JobId, model: ModelId },
+		/// Checkers that stayed silent were replaced by these.
+		CheckersReplaced { job: JobId, checkers: Vec<T::AccountId> },
 		/// Reveals are open until `reveal_by`.
 		RevealsOpened { job: JobId, reveal_by: BlockNumberFor<T> },
 		/// A party revealed its output.
 		ResultRevealed { job: JobId, who: T::AccountId, output_hash: H256 },
 		/// The result stands; it is paid at `pay_at` (after the challenge window).
 		JobVerified { job: JobId, verdict: Verdict, pay_at: BlockNumberFor<T> },
-		/// Provider and auditor disagreed beyond tolerance; a committee recomputes the job.
-		DisputeOpened { job: JobId, committee: Vec<T::AccountId> },
-		/// The committee voted: how many sided with the provider and with the auditor.
-		DisputeResolved { job: JobId, for_provider: u32, for_auditor: u32, verdict: Verdict },
+		/// The panel's revealed outputs were compared with the provider's: how many matched it
+		/// within the model's tolerance and how many contradicted it.
+		AuditJudged { job: JobId, for_provider: u32, against: u32, verdict: Verdict },
 		/// A party missed its window.
 		PartyMissedWindow { job: JobId, who: T::AccountId, status: JobStatus },
 		/// The job was paid out.
@@ -325,7 +355,7 @@ pub mod pallet {
 		QueueFull,
 		/// Too many jobs already end a phase in the same block; try another deadline.
 		SchedulerFull,
-		/// The signer is not a party that should commit (or reveal) in the job's current phase.
+		/// The signer is neither the job's provider nor one of its checkers.
 		NotAssigned,
 		/// The signer has committed already.
 		AlreadyCommitted,
@@ -343,7 +373,8 @@ pub mod pallet {
 		MalformedOutput,
 		/// Only the job's client may do this.
 		NotClient,
-		/// A result was committed already; the job can no longer be cancelled.
+		/// A provider is assigned already; the job can no longer be cancelled (otherwise a client
+		/// could re-roll the draw).
 		TooLateToCancel,
 		/// The account is an auditor already.
 		AlreadyAuditor,
@@ -353,8 +384,9 @@ pub mod pallet {
 		TooManyAuditors,
 		/// The parameters are inconsistent (zero windows, committee size out of bounds, …).
 		InvalidParams,
-		/// With these parameters a provider gains by skipping work:
-		/// `audit_rate · (1 + fraud_slash · collateral_ratio) < 1`.
+		/// With these parameters a party gains by cheating: `p_eff · (1 + fraud_slash ·
+		/// collateral_ratio) < 1` with the effective audit probability, or a no-show penalty that
+		/// is zero or above the fraud slash.
 		BreaksIncentiveInequality,
 		/// All job ids are used.
 		JobIdsExhausted,
@@ -398,7 +430,8 @@ pub mod pallet {
 		}
 
 		/// Commits to a result: `commitment = blake2_256(SCALE(domain, job, signer,
-		/// blake2_256(output), salt))`. Only the party due to commit in the job's phase.
+		/// blake2_256(output), salt))`. Only the party due to commit in the job's phase (see
+		/// `phases`); a party that commits and then does not reveal is slashed as for fraud.
 		#[pallet::call_index(1)]
 		pub fn commit_result(origin: OriginFor<T>, job: JobId, commitment: H256) -> DispatchResult {
 			let who = ensure_signed(origin)?;
@@ -417,7 +450,7 @@ pub mod pallet {
 			Self::do_reveal(who, job, output, salt)
 		}
 
-		/// Cancels a job before any result is committed; the escrow comes back in full.
+		/// Cancels a job still waiting for a provider; the escrow comes back in full.
 		#[pallet::call_index(3)]
 		pub fn cancel_job(origin: OriginFor<T>, job: JobId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
@@ -438,7 +471,7 @@ pub mod pallet {
 			Self::do_add_auditor(who)
 		}
 
-		/// Removes an auditor (governance). Jobs it already audits keep it.
+		/// Removes an auditor (governance). Panels it already sits on keep it.
 		#[pallet::call_index(6)]
 		pub fn remove_auditor(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
 			T::AuditorOrigin::ensure_origin(origin)?;

@@ -56,11 +56,21 @@ pub const A5: u64 = 15;
 pub const OWNER: u64 = 20;
 pub const PROTOCOL: u64 = 30;
 pub const STRANGER: u64 = 40;
+/// Holds the mock providers' bonds: a slash really moves tokens out of it.
+pub const VAULT: u64 = 50;
+/// Receives slashed bond not paid to a reporter.
+pub const TREASURY: u64 = 51;
+/// A tenth of every slash goes to its reporter, as in the runtime's default.
+pub const REPORTER_SHARE: Perbill = Perbill::from_percent(10);
 
 /// An embedding model of four dimensions, owned by `OWNER` with a 10 % royalty.
 pub const MODEL: ModelId = ModelId(1);
 /// Registered but deprecated.
 pub const DEPRECATED: ModelId = ModelId(2);
+/// The hash of the mock models' weights.
+pub const WEIGHTS: [u8; 32] = [0xaa; 32];
+/// The hash of the mock models' training data.
+pub const DATASET: [u8; 32] = [0xda; 32];
 
 pub fn embedding_arch() -> Architecture {
 	Architecture::TextEmbedding {
@@ -81,6 +91,8 @@ pub struct MockProvider {
 	pub no_shows: u32,
 	pub verified: u32,
 	pub slashed: Balance,
+	/// Takes no jobs as a provider (can still check).
+	pub chilled: bool,
 }
 
 thread_local! {
@@ -93,11 +105,21 @@ thread_local! {
 	pub static RANDOM_SALT: RefCell<u64> = const { RefCell::new(0) };
 }
 
+/// Registers `who` as a provider serving `MODEL` with `bonded` at stake. The bond is real money:
+/// minted into `VAULT`, which slashes pay out of.
 pub fn add_provider(who: u64, bonded: Balance) {
+	use frame_support::traits::fungible::Mutate;
+	Balances::mint_into(&VAULT, bonded).unwrap();
 	PROVIDERS.with(|p| {
 		p.borrow_mut()
 			.insert(who, MockProvider { bonded, models: vec![MODEL], ..Default::default() })
 	});
+}
+
+/// Bonds `who` as a provider that does not take jobs (like the runtime's chilled auditors).
+pub fn add_checker(who: u64, bonded: Balance) {
+	add_provider(who, bonded);
+	PROVIDERS.with(|p| p.borrow_mut().get_mut(&who).unwrap().chilled = true);
 }
 
 pub fn provider(who: u64) -> MockProvider {
@@ -131,6 +153,9 @@ impl infera_primitives::traits::ModelRegistry<u64> for MockRegistry {
 	fn royalty(model: ModelId) -> Option<(u64, Perbill)> {
 		(model == MODEL).then_some((OWNER, Perbill::from_percent(10)))
 	}
+	fn provenance(model: ModelId) -> Option<([u8; 32], Option<[u8; 32]>)> {
+		(model == MODEL || model == DEPRECATED).then_some((WEIGHTS, Some(DATASET)))
+	}
 	fn note_job_opened(model: ModelId) -> DispatchResult {
 		OPEN_PER_MODEL.with(|o| *o.borrow_mut().entry(model).or_default() += 1);
 		Ok(())
@@ -143,7 +168,21 @@ impl infera_primitives::traits::ModelRegistry<u64> for MockRegistry {
 pub struct MockProviders;
 impl ComputeProviders<u64, Balance> for MockProviders {
 	fn serves(who: &u64, model: ModelId) -> bool {
-		provider(*who).models.contains(&model)
+		let p = provider(*who);
+		!p.chilled && p.models.contains(&model)
+	}
+	fn can_check(who: &u64, model: ModelId, stake: Balance) -> bool {
+		PROVIDERS.with(|p| {
+			p.borrow().get(who).is_some_and(|info| {
+				info.bonded > 0
+					&& info.models.contains(&model)
+					&& info.bonded.saturating_sub(info.locked) >= stake
+			})
+		})
+	}
+	fn with_locked_stake() -> Vec<u64> {
+		PROVIDERS
+			.with(|p| p.borrow().iter().filter(|(_, i)| i.locked > 0).map(|(w, _)| *w).collect())
 	}
 	fn free_stake(who: &u64) -> Balance {
 		let p = provider(*who);
@@ -157,7 +196,8 @@ impl ComputeProviders<u64, Balance> for MockProviders {
 			p.borrow()
 				.iter()
 				.filter(|(who, info)| {
-					info.models.contains(&model)
+					!info.chilled
+						&& info.models.contains(&model)
 						&& !exclude.contains(who)
 						&& info.bonded.saturating_sub(info.locked) >= stake
 						&& info.bonded > info.locked
@@ -196,15 +236,23 @@ impl ComputeProviders<u64, Balance> for MockProviders {
 			}
 		});
 	}
+	/// As the staking pallet: an account that is not a provider cannot be slashed; a slash takes
+	/// at most the bond, and the tokens move out of the vault to the reporter and the treasury.
 	fn slash(who: &u64, amount: Balance, reporter: Option<&u64>) -> Result<Balance, DispatchError> {
+		use frame_support::traits::{fungible::Mutate, tokens::Preservation};
 		let taken = PROVIDERS.with(|p| {
 			let mut p = p.borrow_mut();
-			let info = p.entry(*who).or_default();
+			let info = p.get_mut(who).ok_or(DispatchError::Other("NotProvider"))?;
 			let taken = amount.min(info.bonded);
 			info.bonded -= taken;
 			info.slashed += taken;
-			taken
-		});
+			Ok::<_, DispatchError>(taken)
+		})?;
+		let to_reporter = reporter.map(|_| REPORTER_SHARE.mul_floor(taken)).unwrap_or(0);
+		if let Some(r) = reporter {
+			Balances::transfer(&VAULT, r, to_reporter, Preservation::Expendable)?;
+		}
+		Balances::transfer(&VAULT, &TREASURY, taken - to_reporter, Preservation::Expendable)?;
 		SLASHES.with(|s| s.borrow_mut().push((*who, taken, reporter.copied())));
 		Ok(taken)
 	}
@@ -271,6 +319,10 @@ impl crate::BenchmarkHelper<u64> for MockProviders {
 	/// The mock registry has one four-dimensional model; its providers start afresh.
 	fn model(_dimensions: u32) -> ModelId {
 		PROVIDERS.with(|p| p.borrow_mut().clear());
+		// The genesis auditors stay bonded checkers of the model.
+		for a in [A1, A2, A3, A4] {
+			add_checker(a, 1_000_000);
+		}
 		MODEL
 	}
 	fn max_providers() -> u32 {
@@ -278,6 +330,9 @@ impl crate::BenchmarkHelper<u64> for MockProviders {
 	}
 	fn provider(who: &u64, _model: ModelId) {
 		add_provider(*who, 1_000_000_000);
+	}
+	fn checker(who: &u64, _model: ModelId) {
+		add_checker(*who, 1_000_000_000);
 	}
 }
 
@@ -320,6 +375,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 			(A5, 1_000),
 			(OWNER, 1_000),
 			(PROTOCOL, 1_000),
+			(TREASURY, 1_000),
 		],
 		..Default::default()
 	}
@@ -329,7 +385,13 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 		.assimilate_storage(&mut storage)
 		.unwrap();
 	let mut ext = sp_io::TestExternalities::new(storage);
-	ext.execute_with(|| System::set_block_number(1));
+	ext.execute_with(|| {
+		System::set_block_number(1);
+		// The admitted auditors are bonded and declare the model, as in the runtime's presets.
+		for a in [A1, A2, A3, A4] {
+			add_checker(a, 1_000_000);
+		}
+	});
 	ext
 }
 

@@ -49,16 +49,15 @@ fn salt(who: u64) -> [u8; 32] {
 
 /// Commits or reveals for whichever party is due on `id`; outputs are remembered per party.
 fn act(id: JobId, right: bool, chosen: &mut BTreeMap<(JobId, u64), [i16; 4]>) {
+	use crate::phases::{due, Due, Role};
 	let Some(job) = Jobs::<Test>::get(id) else { return };
-	let parties: Vec<Party<u64>> = match job.status {
-		JobStatus::Assigned => job.provider.into_iter().collect(),
-		JobStatus::Auditing => job.auditor.into_iter().collect(),
-		JobStatus::Disputed | JobStatus::DisputeRevealing => job.committee.to_vec(),
-		JobStatus::Revealing { .. } => job.provider.into_iter().chain(job.auditor).collect(),
-		_ => return,
-	};
-	let Some(party) =
-		parties.into_iter().find(|p| p.commitment.is_none() || p.output_hash.is_none())
+	let parties = job
+		.provider
+		.iter()
+		.map(|p| (Role::Provider, p))
+		.chain(job.checkers.iter().map(|c| (Role::Checker, c)));
+	let Some((_, party)) =
+		parties.into_iter().find(|(role, p)| due(job.status, *role, p) != Due::Nothing)
 	else {
 		return;
 	};
@@ -75,7 +74,7 @@ fn act(id: JobId, right: bool, chosen: &mut BTreeMap<(JobId, u64), [i16; 4]>) {
 }
 
 fn everyone() -> Vec<u64> {
-	vec![CLIENT, P1, P2, A1, A2, A3, A4, OWNER, PROTOCOL]
+	vec![CLIENT, P1, P2, A1, A2, A3, A4, OWNER, PROTOCOL, VAULT, TREASURY]
 }
 
 fn total_free() -> u64 {
@@ -91,10 +90,6 @@ proptest! {
 			Params::<Test>::mutate(|p| p.audit_rate = Perbill::from_percent(50));
 			add_provider(P1, 1_000_000);
 			add_provider(P2, 1_000_000);
-			for a in [A1, A2, A3, A4] {
-				add_provider(a, 1_000_000);
-				PROVIDERS.with(|p| p.borrow_mut().get_mut(&a).unwrap().models.clear());
-			}
 			let issuance = Balances::total_issuance();
 			let client_start = Balances::balance(&CLIENT);
 			let all_start = total_free();

@@ -1,17 +1,18 @@
-//! Where a job's escrow goes: payment after the challenge window, refunds, pruning to a receipt,
-//! the reads behind the runtime API, and the invariants that prove nothing is lost.
+//! Where a job's escrow goes: payment after the challenge window, refunds, and pruning to a
+//! receipt. Money only: who is slashed and why is decided in `audit.rs` and `hook.rs`.
 
-use crate::{pallet::*, BalanceOf, JobOf, JobStatus, Receipt, ReceiptOf, RefundReason, Verdict};
+use crate::{pallet::*, BalanceOf, JobOf, JobStatus, Receipt, RefundReason, Verdict};
 use alloc::vec::Vec;
 use frame_support::traits::{
 	fungible::MutateHold,
 	tokens::{Fortitude, Precision, Restriction},
-	Get,
+	Defensive, Get,
 };
 use infera_primitives::{
 	traits::{ComputeProviders, ModelRegistry, WorkRecorder},
 	JobId,
 };
+use sp_core::H256;
 use sp_runtime::traits::{Saturating, UniqueSaturatedInto, Zero};
 
 impl<T: Config> Pallet<T> {
@@ -37,7 +38,9 @@ impl<T: Config> Pallet<T> {
 	/// emptied exactly once.
 	pub(crate) fn settle(id: JobId, job: JobOf<T>) {
 		let Some(provider) = job.provider.clone() else {
-			Self::refund(id, job, RefundReason::NoShow, Verdict::NoResult);
+			let mut job = job;
+			job.verdict = Verdict::NoResult;
+			Self::refund(id, job, RefundReason::NoShow);
 			return;
 		};
 		let params = Params::<T>::get();
@@ -67,9 +70,13 @@ impl<T: Config> Pallet<T> {
 		}
 		T::Providers::unlock(&provider.who, job.stake);
 		T::Providers::record_verified(&provider.who);
-		T::WorkRecorder::credit_work(&provider.who, price.unique_saturated_into());
-		let verdict = if job.auditor.is_some() { Verdict::AuditPassed } else { Verdict::Unaudited };
-		let verdict = if job.committee.is_empty() { verdict } else { Verdict::CommitteeUpheld };
+		// Emission follows only work someone else could have checked: not a job whose audit
+		// found no checker or no majority, nor any job of a model no other bonded auditor
+		// declares (a provider's private model, say).
+		let checked = matches!(job.verdict, Verdict::Unaudited | Verdict::AuditPassed);
+		if checked && Self::checkers_for(job.model, Some(&provider.who)) > 0 {
+			T::WorkRecorder::credit_work(&provider.who, price.unique_saturated_into());
+		}
 		Self::deposit_event(Event::JobSettled {
 			job: id,
 			provider: provider.who,
@@ -79,11 +86,11 @@ impl<T: Config> Pallet<T> {
 			refunded: if paid { refunded } else { refunded.saturating_add(provider_paid) },
 		});
 		let fee_paid = if paid { price } else { royalty.saturating_add(protocol) };
-		Self::finish(id, job, JobStatus::Settled, verdict, fee_paid);
+		Self::finish(id, job, JobStatus::Settled, fee_paid);
 	}
 
 	/// Releases the whole escrow to the client and unlocks the provider's stake.
-	pub(crate) fn refund(id: JobId, job: JobOf<T>, reason: RefundReason, verdict: Verdict) {
+	pub(crate) fn refund(id: JobId, job: JobOf<T>, reason: RefundReason) {
 		if let Err(e) = T::Currency::release(
 			&Self::escrow_reason(),
 			&job.client,
@@ -96,32 +103,37 @@ impl<T: Config> Pallet<T> {
 			T::Providers::unlock(&p.who, job.stake);
 		}
 		Self::deposit_event(Event::JobRefunded { job: id, reason, amount: job.max_fee });
-		Self::finish(id, job, JobStatus::Refunded { reason }, verdict, Zero::zero());
+		Self::finish(id, job, JobStatus::Refunded { reason }, Zero::zero());
 	}
 
 	/// Closes the books on a job: aggregates, the model's open-job count, the receipt, and the
 	/// pruning wake-up.
-	fn finish(
-		id: JobId,
-		mut job: JobOf<T>,
-		status: JobStatus,
-		verdict: Verdict,
-		fee_paid: BalanceOf<T>,
-	) {
+	fn finish(id: JobId, mut job: JobOf<T>, status: JobStatus, fee_paid: BalanceOf<T>) {
 		TotalEscrow::<T>::mutate(|t| *t = t.saturating_sub(job.max_fee));
 		OpenJobs::<T>::mutate(|n| *n = n.saturating_sub(1));
 		T::ModelRegistry::note_job_closed(job.model);
 		let now = Self::now();
+		// A model cannot be removed while jobs naming it are open (`note_job_opened`).
+		let (weights, dataset) =
+			T::ModelRegistry::provenance(job.model).defensive_unwrap_or_default();
 		Receipts::<T>::insert(
 			id,
 			Receipt {
 				client: job.client.clone(),
 				model: job.model,
+				weights_hash: H256(weights),
+				dataset_hash: dataset.map(H256),
 				input_hash: job.input_hash,
 				output_hash: job.provider.as_ref().and_then(|p| p.output_hash),
 				provider: job.provider.as_ref().map(|p| p.who.clone()),
-				auditor: job.auditor.as_ref().map(|p| p.who.clone()),
-				verdict,
+				checkers: frame_support::BoundedVec::truncate_from(
+					job.checkers
+						.iter()
+						.filter(|c| c.output_hash.is_some())
+						.map(|c| c.who.clone())
+						.collect::<Vec<_>>(),
+				),
+				verdict: job.verdict,
 				status,
 				fee_paid,
 				finished_at: now,
@@ -145,114 +157,7 @@ impl<T: Config> Pallet<T> {
 	/// Removes a finished job and its outputs; its receipt remains.
 	pub(crate) fn prune(id: JobId) {
 		Jobs::<T>::remove(id);
-		let _ = Outputs::<T>::clear_prefix(id, T::MaxCommittee::get().saturating_add(2), None);
+		let _ = Outputs::<T>::clear_prefix(id, T::MaxCommittee::get().saturating_add(1), None);
 		Self::deposit_event(Event::JobPruned { job: id });
-	}
-
-	/// A job with its status, for the runtime API.
-	pub fn job(id: JobId) -> Option<JobOf<T>> {
-		Jobs::<T>::get(id)
-	}
-
-	/// A finished job's receipt, for the runtime API.
-	pub fn receipt(id: JobId) -> Option<ReceiptOf<T>> {
-		Receipts::<T>::get(id)
-	}
-
-	/// The provider's revealed output of a job, while the job is kept.
-	pub fn output(id: JobId) -> Option<Vec<u8>> {
-		let job = Jobs::<T>::get(id)?;
-		let provider = job.provider?;
-		Outputs::<T>::get(id, provider.who).map(|o| o.into_inner())
-	}
-
-	/// Up to `limit` job ids of `client`, after `start_after`.
-	pub fn jobs_by_client(
-		client: &T::AccountId,
-		start_after: Option<JobId>,
-		limit: u32,
-	) -> Vec<JobId> {
-		Self::page(JobsByClient::<T>::iter_key_prefix(client), start_after, limit)
-	}
-
-	/// Up to `limit` job ids assigned to `provider`, after `start_after`.
-	pub fn jobs_by_provider(
-		provider: &T::AccountId,
-		start_after: Option<JobId>,
-		limit: u32,
-	) -> Vec<JobId> {
-		Self::page(JobsByProvider::<T>::iter_key_prefix(provider), start_after, limit)
-	}
-
-	fn page(
-		ids: impl Iterator<Item = JobId>,
-		start_after: Option<JobId>,
-		limit: u32,
-	) -> Vec<JobId> {
-		let mut ids: Vec<JobId> = ids.collect();
-		ids.sort();
-		ids.into_iter()
-			.filter(|id| start_after.is_none_or(|s| *id > s))
-			.take(limit.min(100) as usize)
-			.collect()
-	}
-
-	/// Checks that nothing is lost: escrow held from each client equals its open jobs'
-	/// `max_fee`; `TotalEscrow` and `OpenJobs` match; stake locked for jobs equals what each
-	/// provider has locked; every open job is in exactly one wake-up list, at its `wake_at`;
-	/// queued jobs are exactly the jobs in the queue.
-	#[cfg(any(feature = "try-runtime", test))]
-	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
-		use alloc::collections::BTreeMap;
-		use frame_support::{ensure, traits::fungible::InspectHold};
-		use sp_runtime::traits::CheckedAdd;
-		let mut escrow: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
-		let mut locked: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
-		let mut total = BalanceOf::<T>::zero();
-		let mut open: u32 = 0;
-		let mut wakeups: BTreeMap<JobId, u32> = BTreeMap::new();
-		for (block, list) in Wakeups::<T>::iter() {
-			for id in list {
-				let job = Jobs::<T>::get(id).ok_or("a wake-up names a missing job")?;
-				ensure!(job.wake_at == block, "a wake-up is not at the job's wake_at");
-				let n = wakeups.entry(id).or_default();
-				*n = n.saturating_add(1);
-			}
-		}
-		let queue = Queue::<T>::get();
-		for (id, job) in Jobs::<T>::iter() {
-			ensure!(wakeups.get(&id) == Some(&1), "a kept job is not in exactly one wake-up list");
-			ensure!(
-				(job.status == JobStatus::Queued) == queue.contains(&id),
-				"queue and queued jobs differ"
-			);
-			if !job.status.is_open() {
-				continue;
-			}
-			open = open.saturating_add(1);
-			ensure!(job.price <= job.max_fee, "a job's price exceeds its escrow");
-			let e = escrow.entry(job.client.clone()).or_insert_with(Zero::zero);
-			*e = e.checked_add(&job.max_fee).ok_or("escrow sum overflows")?;
-			total = total.checked_add(&job.max_fee).ok_or("escrow total overflows")?;
-			if let Some(p) = job.provider.as_ref() {
-				let l = locked.entry(p.who.clone()).or_insert_with(Zero::zero);
-				*l = l.checked_add(&job.stake).ok_or("locked sum overflows")?;
-			}
-		}
-		ensure!(open == OpenJobs::<T>::get(), "OpenJobs does not match the open jobs");
-		ensure!(total == TotalEscrow::<T>::get(), "TotalEscrow does not match the open jobs");
-		for (client, amount) in escrow {
-			ensure!(
-				T::Currency::balance_on_hold(&Self::escrow_reason(), &client) == amount,
-				"escrow held from a client differs from its open jobs"
-			);
-		}
-		for (provider, amount) in locked {
-			ensure!(
-				T::Providers::locked_stake(&provider) == amount,
-				"stake locked for jobs differs from the provider's lock"
-			);
-		}
-		Ok(())
 	}
 }

@@ -46,8 +46,8 @@ fn provider_of(id: JobId) -> u64 {
 	job(id).provider.expect("assigned").who
 }
 
-fn auditor_of(id: JobId) -> u64 {
-	job(id).auditor.expect("audited").who
+fn checkers_of(id: JobId) -> Vec<u64> {
+	job(id).checkers.iter().map(|c| c.who).collect()
 }
 
 fn commit(id: JobId, who: u64, out: [i16; 4]) {
@@ -80,14 +80,6 @@ fn has_event(e: Event<Test>) -> bool {
 	escrow_events().contains(&e)
 }
 
-/// Makes the auditors bonded (but serving no model, so they are never providers).
-fn bond_auditors() {
-	for a in [A1, A2, A3, A4] {
-		add_provider(a, 50_000);
-		PROVIDERS.with(|p| p.borrow_mut().get_mut(&a).unwrap().models.clear());
-	}
-}
-
 // ------------------------------------------------------------------ happy paths
 
 #[test]
@@ -111,7 +103,7 @@ fn an_unaudited_job_is_paid_after_the_challenge_window_with_exact_shares() {
 		commit(id, P1, RIGHT);
 		assert_eq!((job(id).status, job(id).wake_at), (JobStatus::Committed, 3));
 		run_to(3);
-		assert!(has_event(Event::AuditDecided { job: id, auditor: None }));
+		assert!(has_event(Event::AuditDecided { job: id, audited: false, checkers: vec![] }));
 		assert_eq!(job(id).status, JobStatus::Revealing { audited: false });
 		reveal(id, P1, RIGHT);
 		assert_eq!(job(id).status, JobStatus::Verified);
@@ -145,6 +137,11 @@ fn an_unaudited_job_is_paid_after_the_challenge_window_with_exact_shares() {
 			(JobStatus::Settled, Verdict::Unaudited, PRICE)
 		);
 		assert_eq!(receipt.output_hash, Some(H256(sp_io::hashing::blake2_256(&embedding(RIGHT)))));
+		// The receipt says what ran: the registered weights and training data.
+		assert_eq!(
+			(receipt.weights_hash, receipt.dataset_hash),
+			(H256(WEIGHTS), Some(H256(DATASET)))
+		);
 
 		// After the retention period only the receipt remains.
 		run_to(18);
@@ -158,33 +155,53 @@ fn an_unaudited_job_is_paid_after_the_challenge_window_with_exact_shares() {
 }
 
 #[test]
-fn an_audited_job_passes_within_tolerance_and_credits_the_auditor() {
+fn an_audited_job_is_checked_by_a_blind_panel_and_passes() {
 	build_and_execute(|| {
 		set_audit_rate(Perbill::one());
 		add_provider(P1, 10_000);
 		let id = submit(1_000);
 		commit(id, P1, RIGHT);
 		run_to(3);
-		let auditor = auditor_of(id);
-		assert!([A1, A2, A3, A4].contains(&auditor));
+		let panel = checkers_of(id);
+		assert_eq!(panel.len(), 3);
+		assert!(panel.iter().all(|c| [A1, A2, A3, A4].contains(c)));
+		assert!(has_event(Event::AuditDecided { job: id, audited: true, checkers: panel.clone() }));
 		assert_eq!(job(id).status, JobStatus::Auditing);
-		// No output is public before the auditor commits: the provider cannot reveal yet.
+		// Each checker has as much at stake as the provider.
+		for &c in &panel {
+			assert_eq!(provider(c).locked, STAKE);
+		}
+		// No output is public while the panel commits: the provider cannot reveal yet.
 		assert_noop!(
 			JobEscrow::reveal_result(RuntimeOrigin::signed(P1), id, embedding(RIGHT), SALT),
 			Error::<Test>::NotRevealPhase
 		);
-		commit(id, auditor, CLOSE);
+		commit(id, panel[0], CLOSE);
+		commit(id, panel[1], RIGHT);
+		assert_eq!(job(id).status, JobStatus::Auditing);
+		commit(id, panel[2], RIGHT);
 		assert_eq!(job(id).status, JobStatus::Revealing { audited: true });
 		reveal(id, P1, RIGHT);
-		assert_eq!(job(id).status, JobStatus::Revealing { audited: true });
-		reveal(id, auditor, CLOSE);
+		for &c in &panel {
+			reveal(id, c, if c == panel[0] { CLOSE } else { RIGHT });
+		}
+		assert!(has_event(Event::AuditJudged {
+			job: id,
+			for_provider: 3,
+			against: 0,
+			verdict: Verdict::AuditPassed
+		}));
 		assert_eq!(job(id).status, JobStatus::Verified);
-		assert_eq!(audits(auditor), 1);
+		for &c in &panel {
+			assert_eq!((audits(c), provider(c).locked), (1, 0));
+		}
 		let pay_at = job(id).wake_at;
 		run_to(pay_at);
 		let receipt = Receipts::<Test>::get(id).unwrap();
-		assert_eq!((receipt.verdict, receipt.auditor), (Verdict::AuditPassed, Some(auditor)));
+		assert_eq!((receipt.verdict, receipt.checkers.to_vec()), (Verdict::AuditPassed, panel));
+		assert_eq!(work(P1), PRICE);
 		assert!(slashes().is_empty());
+		assert_eq!(AuditStats::<Test>::get(), AuditRecord { drawn: 1, concluded: 1 });
 	});
 }
 
@@ -193,111 +210,238 @@ fn a_wrong_output_is_caught_the_provider_slashed_and_the_client_refunded() {
 	build_and_execute(|| {
 		set_audit_rate(Perbill::one());
 		add_provider(P1, 10_000);
-		bond_auditors();
 		let client = Balances::balance(&CLIENT);
 		let id = submit(1_000);
 		commit(id, P1, WRONG);
 		run_to(3);
-		let auditor = auditor_of(id);
-		commit(id, auditor, RIGHT);
+		let panel = checkers_of(id);
+		for &c in &panel {
+			commit(id, c, CLOSE);
+		}
 		reveal(id, P1, WRONG);
-		reveal(id, auditor, RIGHT);
-		assert_eq!(job(id).status, JobStatus::Disputed);
-		let committee: Vec<u64> = job(id).committee.iter().map(|p| p.who).collect();
-		assert_eq!(committee.len(), 3);
-		assert!(!committee.contains(&auditor) && !committee.contains(&P1));
-		for &m in &committee {
-			commit(id, m, CLOSE);
+		let reporter_before = Balances::balance(&panel[0]);
+		let treasury_before = Balances::balance(&TREASURY);
+		for &c in &panel {
+			reveal(id, c, CLOSE);
 		}
-		assert_eq!(job(id).status, JobStatus::DisputeRevealing);
-		for &m in &committee {
-			reveal(id, m, CLOSE);
-		}
-		assert!(has_event(Event::DisputeResolved {
+		assert!(has_event(Event::AuditJudged {
 			job: id,
 			for_provider: 0,
-			for_auditor: 3,
-			verdict: Verdict::CommitteeRejected,
+			against: 3,
+			verdict: Verdict::AuditFailed
 		}));
-		assert_eq!(slashes(), vec![(P1, STAKE, Some(auditor))]);
+		assert_eq!(slashes(), vec![(P1, STAKE, Some(panel[0]))]);
+		// The slash is real money: a tenth to the checker that reported, the rest to the treasury.
+		assert_eq!(Balances::balance(&panel[0]), reporter_before + STAKE / 10);
+		assert_eq!(Balances::balance(&TREASURY), treasury_before + STAKE - STAKE / 10);
 		assert_eq!(job(id).status, JobStatus::Refunded { reason: RefundReason::Fraud });
 		assert_eq!((Balances::balance(&CLIENT), escrow(CLIENT)), (client, 0));
 		assert_eq!(provider(P1).locked, 0);
-		for m in committee {
-			assert_eq!(audits(m), 1);
+		for &c in &panel {
+			assert_eq!((audits(c), provider(c).locked), (1, 0));
 		}
-		assert_eq!(audits(auditor), 1);
+		assert_eq!(work(P1), 0);
+		assert_eq!(Receipts::<Test>::get(id).unwrap().verdict, Verdict::AuditFailed);
 	});
 }
 
 #[test]
-fn a_false_accusation_slashes_the_auditor_and_the_provider_is_paid() {
+fn a_false_accusation_costs_the_accuser_its_stake_and_the_provider_is_paid() {
 	build_and_execute(|| {
 		set_audit_rate(Perbill::one());
 		add_provider(P1, 10_000);
-		bond_auditors();
 		let id = submit(1_000);
 		commit(id, P1, RIGHT);
 		run_to(3);
-		let auditor = auditor_of(id);
-		commit(id, auditor, WRONG);
+		let panel = checkers_of(id);
+		let liar = panel[2];
+		for &c in &panel {
+			commit(id, c, if c == liar { WRONG } else { RIGHT });
+		}
 		reveal(id, P1, RIGHT);
-		reveal(id, auditor, WRONG);
-		let committee: Vec<u64> = job(id).committee.iter().map(|p| p.who).collect();
-		for &m in &committee {
-			commit(id, m, RIGHT);
+		let liar_bond = provider(liar).bonded;
+		let p1_balance = Balances::balance(&P1);
+		for &c in &panel {
+			reveal(id, c, if c == liar { WRONG } else { RIGHT });
 		}
-		for &m in &committee {
-			reveal(id, m, RIGHT);
-		}
-		assert_eq!(slashes(), vec![(auditor, STAKE, None)]);
+		assert_eq!(slashes(), vec![(liar, STAKE, Some(P1))]);
+		assert_eq!(provider(liar).bonded, liar_bond - STAKE);
+		// The accused provider gets the reporter's share of the accuser's stake.
+		assert_eq!(Balances::balance(&P1), p1_balance + STAKE / 10);
+		assert_eq!(audits(liar), 0, "a contradicted vote earns no audit credit");
 		assert_eq!(job(id).status, JobStatus::Verified);
 		let pay_at = job(id).wake_at;
 		run_to(pay_at);
 		let receipt = Receipts::<Test>::get(id).unwrap();
-		assert_eq!(
-			(receipt.status, receipt.verdict),
-			(JobStatus::Settled, Verdict::CommitteeUpheld)
-		);
+		assert_eq!((receipt.status, receipt.verdict), (JobStatus::Settled, Verdict::AuditPassed));
 	});
 }
 
 #[test]
-fn a_silent_committee_leaves_the_dispute_undecided_and_refunds_without_slashing() {
+fn a_checker_vouching_for_a_wrong_output_is_slashed_with_the_provider() {
+	build_and_execute(|| {
+		set_audit_rate(Perbill::one());
+		add_provider(P1, 10_000);
+		let id = submit(1_000);
+		commit(id, P1, WRONG);
+		run_to(3);
+		let panel = checkers_of(id);
+		let accomplice = panel[1];
+		for &c in &panel {
+			commit(id, c, if c == accomplice { WRONG } else { RIGHT });
+		}
+		reveal(id, P1, WRONG);
+		for &c in &panel {
+			reveal(id, c, if c == accomplice { WRONG } else { RIGHT });
+		}
+		let mut slashed: Vec<u64> = slashes()
+			.into_iter()
+			.map(|(who, amount, _)| {
+				assert_eq!(amount, STAKE);
+				who
+			})
+			.collect();
+		slashed.sort();
+		let mut expected = vec![P1, accomplice];
+		expected.sort();
+		assert_eq!(slashed, expected);
+		assert_eq!(job(id).status, JobStatus::Refunded { reason: RefundReason::Fraud });
+	});
+}
+
+#[test]
+fn without_a_majority_the_result_stands_and_a_withholding_checker_pays() {
 	build_and_execute(|| {
 		set_audit_rate(Perbill::one());
 		add_provider(P1, 10_000);
 		let id = submit(1_000);
 		commit(id, P1, RIGHT);
 		run_to(3);
-		let auditor = auditor_of(id);
-		commit(id, auditor, WRONG);
+		let panel = checkers_of(id);
+		commit(id, panel[0], RIGHT);
+		commit(id, panel[1], WRONG);
+		commit(id, panel[2], RIGHT);
 		reveal(id, P1, RIGHT);
-		reveal(id, auditor, WRONG);
+		reveal(id, panel[0], RIGHT);
+		reveal(id, panel[1], WRONG);
+		// panel[2] committed and withholds its reveal.
 		let wake = job(id).wake_at;
 		run_to(wake);
-		assert_eq!(job(id).status, JobStatus::Refunded { reason: RefundReason::Undecided });
-		assert!(slashes().is_empty());
-		assert_eq!((escrow(CLIENT), provider(P1).locked), (0, 0));
+		assert!(has_event(Event::AuditJudged {
+			job: id,
+			for_provider: 1,
+			against: 1,
+			verdict: Verdict::Undecided
+		}));
+		// Withholding costs what a contradicted vote costs; the split votes cost nothing.
+		assert_eq!(slashes(), vec![(panel[2], STAKE, None)]);
+		assert_eq!((audits(panel[0]), audits(panel[1]), audits(panel[2])), (1, 1, 0));
+		assert_eq!(job(id).status, JobStatus::Verified);
+		let pay_at = job(id).wake_at;
+		run_to(pay_at);
+		let receipt = Receipts::<Test>::get(id).unwrap();
+		assert_eq!((receipt.status, receipt.verdict), (JobStatus::Settled, Verdict::Undecided));
+		// The honest provider is paid, but an unconfirmed job earns no emission.
+		assert_eq!(work(P1), 0);
+		assert_eq!(AuditStats::<Test>::get(), AuditRecord { drawn: 1, concluded: 0 });
 	});
 }
 
 #[test]
-fn a_dispute_without_enough_auditors_is_undecided() {
+fn a_silent_checker_is_penalised_and_replaced_inside_the_job_time() {
 	build_and_execute(|| {
 		set_audit_rate(Perbill::one());
 		add_provider(P1, 10_000);
-		for a in [A2, A3, A4] {
-			assert_ok!(JobEscrow::remove_auditor(RuntimeOrigin::root(), a));
-		}
 		let id = submit(1_000);
 		commit(id, P1, RIGHT);
 		run_to(3);
-		assert_eq!(auditor_of(id), A1);
-		commit(id, A1, WRONG);
+		let panel = checkers_of(id);
+		let silent = panel[0];
+		commit(id, panel[1], RIGHT);
+		commit(id, panel[2], RIGHT);
+		run_to(8);
+		assert_eq!(slashes(), vec![(silent, STAKE / 10, None)]);
+		assert_eq!((provider(silent).no_shows, provider(silent).locked), (1, 0));
+		let spare = [A1, A2, A3, A4].into_iter().find(|a| !panel.contains(a)).unwrap();
+		assert!(has_event(Event::CheckersReplaced { job: id, checkers: vec![spare] }));
+		assert_eq!(job(id).status, JobStatus::Auditing);
+		assert_eq!(checkers_of(id), vec![panel[1], panel[2], spare]);
+		commit(id, spare, CLOSE);
+		assert_eq!(job(id).status, JobStatus::Revealing { audited: true });
 		reveal(id, P1, RIGHT);
-		reveal(id, A1, WRONG);
-		assert_eq!(job(id).status, JobStatus::Refunded { reason: RefundReason::Undecided });
+		reveal(id, panel[1], RIGHT);
+		reveal(id, panel[2], RIGHT);
+		reveal(id, spare, CLOSE);
+		assert_eq!(job(id).verdict, Verdict::AuditPassed);
+		assert_eq!(audits(silent), 0);
+	});
+}
+
+#[test]
+fn an_audit_nobody_commits_to_ends_undecided_with_every_silent_checker_penalised() {
+	build_and_execute(|| {
+		set_audit_rate(Perbill::one());
+		add_provider(P1, 10_000);
+		let id = submit(1_000);
+		commit(id, P1, RIGHT);
+		run_to(3);
+		run_to(8);
+		// Three silent, one replacement drawn (the only auditor left), silent too.
+		run_to(13);
+		assert_eq!(slashes().len(), 4);
+		assert!(slashes().iter().all(|(_, amount, _)| *amount == STAKE / 10));
+		assert_eq!(job(id).status, JobStatus::Revealing { audited: false });
+		reveal(id, P1, RIGHT);
+		assert_eq!(job(id).status, JobStatus::Verified);
+		assert_eq!(job(id).verdict, Verdict::Undecided);
+		assert!([A1, A2, A3, A4].iter().all(|a| provider(*a).locked == 0));
+	});
+}
+
+#[test]
+fn a_model_no_bonded_auditor_checks_is_unverifiable_and_earns_no_emission() {
+	build_and_execute(|| {
+		set_audit_rate(Perbill::one());
+		add_provider(P1, 10_000);
+		// The auditors stop declaring the model.
+		for a in [A1, A2, A3, A4] {
+			PROVIDERS.with(|p| p.borrow_mut().get_mut(&a).unwrap().models.clear());
+		}
+		assert_eq!(JobEscrow::checkers_for(MODEL, None), 0);
+		let id = submit(1_000);
+		commit(id, P1, RIGHT);
+		run_to(3);
+		assert!(has_event(Event::AuditUnavailable { job: id, model: MODEL }));
+		assert_eq!(job(id).status, JobStatus::Revealing { audited: false });
+		reveal(id, P1, RIGHT);
+		let pay_at = job(id).wake_at;
+		run_to(pay_at);
+		let receipt = Receipts::<Test>::get(id).unwrap();
+		assert_eq!((receipt.status, receipt.verdict), (JobStatus::Settled, Verdict::Unverifiable));
+		assert_eq!(work(P1), 0);
+	});
+}
+
+#[test]
+fn a_self_dealer_on_a_model_only_it_checks_earns_no_emission() {
+	build_and_execute(|| {
+		set_audit_rate(Perbill::zero());
+		// The provider is also the only auditor declaring the model.
+		for a in [A1, A2, A3, A4] {
+			PROVIDERS.with(|p| p.borrow_mut().get_mut(&a).unwrap().models.clear());
+		}
+		add_provider(P1, 10_000);
+		assert_ok!(JobEscrow::add_auditor(RuntimeOrigin::root(), P1));
+		assert_eq!(JobEscrow::checkers_for(MODEL, None), 1);
+		assert_eq!(JobEscrow::checkers_for(MODEL, Some(&P1)), 0);
+		let id = submit(1_000);
+		commit(id, P1, RIGHT);
+		run_to(3);
+		reveal(id, P1, RIGHT);
+		let pay_at = job(id).wake_at;
+		run_to(pay_at);
+		assert_eq!(Receipts::<Test>::get(id).unwrap().status, JobStatus::Settled);
+		assert_eq!(work(P1), 0);
 	});
 }
 
@@ -324,55 +468,59 @@ fn a_provider_that_does_not_commit_is_penalised_and_the_job_reassigned() {
 }
 
 #[test]
-fn a_provider_that_commits_but_never_reveals_is_penalised_and_the_client_refunded() {
+fn withholding_a_committed_result_costs_as_much_as_a_caught_wrong_output() {
 	build_and_execute(|| {
 		set_audit_rate(Perbill::zero());
 		add_provider(P1, 10_000);
+		let client = Balances::balance(&CLIENT);
 		let id = submit(1_000);
 		commit(id, P1, RIGHT);
 		run_to(8);
-		assert_eq!(job(id).status, JobStatus::Refunded { reason: RefundReason::NoShow });
-		assert_eq!(slashes(), vec![(P1, STAKE / 10, None)]);
+		assert_eq!(job(id).status, JobStatus::Refunded { reason: RefundReason::Withheld });
+		assert_eq!(slashes(), vec![(P1, STAKE, None)]);
 		assert_eq!((escrow(CLIENT), provider(P1).locked), (0, 0));
+		assert_eq!(Balances::balance(&CLIENT), client);
+		assert_eq!(Receipts::<Test>::get(id).unwrap().verdict, Verdict::Withheld);
 	});
 }
 
 #[test]
-fn an_auditor_that_does_not_commit_lets_the_job_go_on_unaudited() {
+fn an_audited_provider_that_withholds_is_slashed_as_a_cheat_and_the_panel_credited() {
 	build_and_execute(|| {
 		set_audit_rate(Perbill::one());
 		add_provider(P1, 10_000);
 		let id = submit(1_000);
-		commit(id, P1, RIGHT);
+		commit(id, P1, WRONG);
 		run_to(3);
-		let auditor = auditor_of(id);
-		run_to(8);
-		assert!(has_event(Event::PartyMissedWindow {
-			job: id,
-			who: auditor,
-			status: JobStatus::Auditing
-		}));
-		assert_eq!(job(id).status, JobStatus::Revealing { audited: false });
-		reveal(id, P1, RIGHT);
-		assert_eq!(job(id).status, JobStatus::Verified);
-	});
-}
-
-#[test]
-fn an_auditor_that_does_not_reveal_lets_the_result_stand() {
-	build_and_execute(|| {
-		set_audit_rate(Perbill::one());
-		add_provider(P1, 10_000);
-		let id = submit(1_000);
-		commit(id, P1, RIGHT);
-		run_to(3);
-		let auditor = auditor_of(id);
-		commit(id, auditor, RIGHT);
-		reveal(id, P1, RIGHT);
+		// The provider learns it is audited; withholding no longer helps it.
+		let panel = checkers_of(id);
+		for &c in &panel {
+			commit(id, c, RIGHT);
+		}
+		for &c in &panel {
+			reveal(id, c, RIGHT);
+		}
 		let wake = job(id).wake_at;
 		run_to(wake);
-		assert_eq!(job(id).status, JobStatus::Verified);
-		assert_eq!(audits(auditor), 0);
+		assert_eq!(slashes(), vec![(P1, STAKE, Some(panel[0]))]);
+		assert_eq!(job(id).status, JobStatus::Refunded { reason: RefundReason::Withheld });
+		for &c in &panel {
+			assert_eq!((audits(c), provider(c).locked), (1, 0));
+		}
+		assert_eq!(AuditStats::<Test>::get(), AuditRecord { drawn: 1, concluded: 1 });
+	});
+}
+
+#[test]
+fn the_mock_slashes_like_the_staking_pallet() {
+	build_and_execute(|| {
+		use infera_primitives::traits::ComputeProviders;
+		assert!(MockProviders::slash(&STRANGER, 10, None).is_err());
+		add_provider(P1, 100);
+		let vault = Balances::balance(&VAULT);
+		assert_eq!(MockProviders::slash(&P1, 1_000, None), Ok(100));
+		assert_eq!(Balances::balance(&VAULT), vault - 100);
+		assert_eq!(MockProviders::slash(&P1, 10, None), Ok(0));
 	});
 }
 
@@ -416,7 +564,7 @@ fn a_provider_too_poor_in_free_stake_is_not_assigned() {
 }
 
 #[test]
-fn cancel_refunds_in_full_before_a_commit_and_not_after() {
+fn cancel_refunds_in_full_while_queued_and_not_once_a_provider_is_drawn() {
 	build_and_execute(|| {
 		let client = Balances::balance(&CLIENT);
 		let queued = submit(1_000);
@@ -428,12 +576,15 @@ fn cancel_refunds_in_full_before_a_commit_and_not_after() {
 		assert_eq!(job(queued).status, JobStatus::Refunded { reason: RefundReason::Cancelled });
 		assert!(Queue::<Test>::get().is_empty());
 
-		add_provider(P1, 10_000);
-		let assigned = submit(1_000);
-		assert_ok!(JobEscrow::cancel_job(RuntimeOrigin::signed(CLIENT), assigned));
-		assert_eq!(provider(P1).locked, 0);
 		assert_eq!((Balances::balance(&CLIENT), escrow(CLIENT)), (client, 0));
 
+		// Once the draw has named a provider the client cannot cancel and resubmit to re-roll it.
+		add_provider(P1, 10_000);
+		let assigned = submit(1_000);
+		assert_noop!(
+			JobEscrow::cancel_job(RuntimeOrigin::signed(CLIENT), assigned),
+			Error::<Test>::TooLateToCancel
+		);
 		let committed = submit(1_000);
 		commit(committed, P1, RIGHT);
 		assert_noop!(
@@ -600,11 +751,7 @@ fn a_party_cannot_commit_twice() {
 		let id = submit(1_000);
 		commit(id, P1, WRONG);
 		run_to(3);
-		let auditor = auditor_of(id);
-		commit(id, auditor, RIGHT);
-		reveal(id, P1, WRONG);
-		reveal(id, auditor, RIGHT);
-		let member = job(id).committee[0].who;
+		let member = checkers_of(id)[0];
 		commit(id, member, RIGHT);
 		assert_noop!(
 			JobEscrow::commit_result(
@@ -676,8 +823,11 @@ fn a_malformed_output_and_a_second_reveal_are_refused() {
 			commitment(id, P1, &short, SALT)
 		));
 		run_to(3);
-		let auditor = auditor_of(id);
-		commit(id, auditor, RIGHT);
+		let panel = checkers_of(id);
+		for &c in &panel {
+			commit(id, c, RIGHT);
+		}
+		let auditor = panel[0];
 		assert_noop!(
 			JobEscrow::reveal_result(RuntimeOrigin::signed(P1), id, short, SALT),
 			Error::<Test>::MalformedOutput
@@ -723,11 +873,41 @@ fn params_are_governance_only_and_must_keep_honesty_profitable() {
 			JobEscrow::set_params(RuntimeOrigin::root(), half_slash),
 			Error::<Test>::BreaksIncentiveInequality
 		);
+		// A no-show must cost something, and never more than committing junk and withholding.
+		for bad in [
+			JobParams { no_show_slash: Perbill::zero(), ..p },
+			JobParams {
+				collateral_ratio: 100,
+				fraud_slash: Perbill::from_percent(50),
+				no_show_slash: Perbill::from_percent(60),
+				..p
+			},
+			JobParams { collateral_ratio: 100, fraud_slash: Perbill::from_percent(5), ..p },
+		] {
+			assert_noop!(
+				JobEscrow::set_params(RuntimeOrigin::root(), bad),
+				Error::<Test>::BreaksIncentiveInequality
+			);
+		}
 		// Raising the collateral restores it: 0.04 · 26 = 1.04.
 		let fixed = JobParams { collateral_ratio: 25, ..lax };
 		assert_ok!(JobEscrow::set_params(RuntimeOrigin::root(), fixed));
 		assert!(has_event(Event::ParamsUpdated { params: fixed }));
 		assert_eq!(Params::<Test>::get(), fixed);
+		// The check uses the *effective* audit probability: when only 80 % of drawn audits
+		// reach a verdict, 0.04 · 0.8 · 26 = 0.83 < 1 and the same parameters are refused.
+		AuditStats::<Test>::put(AuditRecord { drawn: 1_000, concluded: 800 });
+		assert_noop!(
+			JobEscrow::set_params(RuntimeOrigin::root(), fixed),
+			Error::<Test>::BreaksIncentiveInequality
+		);
+		assert_ok!(JobEscrow::set_params(
+			RuntimeOrigin::root(),
+			JobParams { collateral_ratio: 32, ..fixed }
+		));
+		// Fewer than `MIN_AUDITS_MEASURED` audits measure nothing yet.
+		AuditStats::<Test>::put(AuditRecord { drawn: 99, concluded: 0 });
+		assert_ok!(JobEscrow::set_params(RuntimeOrigin::root(), fixed));
 	});
 }
 
@@ -770,7 +950,7 @@ fn audits_happen_at_about_the_configured_rate() {
 			let id = submit(1_000);
 			commit(id, P1, RIGHT);
 			run_to(System::block_number() + 2);
-			if job(id).auditor.is_some() {
+			if !job(id).checkers.is_empty() {
 				audited += 1;
 			}
 			assert_ok!(JobEscrow::do_try_state());

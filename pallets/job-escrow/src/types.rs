@@ -6,6 +6,7 @@ use frame_support::{
 	traits::Get, BoundedVec, CloneNoBound, DebugNoBound, EqNoBound, PartialEqNoBound,
 };
 use infera_primitives::{JobId, ModelId};
+pub use infera_primitives::{Role, Verdict};
 use scale_info::TypeInfo;
 use sp_core::H256;
 use sp_runtime::Perbill;
@@ -45,10 +46,10 @@ pub enum RefundReason {
 	NoProvider,
 	/// Providers did not commit or reveal in time, as often as reassignment allows.
 	NoShow,
-	/// The dispute committee found the provider's output wrong; the provider was slashed.
+	/// The audit panel's majority found the provider's output wrong; the provider was slashed.
 	Fraud,
-	/// Provider and auditor disagreed and the committee reached no majority; nobody was slashed.
-	Undecided,
+	/// The provider committed to a result and never revealed it; it was slashed as for fraud.
+	Withheld,
 }
 
 /// Where a job is in its life. Every change emits an event; finished jobs keep their final
@@ -72,14 +73,11 @@ pub enum JobStatus {
 	Assigned,
 	/// The provider committed; a later block's randomness decides whether it is audited.
 	Committed,
-	/// An auditor is assigned and must commit its own result.
+	/// An audit panel is drawn; its checkers commit their own results, blind: no output of the
+	/// job is public yet.
 	Auditing,
-	/// Reveals are open (for the auditor too when `audited`).
+	/// Reveals are open: the provider's, and the checkers' when `audited`.
 	Revealing { audited: bool },
-	/// Provider and auditor disagreed beyond tolerance; the committee commits its results.
-	Disputed,
-	/// The committee reveals.
-	DisputeRevealing,
 	/// The result stands; payment is released when the challenge window ends.
 	Verified,
 	/// Paid: provider, model owner and protocol got their shares.
@@ -95,8 +93,8 @@ impl JobStatus {
 	}
 }
 
-/// One party that runs a job (provider, auditor or committee member) and its commit-reveal
-/// progress.
+/// One party that runs a job (the provider or a checker of its audit panel) and its
+/// commit-reveal progress.
 #[derive(
 	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
 )]
@@ -162,60 +160,57 @@ pub struct Job<
 	pub wake_at: BlockNumber,
 	/// The assigned provider.
 	pub provider: Option<Party<AccountId>>,
-	/// The auditor, when the job is audited.
-	pub auditor: Option<Party<AccountId>>,
-	/// The dispute committee, when provider and auditor disagree.
-	pub committee: BoundedVec<Party<AccountId>, MaxCommittee>,
+	/// The audit panel, when the job is audited: checkers drawn after the provider committed,
+	/// each committing its own result before any output of the job is public.
+	pub checkers: BoundedVec<Party<AccountId>, MaxCommittee>,
+	/// Checkers that were drawn and did not commit in time (penalised, never drawn again for
+	/// this job).
+	pub silent: BoundedVec<AccountId, MaxCommittee>,
+	/// Whether silent checkers were replaced once already (the audit is replaced at most once).
+	pub replaced: bool,
+	/// How the job stands so far; final in its receipt.
+	pub verdict: Verdict,
 	/// Providers that were assigned and did not deliver (never assigned again to this job).
 	pub no_shows: BoundedVec<AccountId, MaxAttempts>,
 }
 
-/// How a finished job ended, for its receipt.
+/// What remains of a finished job after pruning: enough to prove what was run, by whom, with
+/// which outcome and at what price.
 #[derive(
-	Copy,
-	Clone,
-	PartialEq,
-	Eq,
-	Debug,
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
 	Encode,
 	Decode,
 	DecodeWithMemTracking,
 	MaxEncodedLen,
 	TypeInfo,
 )]
-pub enum Verdict {
-	/// Not audited; the provider's result stood through the challenge window.
-	Unaudited,
-	/// Audited and the auditor's output matched within tolerance.
-	AuditPassed,
-	/// Disputed and the committee sided with the provider (the auditor was slashed).
-	CommitteeUpheld,
-	/// Disputed and the committee sided with the auditor (the provider was slashed).
-	CommitteeRejected,
-	/// Disputed without a majority.
-	Undecided,
-	/// No result was delivered.
-	NoResult,
-}
-
-/// What remains of a finished job after pruning: enough to prove what was run, by whom, with
-/// which outcome and at what price.
-#[derive(
-	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo,
-)]
-pub struct Receipt<AccountId, Balance, BlockNumber> {
+#[scale_info(skip_type_params(MaxCommittee))]
+#[allow(clippy::multiple_bound_locations)] // reason: the NoBound derives restate the struct's bounds
+pub struct Receipt<
+	AccountId: Clone + Eq + Debug,
+	Balance: Clone + Eq + Debug,
+	BlockNumber: Clone + Eq + Debug,
+	MaxCommittee: Get<u32>,
+> {
 	/// Who paid.
 	pub client: AccountId,
 	/// The model run.
 	pub model: ModelId,
+	/// blake2-256 of the model's weights, as registered when the job finished.
+	pub weights_hash: H256,
+	/// blake2-256 of the model's training data set, when its owner registered one.
+	pub dataset_hash: Option<H256>,
 	/// blake2-256 of the input.
 	pub input_hash: H256,
 	/// blake2-256 of the provider's revealed output, when there was one.
 	pub output_hash: Option<H256>,
 	/// Who ran it.
 	pub provider: Option<AccountId>,
-	/// Who audited it.
-	pub auditor: Option<AccountId>,
+	/// The checkers whose revealed outputs judged it (empty when not audited).
+	pub checkers: BoundedVec<AccountId, MaxCommittee>,
 	/// How it was judged.
 	pub verdict: Verdict,
 	/// The final status (`Settled` or `Refunded { reason }`).
@@ -245,7 +240,7 @@ pub struct Receipt<AccountId, Balance, BlockNumber> {
 pub struct JobParams<Balance, BlockNumber> {
 	/// Chance that a committed job is audited (p).
 	pub audit_rate: Perbill,
-	/// Validators on a dispute committee (k).
+	/// Checkers on an audit panel (k); a verdict needs a majority of k.
 	pub committee_size: u32,
 	/// Blocks a party has to commit after being assigned.
 	pub commit_window: BlockNumber,
@@ -265,12 +260,35 @@ pub struct JobParams<Balance, BlockNumber> {
 	pub max_reassignments: u32,
 	/// Provider stake locked per unit of price while a job is open (S / f).
 	pub collateral_ratio: u32,
-	/// Share of the locked stake slashed from a provider that does not deliver.
+	/// Share of the locked stake slashed from a provider or checker that does not commit.
 	pub no_show_slash: Perbill,
-	/// Share of the locked stake slashed from the side a dispute committee contradicts.
+	/// Share of the locked stake slashed from a party the panel's majority contradicts, and from
+	/// a party that committed and did not reveal.
 	pub fraud_slash: Perbill,
 	/// Share of the price that goes to the protocol (rewards / treasury).
 	pub protocol_cut: Perbill,
 	/// Blocks a finished job stays in full before only its receipt remains.
 	pub retention: BlockNumber,
+}
+
+/// Audits drawn and audits that reached a verdict, ever.
+#[derive(
+	Copy,
+	Clone,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub struct AuditRecord {
+	/// Jobs the audit roll selected.
+	pub drawn: u64,
+	/// Of those, the ones whose panel reached a majority, or whose provider withheld its
+	/// result and was slashed for it.
+	pub concluded: u64,
 }

@@ -23,6 +23,7 @@ pub trait WeightInfo {
 	fn add_auditor() -> Weight;
 	fn remove_auditor() -> Weight;
 	fn on_initialize_wakeups(n: u32, ) -> Weight;
+	fn on_initialize_audits(n: u32, ) -> Weight;
 	fn on_initialize_assign(n: u32, ) -> Weight;
 }
 
@@ -206,6 +207,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5787).saturating_mul(n.into()))
 	}
+	fn on_initialize_audits(n: u32, ) -> Weight {
+		Weight::from_parts(854_766_179, 195102)
+			.saturating_add(Weight::from_parts(589_823_350, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(88_u64))
+			.saturating_add(T::DbWeight::get().reads((20_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(46_u64))
+			.saturating_add(T::DbWeight::get().writes((20_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 5787).saturating_mul(n.into()))
+	}
 	/// Storage: `JobEscrow::Wakeups` (r:3 w:2)
 	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(1038), added: 3513, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Queue` (r:1 w:1)
@@ -279,6 +289,12 @@ impl WeightInfo for () {
 	fn on_initialize_wakeups(n: u32, ) -> Weight {
 		Weight::from_parts(854_766_179, 195102)
 			.saturating_add(Weight::from_parts(294_911_675, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(88_u64))
+			.saturating_add(ParityDbWeight::get().writes(46_u64))
+	}
+	fn on_initialize_audits(n: u32, ) -> Weight {
+		Weight::from_parts(854_766_179, 195102)
+			.saturating_add(Weight::from_parts(589_823_350, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(88_u64))
 			.saturating_add(ParityDbWeight::get().writes(46_u64))
 	}

@@ -363,6 +363,11 @@ impl<T: Config> infera_primitives::traits::ModelRegistry<T::AccountId> for Palle
 		Models::<T>::get(model).map(|m| (m.owner, m.royalty))
 	}
 
+	fn provenance(model: ModelId) -> Option<([u8; 32], Option<[u8; 32]>)> {
+		Models::<T>::get(model)
+			.map(|m| (m.files.weights_hash.0, m.metadata.dataset_hash.map(|h| h.0)))
+	}
+
 	fn note_job_opened(model: ModelId) -> DispatchResult {
 		let info = Models::<T>::get(model).ok_or(Error::<T>::ModelNotFound)?;
 		ensure!(info.status == ModelStatus::Active, Error::<T>::AlreadyDeprecated);

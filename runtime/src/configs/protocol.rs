@@ -68,13 +68,14 @@ impl pallet_compute_staking::Config for Runtime {
 }
 
 parameter_types! {
-	/// Until governance sets them: 5 % of jobs audited by one auditor, disputes decided by a
-	/// committee of three; one minute to commit and one to reveal; paid five minutes after
+	/// Until governance sets them: 5 % of jobs audited by a blind panel of three checkers
+	/// (a verdict needs two); one minute to commit and one to reveal; paid five minutes after
 	/// verification; deadlines up to a day ahead; a price of 0.01 INFR plus 0.00001 INFR per
-	/// input byte and fees up to 1000 INFR; two reassignments; providers lock 20× the price
-	/// (0.05 · (1 + 1 · 20) = 1.05 ≥ 1: skipping work does not pay); a no-show loses 10 % of
-	/// that, a proven fraud all of it; 5 % of each price to the protocol; finished jobs kept for
-	/// a day before only their receipt remains.
+	/// input byte and fees up to 1000 INFR; two reassignments; providers and checkers lock 30×
+	/// the price (0.05 · (1 + 1 · 30) = 1.55 ≥ 1: skipping work does not pay even if only 65 %
+	/// of drawn audits reach a verdict); a no-show loses 10 % of that, a proven fraud or a
+	/// withheld reveal all of it; 5 % of each price to the protocol; finished jobs kept for a day
+	/// before only their receipt remains.
 	pub const DefaultJobParams: JobParams<Balance, BlockNumber> = JobParams {
 		audit_rate: Perbill::from_percent(5),
 		committee_size: 3,
@@ -86,7 +87,7 @@ parameter_types! {
 		fee_per_byte: UNITS / 100_000,
 		max_fee: 1_000 * UNITS,
 		max_reassignments: 2,
-		collateral_ratio: 20,
+		collateral_ratio: 30,
 		no_show_slash: Perbill::from_percent(10),
 		fraud_slash: Perbill::from_percent(100),
 		protocol_cut: Perbill::from_percent(5),
@@ -100,7 +101,7 @@ impl pallet_job_escrow::Config for Runtime {
 	type ModelRegistry = ModelRegistry;
 	type Providers = ComputeStaking;
 	type WorkRecorder = crate::Rewards;
-	type Randomness = pallet_babe::ParentBlockRandomness<Runtime>;
+	type Randomness = BlockVrfRandomness;
 	type ProtocolAccount = RewardsAccount;
 	type ParamsOrigin = EnsureRootOrParams;
 	type AuditorOrigin = EnsureRoot<crate::AccountId>;
@@ -116,6 +117,38 @@ impl pallet_job_escrow::Config for Runtime {
 	type WeightInfo = pallet_job_escrow::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = crate::benchmarks::JobEscrowBenchmarkHelper;
+}
+
+/// The randomness of the block being built: the VRF pre-output in its BABE pre-digest. The
+/// block's author could not choose it (it is determined by the slot and the author's key), and
+/// nobody else knew it before the block was announced, so whoever signs a transaction cannot
+/// know the draw it triggers, nor re-roll it (ADR 0009). BABE's own `ParentBlockRandomness` is
+/// the *parent's* output: known to every client before it signs. Where a block has no VRF output
+/// (blocks built without a BABE pre-digest: genesis and tests) the parent's stands in.
+pub struct BlockVrfRandomness;
+
+impl frame_support::traits::Randomness<Option<crate::Hash>, BlockNumber> for BlockVrfRandomness {
+	fn random(subject: &[u8]) -> (Option<crate::Hash>, BlockNumber) {
+		use codec::Encode;
+		use sp_runtime::traits::Hash as _;
+		let vrf = pallet_babe::Pallet::<Runtime>::initialized()
+			.flatten()
+			.and_then(|digest| digest.vrf_signature().map(|s| s.pre_output.encode()));
+		match vrf {
+			Some(output) => {
+				let now = crate::System::block_number();
+				let random =
+					sp_runtime::traits::BlakeTwo256::hash_of(&(b"infera/vrf", subject, output));
+				(Some(random), now)
+			}
+			None => {
+				<pallet_babe::ParentBlockRandomness<Runtime> as frame_support::traits::Randomness<
+					_,
+					_,
+				>>::random(subject)
+			}
+		}
+	}
 }
 
 parameter_types! {

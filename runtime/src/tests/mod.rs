@@ -19,8 +19,10 @@ use sp_genesis_builder::{DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
 use sp_keyring::Sr25519Keyring;
 use sp_runtime::{traits::Dispatchable, BuildStorage, DispatchError};
 
+mod verification;
+
 /// The state a preset describes, built through the same JSON path the node uses.
-fn ext_from_preset(name: &str) -> sp_io::TestExternalities {
+pub(crate) fn ext_from_preset(name: &str) -> sp_io::TestExternalities {
 	let patch = crate::genesis_config_presets::get_preset(&name.into())
 		.unwrap_or_else(|| panic!("preset {name} exists"));
 	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
@@ -49,7 +51,7 @@ fn json_merge(into: &mut serde_json::Value, patch: serde_json::Value) {
 
 /// Invariants of the whole runtime: every pallet's `try_state` (with the `try-runtime` feature),
 /// plus the ones this runtime adds on top.
-fn check_invariants() {
+pub(crate) fn check_invariants() {
 	#[cfg(feature = "try-runtime")]
 	{
 		use frame_support::traits::{TryState, TryStateSelect};
@@ -66,7 +68,7 @@ fn check_invariants() {
 	assert_eq!(Grandpa::grandpa_authorities().len(), Session::validators().len());
 }
 
-fn run_to(n: u32) {
+pub(crate) fn run_to(n: u32) {
 	while System::block_number() < n {
 		let next = System::block_number() + 1;
 		System::set_block_number(next);
@@ -77,11 +79,11 @@ fn run_to(n: u32) {
 	}
 }
 
-fn alice() -> AccountId {
+pub(crate) fn alice() -> AccountId {
 	Sr25519Keyring::Alice.to_account_id()
 }
 /// The provider these tests set up (the presets' Bob already serves MiniLM).
-fn provider() -> AccountId {
+pub(crate) fn provider() -> AccountId {
 	Sr25519Keyring::BobStash.to_account_id()
 }
 
@@ -91,7 +93,12 @@ fn development_preset_builds_with_alice_validating() {
 		assert_eq!(Session::validators(), vec![alice()]);
 		assert_eq!(pallet_validator_set::Validators::<Runtime>::get().into_inner(), vec![alice()]);
 		assert_eq!(pallet_sudo::Key::<Runtime>::get(), Some(alice()));
-		assert_eq!(Balances::balance(&alice()), crate::genesis_config_presets::ENDOWMENT);
+		// Alice's auditor bond is held out of her endowment.
+		assert_eq!(
+			Balances::balance(&alice()),
+			crate::genesis_config_presets::ENDOWMENT - crate::genesis_config_presets::AUDITOR_BOND
+		);
+		assert_eq!(Balances::total_balance(&alice()), crate::genesis_config_presets::ENDOWMENT);
 		assert!(tracks::is_test_network());
 		check_invariants();
 	});
@@ -168,7 +175,7 @@ fn pass_referendum(origin: OriginCaller, call: RuntimeCall) -> u32 {
 	index
 }
 
-fn events() -> Vec<RuntimeEvent> {
+pub(crate) fn events() -> Vec<RuntimeEvent> {
 	System::events().into_iter().map(|r| r.event).collect()
 }
 
@@ -341,7 +348,7 @@ fn fees_go_to_the_treasury() {
 }
 
 /// Registers a MiniLM-like model owned by `owner` through the real registry.
-fn register_model(owner: &AccountId, seed: u8) -> infera_primitives::ModelId {
+pub(crate) fn register_model(owner: &AccountId, seed: u8) -> infera_primitives::ModelId {
 	use frame_support::BoundedVec;
 	use infera_primitives::{Architecture, EmbeddingTolerance};
 	let id = pallet_model_registry::NextModelId::<Runtime>::get();
@@ -396,14 +403,14 @@ fn a_provider_bonds_serves_a_registered_model_is_selected_and_slashed_to_the_tre
 
 		// A deprecated model cannot be taken up by new providers.
 		assert_ok!(crate::ModelRegistry::deprecate_model(RuntimeOrigin::signed(alice()), model));
-		let charlie = Sr25519Keyring::Charlie.to_account_id();
+		let ferdie = Sr25519Keyring::Ferdie.to_account_id();
 		assert_ok!(Balances::transfer_allow_death(
 			RuntimeOrigin::signed(alice()),
-			charlie.clone().into(),
+			ferdie.clone().into(),
 			10_000 * UNITS
 		));
 		assert_ok!(ComputeStaking::register_provider(
-			RuntimeOrigin::signed(charlie.clone()),
+			RuntimeOrigin::signed(ferdie.clone()),
 			HardwareProfile {
 				accelerator: Accelerator::Cuda,
 				cpu_cores: 16,
@@ -413,7 +420,7 @@ fn a_provider_bonds_serves_a_registered_model_is_selected_and_slashed_to_the_tre
 		));
 		assert_noop!(
 			ComputeStaking::set_models(
-				RuntimeOrigin::signed(charlie),
+				RuntimeOrigin::signed(ferdie),
 				frame_support::BoundedVec::truncate_from(vec![model])
 			),
 			pallet_compute_staking::Error::<Runtime>::ModelNotActive
@@ -448,9 +455,26 @@ fn the_params_track_sets_compute_staking_parameters() {
 	});
 }
 
+/// The presets' bonded auditors (Alice, Charlie, Dave, Eve).
+pub(crate) fn preset_auditors() -> Vec<AccountId> {
+	[Sr25519Keyring::Alice, Sr25519Keyring::Charlie, Sr25519Keyring::Dave, Sr25519Keyring::Eve]
+		.map(|k| k.to_account_id())
+		.to_vec()
+}
+
+/// The presets' auditors declare `model` too, so they can be drawn to check it.
+pub(crate) fn auditors_check(model: infera_primitives::ModelId) {
+	for a in preset_auditors() {
+		let mut models =
+			pallet_compute_staking::Providers::<Runtime>::get(&a).expect("bonded").models;
+		models.try_push(model).expect("room for one more model");
+		assert_ok!(crate::ComputeStaking::set_models(RuntimeOrigin::signed(a), models));
+	}
+}
+
 /// Bob as a provider bonded 1000 INFR serving a newly registered model (owner Alice, 5 %
-/// royalty); returns the model.
-fn model_served_by_bob() -> infera_primitives::ModelId {
+/// royalty) that the presets' auditors check; returns the model.
+pub(crate) fn model_served_by_bob() -> infera_primitives::ModelId {
 	use crate::ComputeStaking;
 	use infera_primitives::{Accelerator, HardwareProfile};
 	let model = register_model(&alice(), 9);
@@ -468,15 +492,16 @@ fn model_served_by_bob() -> infera_primitives::ModelId {
 		RuntimeOrigin::signed(provider()),
 		frame_support::BoundedVec::truncate_from(vec![model])
 	));
+	auditors_check(model);
 	model
 }
 
-fn minilm_output() -> Vec<u8> {
+pub(crate) fn minilm_output() -> Vec<u8> {
 	let v: Vec<i16> = (0..384).map(|i| (i * 37 % 2_000) as i16 - 1_000).collect();
 	infera_primitives::canonical::CanonicalOutput::Embedding(v).encode()
 }
 
-fn commit_and_reveal_plan(
+pub(crate) fn commit_and_reveal_plan(
 	job: infera_primitives::JobId,
 	who: &AccountId,
 	output: &[u8],
@@ -494,17 +519,21 @@ fn run_honest_job(job: infera_primitives::JobId) -> u32 {
 	assert_ok!(JobEscrow::commit_result(RuntimeOrigin::signed(provider()), job, c));
 	let decide = Jobs::<Runtime>::get(job).unwrap().wake_at;
 	run_to(decide);
-	if let Some(auditor) = Jobs::<Runtime>::get(job).unwrap().auditor.map(|a| a.who) {
-		let c = commit_and_reveal_plan(job, &auditor, &out);
-		assert_ok!(JobEscrow::commit_result(RuntimeOrigin::signed(auditor.clone()), job, c));
-		assert_ok!(JobEscrow::reveal_result(
-			RuntimeOrigin::signed(auditor),
-			job,
-			out.clone(),
-			[9u8; 32]
-		));
+	let panel: Vec<AccountId> =
+		Jobs::<Runtime>::get(job).unwrap().checkers.iter().map(|c| c.who.clone()).collect();
+	for c in &panel {
+		let commitment = commit_and_reveal_plan(job, c, &out);
+		assert_ok!(JobEscrow::commit_result(RuntimeOrigin::signed(c.clone()), job, commitment));
 	}
-	assert_ok!(JobEscrow::reveal_result(RuntimeOrigin::signed(provider()), job, out, [9u8; 32]));
+	assert_ok!(JobEscrow::reveal_result(
+		RuntimeOrigin::signed(provider()),
+		job,
+		out.clone(),
+		[9u8; 32]
+	));
+	for c in panel {
+		assert_ok!(JobEscrow::reveal_result(RuntimeOrigin::signed(c), job, out.clone(), [9u8; 32]));
+	}
 	let job_now = Jobs::<Runtime>::get(job).unwrap();
 	assert_eq!(job_now.status, JobStatus::Verified);
 	run_to(job_now.wake_at);
@@ -612,38 +641,46 @@ fn a_referendum_raising_the_audit_rate_gets_the_next_job_audited() {
 		assert_ok!(JobEscrow::commit_result(RuntimeOrigin::signed(provider()), job, c));
 		let decide = pallet_job_escrow::Jobs::<Runtime>::get(job).unwrap().wake_at;
 		run_to(decide);
-		let auditor = pallet_job_escrow::Jobs::<Runtime>::get(job).unwrap().auditor.map(|a| a.who);
-		let auditors = [
-			Sr25519Keyring::Alice,
-			Sr25519Keyring::Charlie,
-			Sr25519Keyring::Dave,
-			Sr25519Keyring::Eve,
-		]
-		.map(|k| k.to_account_id());
-		assert!(auditor.is_some_and(|a| auditors.contains(&a)), "the job is audited by an auditor");
+		let panel: Vec<AccountId> = pallet_job_escrow::Jobs::<Runtime>::get(job)
+			.unwrap()
+			.checkers
+			.iter()
+			.map(|c| c.who.clone())
+			.collect();
+		assert_eq!(panel.len(), 3, "the job is audited by a panel of three");
+		assert!(panel.iter().all(|a| preset_auditors().contains(a)));
 		run_honest_job_after_audit(job, &out);
 		check_invariants();
 	});
 }
 
-/// Finishes an audited job whose provider (Bob) has committed `out`.
+/// Finishes an audited job whose provider (Bob) has committed `out`, with an honest panel.
 fn run_honest_job_after_audit(job: infera_primitives::JobId, out: &[u8]) {
 	use crate::JobEscrow;
-	let auditor = pallet_job_escrow::Jobs::<Runtime>::get(job).unwrap().auditor.unwrap().who;
-	let c = commit_and_reveal_plan(job, &auditor, out);
-	assert_ok!(JobEscrow::commit_result(RuntimeOrigin::signed(auditor.clone()), job, c));
-	assert_ok!(JobEscrow::reveal_result(
-		RuntimeOrigin::signed(auditor),
-		job,
-		out.to_vec(),
-		[9u8; 32]
-	));
+	let panel: Vec<AccountId> = pallet_job_escrow::Jobs::<Runtime>::get(job)
+		.unwrap()
+		.checkers
+		.iter()
+		.map(|c| c.who.clone())
+		.collect();
+	for c in &panel {
+		let commitment = commit_and_reveal_plan(job, c, out);
+		assert_ok!(JobEscrow::commit_result(RuntimeOrigin::signed(c.clone()), job, commitment));
+	}
 	assert_ok!(JobEscrow::reveal_result(
 		RuntimeOrigin::signed(provider()),
 		job,
 		out.to_vec(),
 		[9u8; 32]
 	));
+	for c in panel {
+		assert_ok!(JobEscrow::reveal_result(
+			RuntimeOrigin::signed(c),
+			job,
+			out.to_vec(),
+			[9u8; 32]
+		));
+	}
 	let pay_at = pallet_job_escrow::Jobs::<Runtime>::get(job).unwrap().wake_at;
 	run_to(pay_at);
 	let receipt = pallet_job_escrow::Receipts::<Runtime>::get(job).unwrap();
@@ -675,7 +712,17 @@ fn the_presets_register_minilm_with_its_real_hashes_and_bond_bob_as_its_provider
 			let bob = Sr25519Keyring::Bob.to_account_id();
 			let info = pallet_compute_staking::Providers::<Runtime>::get(&bob).unwrap();
 			assert_eq!(info.bonded, PROVIDER_BOND);
-			assert_eq!(pallet_compute_staking::ProvidersByModel::<Runtime>::get(MINILM), vec![bob]);
+			// Bob serves MiniLM; the auditors are bonded and declare it too, chilled: they can
+			// check its jobs but are never assigned one.
+			let listed = pallet_compute_staking::ProvidersByModel::<Runtime>::get(MINILM);
+			assert_eq!(listed.len(), 5);
+			for a in preset_auditors() {
+				let info = pallet_compute_staking::Providers::<Runtime>::get(&a).unwrap();
+				assert_eq!(info.bonded, crate::genesis_config_presets::AUDITOR_BOND);
+				assert_eq!(info.status, pallet_compute_staking::ProviderStatus::Chilled);
+				assert!(listed.contains(&a));
+			}
+			assert_eq!(pallet_job_escrow::Pallet::<Runtime>::checkers_for(MINILM, None), 4);
 			let params = pallet_job_escrow::Params::<Runtime>::get();
 			assert_eq!(params, crate::genesis_config_presets::dev_job_params());
 			assert_eq!((params.commit_window, params.challenge_window), (5, 3));
@@ -692,7 +739,9 @@ fn infera_api_estimates_fees_and_names_every_rejection() {
 		let e = estimate_fee(MINILM, 43).unwrap();
 		assert_eq!(e.price, UNITS / 100 + 43 * UNITS / 100_000);
 		assert_eq!(e.royalty, e.price / 20);
-		assert_eq!(e.provider_stake, e.price * 20);
+		assert_eq!(e.provider_stake, e.price * 30);
+		// Bob takes jobs; the four auditors check them.
+		assert_eq!(e.checkers, 4);
 		assert_eq!(e.providers, 1);
 		assert_eq!(
 			estimate_fee(infera_primitives::ModelId(77), 43),

@@ -1,0 +1,310 @@
+//! What the dispatchables do: submission and assignment, commit and reveal, cancellation.
+
+use crate::{
+	pallet::*,
+	phases::{self, Role},
+	BalanceOf, Job, JobOf, JobStatus, Party, RefundReason, Verdict, AUDIT_DECISION_DELAY,
+};
+use alloc::vec::Vec;
+use codec::{DecodeAll, Encode};
+use frame_support::{
+	ensure,
+	traits::{fungible::MutateHold, Randomness},
+	BoundedVec,
+};
+use frame_system::pallet_prelude::BlockNumberFor;
+use infera_primitives::{
+	canonical::CanonicalOutput,
+	tolerance::{outputs_match, Check},
+	traits::{ComputeProviders, ModelRegistry},
+	JobId, ModelId,
+};
+use sp_core::H256;
+use sp_runtime::{
+	traits::{CheckedAdd, CheckedMul, Saturating},
+	ArithmeticError, DispatchError, DispatchResult,
+};
+
+impl<T: Config> Pallet<T> {
+	pub(crate) fn now() -> BlockNumberFor<T> {
+		frame_system::Pallet::<T>::block_number()
+	}
+
+	pub(crate) fn escrow_reason() -> T::RuntimeHoldReason {
+		HoldReason::JobEscrow.into()
+	}
+
+	/// The job's price for an input of `len` bytes.
+	pub fn price_for(len: u32) -> Result<BalanceOf<T>, DispatchError> {
+		let p = Params::<T>::get();
+		p.fee_per_byte
+			.checked_mul(&BalanceOf::<T>::from(len))
+			.and_then(|v| v.checked_add(&p.base_fee))
+			.ok_or_else(|| ArithmeticError::Overflow.into())
+	}
+
+	/// Provider stake a job of `price` locks (each checker of its audit locks as much).
+	pub fn stake_for(price: BalanceOf<T>) -> BalanceOf<T> {
+		price.saturating_mul(BalanceOf::<T>::from(Params::<T>::get().collateral_ratio))
+	}
+
+	/// 32 bytes nobody could know when they signed the transaction that triggers the draw: the
+	/// runtime's randomness (on Infera the VRF output of the block being built, see ADR 0009),
+	/// mixed with a purpose and the job.
+	pub(crate) fn random_seed(purpose: &[u8], job: JobId) -> [u8; 32] {
+		let subject = (purpose, job).encode();
+		let (random, _) = T::Randomness::random(&subject);
+		let random = random.unwrap_or_else(frame_system::Pallet::<T>::parent_hash);
+		sp_io::hashing::blake2_256(&(random, subject).encode())
+	}
+
+	pub(crate) fn seed_u64(seed: &[u8; 32], round: u32) -> u64 {
+		let h = sp_io::hashing::blake2_256(&(seed, round).encode());
+		u64::from_le_bytes(*h.first_chunk::<8>().unwrap_or(&[0u8; 8]))
+	}
+
+	// ---------------------------------------------------------------- submission
+
+	pub(crate) fn do_submit(
+		client: T::AccountId,
+		model: ModelId,
+		input: Vec<u8>,
+		max_fee: BalanceOf<T>,
+		deadline: BlockNumberFor<T>,
+	) -> Result<JobId, DispatchError> {
+		let params = Params::<T>::get();
+		let now = Self::now();
+		ensure!(T::ModelRegistry::is_active(model), Error::<T>::ModelNotActive);
+		ensure!(!input.is_empty(), Error::<T>::EmptyInput);
+		let len = u32::try_from(input.len()).map_err(|_| Error::<T>::InputTooLong)?;
+		let input: BoundedVec<u8, T::MaxInputLen> =
+			input.try_into().map_err(|_| Error::<T>::InputTooLong)?;
+		let price = Self::price_for(len)?;
+		ensure!(max_fee >= price, Error::<T>::FeeBelowPrice);
+		ensure!(max_fee <= params.max_fee, Error::<T>::FeeTooHigh);
+		ensure!(deadline > now, Error::<T>::DeadlineInPast);
+		ensure!(deadline >= Self::shortest_deadline(now), Error::<T>::DeadlineTooSoon);
+		ensure!(deadline <= now.saturating_add(params.max_deadline), Error::<T>::DeadlineTooFar);
+		let id = NextJobId::<T>::get();
+		let next = id.next().ok_or(Error::<T>::JobIdsExhausted)?;
+		let total =
+			TotalEscrow::<T>::get().checked_add(&max_fee).ok_or(ArithmeticError::Overflow)?;
+		let open = OpenJobs::<T>::get().checked_add(1).ok_or(ArithmeticError::Overflow)?;
+
+		// Everything that can fail is checked; from here on the job exists.
+		T::Currency::hold(&Self::escrow_reason(), &client, max_fee)
+			.map_err(|_| Error::<T>::InsufficientBalance)?;
+		T::ModelRegistry::note_job_opened(model)?;
+		NextJobId::<T>::put(next);
+		TotalEscrow::<T>::put(total);
+		OpenJobs::<T>::put(open);
+		JobsByClient::<T>::insert(&client, id, ());
+		let input_hash = H256(sp_io::hashing::blake2_256(&input));
+		let mut job = Job {
+			client: client.clone(),
+			model,
+			input,
+			input_hash,
+			max_fee,
+			price,
+			stake: Self::stake_for(price),
+			deadline,
+			submitted_at: now,
+			status: JobStatus::Queued,
+			wake_at: deadline,
+			provider: None,
+			checkers: BoundedVec::new(),
+			silent: BoundedVec::new(),
+			replaced: false,
+			verdict: Verdict::Unaudited,
+			no_shows: BoundedVec::new(),
+		};
+		Self::deposit_event(Event::JobSubmitted {
+			job: id,
+			client,
+			model,
+			max_fee,
+			price,
+			deadline,
+		});
+
+		if Self::try_assign(id, &mut job, now) {
+			let commit_by = job.wake_at;
+			Self::advance(id, job, JobStatus::Assigned, commit_by);
+			return Ok(id);
+		}
+		// No provider now: wait in the queue until the deadline.
+		let mut queue = Queue::<T>::get();
+		ensure!(queue.try_push(id).is_ok(), Error::<T>::QueueFull);
+		let when = Self::schedule(id, deadline)?;
+		Queue::<T>::put(queue);
+		job.wake_at = when;
+		Jobs::<T>::insert(id, job);
+		Self::deposit_event(Event::JobQueued { job: id });
+		Ok(id)
+	}
+
+	/// The earliest deadline a job submitted at `now` may have: one commit window, the audit
+	/// decision, an audit commit window and a reveal window.
+	pub(crate) fn shortest_deadline(now: BlockNumberFor<T>) -> BlockNumberFor<T> {
+		let params = Params::<T>::get();
+		now.saturating_add(params.commit_window)
+			.saturating_add(params.commit_window)
+			.saturating_add(params.reveal_window)
+			.saturating_add(AUDIT_DECISION_DELAY.into())
+	}
+
+	/// Picks a provider for `job` by stake-weighted randomness (never the client or a provider
+	/// that already failed it) and locks its stake. Sets `provider` and the commit deadline in
+	/// `job.wake_at`; the caller stores and schedules. The randomness is the including block's:
+	/// the client cannot know its provider when it signs.
+	pub(crate) fn try_assign(id: JobId, job: &mut JobOf<T>, now: BlockNumberFor<T>) -> bool {
+		let mut exclude: Vec<T::AccountId> = job.no_shows.to_vec();
+		exclude.push(job.client.clone());
+		let seed = Self::random_seed(b"infera/assign", id);
+		let Some(provider) = T::Providers::select(job.model, job.stake, &exclude, seed) else {
+			return false;
+		};
+		if T::Providers::lock(&provider, job.stake).is_err() {
+			return false;
+		}
+		let commit_by = now.saturating_add(Params::<T>::get().commit_window).min(job.deadline);
+		JobsByProvider::<T>::insert(&provider, id, ());
+		job.provider = Some(Party::new(provider.clone()));
+		job.wake_at = commit_by;
+		Self::deposit_event(Event::JobAssigned {
+			job: id,
+			provider,
+			stake_locked: job.stake,
+			commit_by,
+		});
+		true
+	}
+
+	// ---------------------------------------------------------------- commit and reveal
+
+	fn role_of<'a>(
+		job: &'a mut JobOf<T>,
+		who: &T::AccountId,
+	) -> Option<(Role, &'a mut Party<T::AccountId>)> {
+		if let Some(p) = job.provider.as_mut().filter(|p| &p.who == who) {
+			return Some((Role::Provider, p));
+		}
+		job.checkers.iter_mut().find(|p| &p.who == who).map(|p| (Role::Checker, p))
+	}
+
+	pub(crate) fn do_commit(who: T::AccountId, id: JobId, commitment: H256) -> DispatchResult {
+		let mut job = Jobs::<T>::get(id).ok_or(Error::<T>::JobNotFound)?;
+		let status = job.status;
+		let (role, party) = Self::role_of(&mut job, &who).ok_or(Error::<T>::NotAssigned)?;
+		ensure!(phases::commits_in(status, role), Error::<T>::NotCommitPhase);
+		ensure!(party.commitment.is_none(), Error::<T>::AlreadyCommitted);
+		party.commitment = Some(commitment);
+		Self::deposit_event(Event::ResultCommitted { job: id, who });
+
+		let now = Self::now();
+		match role {
+			// The audit decision uses the randomness of a later block than the commit's.
+			Role::Provider => {
+				Self::unschedule(id, job.wake_at);
+				let at = now.saturating_add(AUDIT_DECISION_DELAY.into());
+				Self::advance(id, job, JobStatus::Committed, at);
+			}
+			// Reveals open once the whole panel has committed (or its window ends).
+			Role::Checker if job.checkers.iter().all(|p| p.commitment.is_some()) => {
+				Self::unschedule(id, job.wake_at);
+				Self::open_reveals(id, job, true, now);
+			}
+			Role::Checker => Jobs::<T>::insert(id, job),
+		}
+		Ok(())
+	}
+
+	pub(crate) fn do_reveal(
+		who: T::AccountId,
+		id: JobId,
+		output: Vec<u8>,
+		salt: [u8; 32],
+	) -> DispatchResult {
+		let mut job = Jobs::<T>::get(id).ok_or(Error::<T>::JobNotFound)?;
+		let (status, model) = (job.status, job.model);
+		let (role, party) = Self::role_of(&mut job, &who).ok_or(Error::<T>::NotAssigned)?;
+		ensure!(phases::reveals_in(status, role), Error::<T>::NotRevealPhase);
+		let commitment = party.commitment.ok_or(Error::<T>::NotAssigned)?;
+		ensure!(party.output_hash.is_none(), Error::<T>::AlreadyRevealed);
+		let output: BoundedVec<u8, T::MaxOutputLen> =
+			output.try_into().map_err(|_| Error::<T>::OutputTooLong)?;
+		let output_hash = H256(sp_io::hashing::blake2_256(&output));
+		ensure!(
+			crate::commitment_of(id, &who, &output_hash, &salt) == commitment,
+			Error::<T>::CommitmentMismatch
+		);
+		ensure!(Self::decode_output(model, &output).is_some(), Error::<T>::MalformedOutput);
+		party.output_hash = Some(output_hash);
+		Outputs::<T>::insert(id, &who, output);
+		Self::deposit_event(Event::ResultRevealed { job: id, who, output_hash });
+
+		let provider_done = job.provider.as_ref().is_some_and(|p| p.output_hash.is_some());
+		let panel_done = job.checkers.iter().all(|p| p.output_hash.is_some());
+		match job.status {
+			JobStatus::Revealing { audited } if provider_done && (!audited || panel_done) => {
+				Self::unschedule(id, job.wake_at);
+				Self::close_reveals(id, job);
+			}
+			_ => Jobs::<T>::insert(id, job),
+		}
+		Ok(())
+	}
+
+	/// The canonical output in `bytes`, when it is one of `model`'s architecture.
+	pub(crate) fn decode_output(model: ModelId, bytes: &[u8]) -> Option<CanonicalOutput> {
+		use infera_primitives::Architecture as A;
+		let out = CanonicalOutput::decode_all(&mut &*bytes).ok()?;
+		let kind_matches = match (T::ModelRegistry::architecture(model)?, &out) {
+			(A::TextEmbedding { dimensions, .. }, CanonicalOutput::Embedding(v)) => {
+				v.len() == dimensions as usize
+			}
+			(A::Classification { classes, .. }, CanonicalOutput::Classification { logits, .. }) => {
+				logits.len() == classes as usize
+			}
+			(A::Generation { max_tokens, .. }, CanonicalOutput::Generation(t)) => {
+				t.len() <= max_tokens as usize
+			}
+			_ => false,
+		};
+		kind_matches.then_some(out)
+	}
+
+	/// Whether `candidate`'s revealed output matches `reference`'s under `model`'s tolerance.
+	pub(crate) fn agree(
+		model: ModelId,
+		job: JobId,
+		reference: &Party<T::AccountId>,
+		candidate: &Party<T::AccountId>,
+	) -> bool {
+		if reference.output_hash.is_some() && reference.output_hash == candidate.output_hash {
+			return true;
+		}
+		let load = |who: &T::AccountId| {
+			Outputs::<T>::get(job, who).and_then(|o| Self::decode_output(model, &o))
+		};
+		match (T::ModelRegistry::architecture(model), load(&reference.who), load(&candidate.who)) {
+			(Some(arch), Some(r), Some(c)) => outputs_match(&arch, &r, &c) == Check::Pass,
+			_ => false,
+		}
+	}
+
+	// ---------------------------------------------------------------- cancel
+
+	/// A client may cancel only while no provider is assigned: once the (unpredictable) draw
+	/// has named a provider, cancelling and submitting again would let the client re-roll it.
+	pub(crate) fn do_cancel(who: T::AccountId, id: JobId) -> DispatchResult {
+		let job = Jobs::<T>::get(id).ok_or(Error::<T>::JobNotFound)?;
+		ensure!(job.client == who, Error::<T>::NotClient);
+		ensure!(job.status == JobStatus::Queued, Error::<T>::TooLateToCancel);
+		Self::unschedule(id, job.wake_at);
+		Queue::<T>::mutate(|q| q.retain(|j| *j != id));
+		Self::refund(id, job, RefundReason::Cancelled);
+		Ok(())
+	}
+}

@@ -1,0 +1,93 @@
+//! The invariants that prove nothing is lost, checked by `try_state` and after every test.
+
+use crate::{pallet::*, BalanceOf, JobStatus};
+use infera_primitives::{traits::ComputeProviders, JobId};
+use sp_runtime::traits::Zero;
+
+impl<T: Config> Pallet<T> {
+	/// Checks that nothing is lost: escrow held from each client equals its open jobs'
+	/// `max_fee`; `TotalEscrow` and `OpenJobs` match; stake locked for jobs (by providers and by
+	/// checkers of audits in progress) equals what each bonded account has locked, and no
+	/// other bonded account has stake locked; every kept job is in exactly one wake-up list, at
+	/// its `wake_at`; queued jobs are exactly the jobs in the queue; no more audits concluded
+	/// than were drawn.
+	#[cfg(any(feature = "try-runtime", test))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		use alloc::collections::BTreeMap;
+		use frame_support::{ensure, traits::fungible::InspectHold};
+		use sp_runtime::traits::CheckedAdd;
+		let mut escrow: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut locked: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+		let mut total = BalanceOf::<T>::zero();
+		let mut open: u32 = 0;
+		let mut wakeups: BTreeMap<JobId, u32> = BTreeMap::new();
+		for (block, list) in Wakeups::<T>::iter() {
+			for id in list {
+				let job = Jobs::<T>::get(id).ok_or("a wake-up names a missing job")?;
+				ensure!(job.wake_at == block, "a wake-up is not at the job's wake_at");
+				let n = wakeups.entry(id).or_default();
+				*n = n.saturating_add(1);
+			}
+		}
+		let queue = Queue::<T>::get();
+		for (id, job) in Jobs::<T>::iter() {
+			ensure!(wakeups.get(&id) == Some(&1), "a kept job is not in exactly one wake-up list");
+			ensure!(
+				(job.status == JobStatus::Queued) == queue.contains(&id),
+				"queue and queued jobs differ"
+			);
+			if !job.status.is_open() {
+				continue;
+			}
+			open = open.saturating_add(1);
+			ensure!(job.price <= job.max_fee, "a job's price exceeds its escrow");
+			let e = escrow.entry(job.client.clone()).or_insert_with(Zero::zero);
+			*e = e.checked_add(&job.max_fee).ok_or("escrow sum overflows")?;
+			total = total.checked_add(&job.max_fee).ok_or("escrow total overflows")?;
+			if let Some(p) = job.provider.as_ref() {
+				let l = locked.entry(p.who.clone()).or_insert_with(Zero::zero);
+				*l = l.checked_add(&job.stake).ok_or("locked sum overflows")?;
+			}
+			// The panel holds stake while it commits and reveals, and only then.
+			ensure!(
+				Self::panel_locked(job.status)
+					|| matches!(job.status, JobStatus::Verified)
+					|| job.checkers.is_empty(),
+				"a job outside its audit has checkers"
+			);
+			if Self::panel_locked(job.status) {
+				ensure!(!job.checkers.is_empty(), "an audit without checkers");
+				for c in job.checkers.iter() {
+					ensure!(
+						Some(&c.who) != job.provider.as_ref().map(|p| &p.who),
+						"a provider checks itself"
+					);
+					ensure!(c.who != job.client, "a client checks its own job");
+					let l = locked.entry(c.who.clone()).or_insert_with(Zero::zero);
+					*l = l.checked_add(&job.stake).ok_or("locked sum overflows")?;
+				}
+			}
+		}
+		ensure!(open == OpenJobs::<T>::get(), "OpenJobs does not match the open jobs");
+		ensure!(total == TotalEscrow::<T>::get(), "TotalEscrow does not match the open jobs");
+		for (client, amount) in escrow {
+			ensure!(
+				T::Currency::balance_on_hold(&Self::escrow_reason(), &client) == amount,
+				"escrow held from a client differs from its open jobs"
+			);
+		}
+		for (provider, amount) in locked.iter() {
+			ensure!(
+				T::Providers::locked_stake(provider) == *amount,
+				"stake locked for jobs differs from the provider's lock"
+			);
+		}
+		// Every bonded account, not only the ones on open jobs: nobody keeps a stale lock.
+		for who in T::Providers::with_locked_stake() {
+			ensure!(locked.contains_key(&who), "stake is locked for no open job");
+		}
+		let stats = AuditStats::<T>::get();
+		ensure!(stats.concluded <= stats.drawn, "more audits concluded than drawn");
+		Ok(())
+	}
+}
