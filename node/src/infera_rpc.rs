@@ -194,6 +194,8 @@ pub fn job_json(id: u64, d: &JobDetails) -> Option<Value> {
 		"status": status_name(&job.status),
 		"refundReason": reason_of(&job.status).map(|r| format!("{r:?}")),
 		"audited": !job.checkers.is_empty(),
+		"probe": job.probe,
+		"challengeBond": balance(job.challenge_bond),
 		"verdict": format!("{:?}", job.verdict),
 		"pruned": false,
 		"client": ss58(&job.client),

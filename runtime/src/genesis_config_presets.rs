@@ -73,12 +73,14 @@ fn minilm() -> GenesisModel<AccountId> {
 }
 
 /// The job protocol on dev and local chains: the defaults with windows of a few blocks, so a
-/// person watching sees a job settle within about a minute. Governance changes them as usual.
+/// person watching sees a job settle within about a minute, and a probe job every 30 blocks.
+/// Governance changes them as usual.
 pub fn dev_job_params() -> pallet_job_escrow::JobParamsOf<crate::Runtime> {
 	pallet_job_escrow::JobParamsOf::<crate::Runtime> {
 		commit_window: 5,
 		reveal_window: 5,
 		challenge_window: 3,
+		probe_interval: 30,
 		..<crate::configs::DefaultJobParams as frame_support::traits::Get<_>>::get()
 	}
 }
@@ -137,6 +139,9 @@ fn testnet_genesis(
 		job_escrow: JobEscrowConfig {
 			auditors: auditors.into_iter().map(|k| k.to_account_id()).collect::<Vec<_>>(),
 			params: Some(dev_job_params()),
+			// Every 30 blocks the protocol asks a MiniLM provider a question of its own: the
+			// work emission pays for.
+			probe_models: vec![MINILM],
 		},
 		// Ten-block reward epochs, so a person watching the dev chain sees them close.
 		rewards: RewardsConfig { epoch_length: Some(10) },

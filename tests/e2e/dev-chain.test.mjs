@@ -165,8 +165,10 @@ test('a model owner registers a model and sees its provenance and deposit on cha
 
 test('a compute provider registers, bonds and serves a model; the bond is a named hold', async () => {
   const keyring = new Keyring({ type: 'sr25519' });
-  // Bob is the presets' provider already; Charlie becomes one here.
-  const provider = keyring.addFromUri('//Charlie');
+  // Bob is the presets' provider already (and the auditors are bonded too); a new account,
+  // funded by Alice, becomes one here.
+  const provider = keyring.addFromUri('//NewProvider');
+  await submit(api.tx.balances.transferKeepAlive(provider.address, 10_000n * 10n ** 12n), keyring.addFromUri('//Alice'));
   const { events: regEvents } = await submit(
     api.tx.modelRegistry.registerModel(
       {

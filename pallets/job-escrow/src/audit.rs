@@ -16,17 +16,21 @@
 //!
 //! Whoever commits and does not reveal loses `fraud_slash` too, so withholding never beats being
 //! caught. A checker that does not commit loses `no_show_slash` and is replaced once while the
-//! deadline allows. Only checkers whose output was revealed are credited with an audit.
+//! deadline allows. Audits of probes (`probes.rs`) earn audit points for the checkers whose
+//! revealed output counted toward the verdict; audits of client jobs earn none (a client could
+//! buy them for a colluding auditor), and a client-demanded audit pays its panel from the
+//! client's bond.
 
 use crate::{pallet::*, JobOf, JobStatus, Party, RefundReason, Verdict};
 use alloc::vec::Vec;
+use frame_support::traits::fungible::MutateHold;
 use frame_system::pallet_prelude::BlockNumberFor;
 use infera_primitives::{
 	traits::{ComputeProviders, WorkRecorder},
 	JobId, ModelId,
 };
 use sp_runtime::{
-	traits::{Saturating, Zero},
+	traits::{CheckedDiv, Saturating, Zero},
 	Perbill,
 };
 
@@ -69,7 +73,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Draws up to `count` checkers uniformly at random, locks their stake and adds them to the
 	/// panel. Returns who was drawn.
-	fn draw_checkers(
+	pub(crate) fn draw_checkers(
 		id: JobId,
 		job: &mut JobOf<T>,
 		count: u32,
@@ -120,7 +124,8 @@ impl<T: Config> Pallet<T> {
 		let params = Params::<T>::get();
 		let seed = Self::random_seed(b"infera/audit", id);
 		let parts = Self::seed_u64(&seed, 0).checked_rem(1_000_000_000).unwrap_or(0);
-		if Perbill::from_parts(parts as u32) >= params.audit_rate {
+		// A probe is always audited: it is what emission pays for.
+		if !job.probe && Perbill::from_parts(parts as u32) >= params.audit_rate {
 			Self::deposit_event(Event::AuditDecided {
 				job: id,
 				audited: false,
@@ -129,7 +134,9 @@ impl<T: Config> Pallet<T> {
 			Self::open_reveals(id, job, false, now);
 			return;
 		}
-		AuditStats::<T>::mutate(|s| s.drawn = s.drawn.saturating_add(1));
+		if !job.probe {
+			AuditStats::<T>::mutate(|s| s.drawn = s.drawn.saturating_add(1));
+		}
 		let checkers = Self::draw_checkers(id, &mut job, params.committee_size, b"infera/checkers");
 		Self::deposit_event(Event::AuditDecided {
 			job: id,
@@ -226,10 +233,12 @@ impl<T: Config> Pallet<T> {
 			Self::slash_or_log(&provider.who, fraud, revealed.first().map(|c| &c.who));
 			T::Providers::record_no_show(&provider.who);
 			Self::deposit_event(Event::PartyMissedWindow { job: id, who: provider.who, status });
-			for c in revealed.iter() {
-				T::WorkRecorder::credit_audit(&c.who);
+			if job.probe {
+				for c in revealed.iter() {
+					T::WorkRecorder::credit_audit(&c.who);
+				}
 			}
-			if audited {
+			if audited && !job.probe {
 				AuditStats::<T>::mutate(|s| s.concluded = s.concluded.saturating_add(1));
 			}
 			job.stake = Zero::zero();
@@ -238,6 +247,8 @@ impl<T: Config> Pallet<T> {
 			return;
 		}
 		if !audited {
+			// A demanded audit nobody committed to: the client's bond comes back.
+			Self::pay_challenge_bond(id, &mut job, &[]);
 			Self::verify(id, job);
 			return;
 		}
@@ -249,10 +260,16 @@ impl<T: Config> Pallet<T> {
 			for c in disagree.iter() {
 				Self::slash_or_log(&c.who, fraud, Some(&provider.who));
 			}
-			for c in agree.iter() {
-				T::WorkRecorder::credit_audit(&c.who);
+			if job.probe {
+				for c in agree.iter() {
+					T::WorkRecorder::credit_audit(&c.who);
+				}
 			}
-			AuditStats::<T>::mutate(|s| s.concluded = s.concluded.saturating_add(1));
+			if job.challenge_bond.is_zero() && !job.probe {
+				AuditStats::<T>::mutate(|s| s.concluded = s.concluded.saturating_add(1));
+			}
+			let confirmed: Vec<T::AccountId> = agree.iter().map(|c| c.who.clone()).collect();
+			Self::pay_challenge_bond(id, &mut job, &confirmed);
 			job.verdict = Verdict::AuditPassed;
 			Self::deposit_event(Event::AuditJudged {
 				job: id,
@@ -265,12 +282,16 @@ impl<T: Config> Pallet<T> {
 			for c in agree.iter() {
 				Self::slash_or_log(&c.who, fraud, None);
 			}
-			for c in disagree.iter() {
-				T::WorkRecorder::credit_audit(&c.who);
+			if job.probe {
+				for c in disagree.iter() {
+					T::WorkRecorder::credit_audit(&c.who);
+				}
 			}
 			T::Providers::unlock(&provider.who, job.stake);
 			Self::slash_or_log(&provider.who, fraud, disagree.first().map(|c| &c.who));
-			AuditStats::<T>::mutate(|s| s.concluded = s.concluded.saturating_add(1));
+			if job.challenge_bond.is_zero() && !job.probe {
+				AuditStats::<T>::mutate(|s| s.concluded = s.concluded.saturating_add(1));
+			}
 			job.stake = Zero::zero();
 			job.verdict = Verdict::AuditFailed;
 			Self::deposit_event(Event::AuditJudged {
@@ -281,9 +302,14 @@ impl<T: Config> Pallet<T> {
 			});
 			Self::refund(id, job, RefundReason::Fraud);
 		} else {
-			for c in agree.iter().chain(disagree.iter()) {
-				T::WorkRecorder::credit_audit(&c.who);
+			if job.probe {
+				for c in agree.iter().chain(disagree.iter()) {
+					T::WorkRecorder::credit_audit(&c.who);
+				}
 			}
+			let worked: Vec<T::AccountId> =
+				agree.iter().chain(disagree.iter()).map(|c| c.who.clone()).collect();
+			Self::pay_challenge_bond(id, &mut job, &worked);
 			job.verdict = Verdict::Undecided;
 			Self::deposit_event(Event::AuditJudged {
 				job: id,
@@ -293,6 +319,43 @@ impl<T: Config> Pallet<T> {
 			});
 			Self::verify(id, job);
 		}
+	}
+
+	/// Pays a demanded audit's bond in equal shares to `to` (the checkers that confirmed the
+	/// provider, or all that revealed when no majority formed); with nobody to pay, or for the
+	/// rounding rest, it goes back to the client.
+	pub(crate) fn pay_challenge_bond(id: JobId, job: &mut JobOf<T>, to: &[T::AccountId]) {
+		let bond = core::mem::replace(&mut job.challenge_bond, Zero::zero());
+		if bond.is_zero() {
+			return;
+		}
+		TotalEscrow::<T>::mutate(|t| *t = t.saturating_sub(bond));
+		let mut rest = bond;
+		if let Ok(n) = u32::try_from(to.len()) {
+			if n > 0 {
+				// `n > 0`: the division cannot fail.
+				let share =
+					bond.checked_div(&crate::BalanceOf::<T>::from(n)).unwrap_or_else(Zero::zero);
+				for who in to {
+					if Self::pay(&job.client, who, share) {
+						rest = rest.saturating_sub(share);
+					}
+				}
+			}
+		}
+		if let Err(e) = T::Currency::release(
+			&Self::escrow_reason(),
+			&job.client,
+			rest,
+			frame_support::traits::tokens::Precision::BestEffort,
+		) {
+			log::error!(target: "runtime::job-escrow", "job {}: bond release failed: {e:?}", id.0);
+		}
+		Self::deposit_event(Event::ChallengeBondPaid {
+			job: id,
+			to_checkers: bond.saturating_sub(rest),
+			returned: rest,
+		});
 	}
 
 	/// The result stands: it is paid when the challenge window ends.

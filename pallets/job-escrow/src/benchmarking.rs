@@ -222,6 +222,30 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// A client demands an audit of its verified job: the largest panel is drawn over a full
+	/// auditor set and locks its stake.
+	#[benchmark]
+	fn challenge_job() -> Result<(), BenchmarkError> {
+		let model = audited_model::<T>()?;
+		Params::<T>::mutate(|p| p.audit_rate = Perbill::zero());
+		let client = funded::<T>("client", 0);
+		let id = submit::<T>(&client, model, 16)?;
+		let provider = provider_of::<T>(id)?;
+		let out = output::<T>(model, false);
+		commit_as::<T>(id, &provider, &out)?;
+		let decide = Jobs::<T>::get(id).map(|j| j.wake_at).ok_or(BenchmarkError::Weightless)?;
+		run_to::<T>(decide);
+		Pallet::<T>::do_reveal(provider, id, out, [1u8; 32])?;
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(client), id);
+
+		let job = Jobs::<T>::get(id).ok_or(BenchmarkError::Weightless)?;
+		assert_eq!(job.status, JobStatus::Auditing);
+		assert_eq!(job.checkers.len() as u32, T::MaxCommittee::get());
+		Ok(())
+	}
+
 	/// A queued job (its model has no provider) cancelled from a full queue.
 	#[benchmark]
 	fn cancel_job() -> Result<(), BenchmarkError> {
@@ -237,6 +261,46 @@ mod benchmarks {
 
 		let status = Jobs::<T>::get(id).map(|j| j.status);
 		assert_eq!(status, Some(JobStatus::Refunded { reason: RefundReason::Cancelled }));
+		Ok(())
+	}
+
+	/// The largest probe-model list, each model checked.
+	#[benchmark]
+	fn set_probe_models(n: Linear<0, 16>) -> Result<(), BenchmarkError> {
+		let origin =
+			T::ParamsOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let mut models: Vec<ModelId> =
+			(0..n).map(|_| T::BenchmarkHelper::model(largest_dimensions::<T>())).collect();
+		// Each is a new model on a real runtime; a mock may hand out the same one.
+		models.sort();
+		models.dedup();
+		let models = crate::ProbeModelsList::truncate_from(models);
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, models.clone());
+
+		assert_eq!(crate::ProbeModels::<T>::get(), models);
+		Ok(())
+	}
+
+	/// A block that issues a probe: the sentence, and a selection over a full provider list.
+	#[benchmark]
+	fn on_initialize_probe() -> Result<(), BenchmarkError> {
+		let model = crowded_model::<T>();
+		crate::ProbeModels::<T>::put(crate::ProbeModelsList::truncate_from(alloc::vec![model]));
+		let now = Pallet::<T>::now();
+		Params::<T>::mutate(|p| p.probe_interval = 1u32.into());
+		let next = now.saturating_add(1u32.into());
+		frame_system::Pallet::<T>::set_block_number(next);
+		let id = crate::NextJobId::<T>::get();
+
+		#[block]
+		{
+			Pallet::<T>::on_block(next);
+		}
+
+		let job = Jobs::<T>::get(id).ok_or(BenchmarkError::Stop("no probe issued"))?;
+		assert!(job.probe && job.status == JobStatus::Assigned);
 		Ok(())
 	}
 

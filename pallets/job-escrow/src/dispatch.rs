@@ -21,7 +21,7 @@ use infera_primitives::{
 };
 use sp_core::H256;
 use sp_runtime::{
-	traits::{CheckedAdd, CheckedMul, Saturating},
+	traits::{CheckedAdd, CheckedMul, Saturating, Zero},
 	ArithmeticError, DispatchError, DispatchResult,
 };
 
@@ -118,6 +118,8 @@ impl<T: Config> Pallet<T> {
 			replaced: false,
 			verdict: Verdict::Unaudited,
 			no_shows: BoundedVec::new(),
+			challenge_bond: Zero::zero(),
+			probe: false,
 		};
 		Self::deposit_event(Event::JobSubmitted {
 			job: id,
@@ -292,6 +294,56 @@ impl<T: Config> Pallet<T> {
 			(Some(arch), Some(r), Some(c)) => outputs_match(&arch, &r, &c) == Check::Pass,
 			_ => false,
 		}
+	}
+
+	// ---------------------------------------------------------------- challenge
+
+	/// The bond a client holds to demand an audit of a job of `price`: what the panel is paid
+	/// when the provider is found right, one price for each checker.
+	pub fn challenge_bond_for(price: BalanceOf<T>) -> BalanceOf<T> {
+		price.saturating_mul(BalanceOf::<T>::from(Params::<T>::get().committee_size))
+	}
+
+	/// The client of a verified, unaudited job demands an audit during its challenge window: a
+	/// panel is drawn at once and checks the provider's revealed output like any audit. Found
+	/// wrong, the provider is slashed and the client gets everything back, bond included; found
+	/// right, the provider is paid and the bond pays the checkers that confirmed it.
+	pub(crate) fn do_challenge(who: T::AccountId, id: JobId) -> DispatchResult {
+		let mut job = Jobs::<T>::get(id).ok_or(Error::<T>::JobNotFound)?;
+		ensure!(job.client == who, Error::<T>::NotClient);
+		ensure!(job.status == JobStatus::Verified, Error::<T>::NotChallengeable);
+		ensure!(job.verdict == Verdict::Unaudited, Error::<T>::AlreadyAudited);
+		ensure!(
+			Self::checkers_for(job.model, job.provider.as_ref().map(|p| &p.who)) > 0,
+			Error::<T>::NoCheckers
+		);
+		let bond = Self::challenge_bond_for(job.price);
+		let total = TotalEscrow::<T>::get().checked_add(&bond).ok_or(ArithmeticError::Overflow)?;
+		let now = Self::now();
+		let checkers = Self::draw_checkers(
+			id,
+			&mut job,
+			Params::<T>::get().committee_size,
+			b"infera/challenge",
+		);
+		// Checked above that someone can check; stake may still be short for all of them.
+		if checkers.is_empty() {
+			return Err(Error::<T>::NoCheckers.into());
+		}
+		if T::Currency::hold(&Self::escrow_reason(), &who, bond).is_err() {
+			for c in checkers.iter() {
+				T::Providers::unlock(c, job.stake);
+			}
+			return Err(Error::<T>::InsufficientBalance.into());
+		}
+		TotalEscrow::<T>::put(total);
+		job.challenge_bond = bond;
+		Self::unschedule(id, job.wake_at);
+		Self::deposit_event(Event::JobChallenged { job: id, bond, checkers });
+		job.status = JobStatus::Auditing;
+		let at = now.saturating_add(Params::<T>::get().commit_window);
+		Self::advance(id, job, JobStatus::Auditing, at);
+		Ok(())
 	}
 
 	// ---------------------------------------------------------------- cancel

@@ -73,6 +73,11 @@ impl<T: Config> Pallet<T> {
 			Self::wake(id, now);
 		}
 		let tried = Self::assign_queued(now);
+		let probe = if Self::maybe_probe(now) {
+			T::WeightInfo::on_initialize_probe()
+		} else {
+			Weight::zero()
+		};
 		// An idle block reads the (empty) wake-up list and queue and nothing else; the
 		// benchmarked formulas' intercepts would overcharge it.
 		let idle = <T as frame_system::Config>::DbWeight::get().reads(2);
@@ -84,7 +89,7 @@ impl<T: Config> Pallet<T> {
 		};
 		let assign =
 			if tried == 0 { Weight::zero() } else { T::WeightInfo::on_initialize_assign(tried) };
-		idle.saturating_add(wakeups).saturating_add(assign)
+		idle.saturating_add(wakeups).saturating_add(assign).saturating_add(probe)
 	}
 
 	fn wake(id: JobId, now: BlockNumberFor<T>) {

@@ -41,9 +41,15 @@ impl<T: Config> Pallet<T> {
 			}
 			open = open.saturating_add(1);
 			ensure!(job.price <= job.max_fee, "a job's price exceeds its escrow");
+			let held = job.max_fee.checked_add(&job.challenge_bond).ok_or("escrow overflows")?;
+			ensure!(
+				job.challenge_bond.is_zero()
+					|| matches!(job.status, JobStatus::Auditing | JobStatus::Revealing { .. }),
+				"a challenge bond outlived its audit"
+			);
 			let e = escrow.entry(job.client.clone()).or_insert_with(Zero::zero);
-			*e = e.checked_add(&job.max_fee).ok_or("escrow sum overflows")?;
-			total = total.checked_add(&job.max_fee).ok_or("escrow total overflows")?;
+			*e = e.checked_add(&held).ok_or("escrow sum overflows")?;
+			total = total.checked_add(&held).ok_or("escrow total overflows")?;
 			if let Some(p) = job.provider.as_ref() {
 				let l = locked.entry(p.who.clone()).or_insert_with(Zero::zero);
 				*l = l.checked_add(&job.stake).ok_or("locked sum overflows")?;

@@ -18,6 +18,7 @@ mod invariants;
 mod mock;
 mod params;
 pub mod phases;
+mod probes;
 #[cfg(test)]
 mod proptests;
 mod runtime_api;
@@ -47,6 +48,10 @@ pub type JobOf<T> = Job<
 	<T as Config>::MaxCommittee,
 	<T as Config>::MaxAttempts,
 >;
+
+/// The models probe jobs are drawn from.
+pub type ProbeModelsList =
+	frame_support::BoundedVec<infera_primitives::ModelId, frame_support::traits::ConstU32<16>>;
 
 /// The parameters of runtime `T`.
 pub type JobParamsOf<T> = JobParams<BalanceOf<T>, frame_system::pallet_prelude::BlockNumberFor<T>>;
@@ -240,6 +245,10 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Params<T: Config> = StorageValue<_, JobParamsOf<T>, ValueQuery, T::DefaultParams>;
 
+	/// The models probe jobs are drawn from (governance).
+	#[pallet::storage]
+	pub type ProbeModels<T> = StorageValue<_, ProbeModelsList, ValueQuery>;
+
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
 	pub struct GenesisConfig<T: Config> {
@@ -247,6 +256,8 @@ pub mod pallet {
 		pub auditors: Vec<T::AccountId>,
 		/// Parameters other than `DefaultParams` (e.g. the dev chain's short windows).
 		pub params: Option<JobParamsOf<T>>,
+		/// The models probe jobs are drawn from.
+		pub probe_models: Vec<ModelId>,
 	}
 
 	#[pallet::genesis_build]
@@ -258,6 +269,9 @@ pub mod pallet {
 			let bounded = BoundedVec::<T::AccountId, T::MaxAuditors>::try_from(auditors)
 				.expect("genesis auditors fit MaxAuditors");
 			Auditors::<T>::put(bounded);
+			let probes = ProbeModelsList::try_from(self.probe_models.clone())
+				.expect("genesis probe models fit");
+			ProbeModels::<T>::put(probes);
 			if let Some(params) = self.params {
 				Pallet::<T>::ensure_params_valid(&params)
 					.expect("genesis job parameters are valid");
@@ -295,6 +309,11 @@ pub mod pallet {
 		/// The job was drawn for audit but no bonded auditor declares its model: its result
 		/// stands unchecked and earns no emission.
 		AuditUnavailable { job: JobId, model: ModelId },
+		/// The client demanded an audit of its verified job, holding `bond`; this panel checks it.
+		JobChallenged { job: JobId, bond: BalanceOf<T>, checkers: Vec<T::AccountId> },
+		/// A demanded audit's bond was paid to the checkers that did the work; `returned` went
+		/// back to the client.
+		ChallengeBondPaid { job: JobId, to_checkers: BalanceOf<T>, returned: BalanceOf<T> },
 		/// Checkers that stayed silent were replaced by these.
 		CheckersReplaced { job: JobId, checkers: Vec<T::AccountId> },
 		/// Reveals are open until `reveal_by`.
@@ -327,6 +346,11 @@ pub mod pallet {
 		AuditorRemoved { who: T::AccountId },
 		/// Governance set new parameters.
 		ParamsUpdated { params: JobParamsOf<T> },
+		/// The protocol issued a probe job for `model` (no fee; always audited; paid in
+		/// emission).
+		ProbeIssued { job: JobId, model: ModelId },
+		/// Governance set the models probe jobs are drawn from.
+		ProbeModelsSet { models: Vec<ModelId> },
 	}
 
 	#[pallet::error]
@@ -390,6 +414,15 @@ pub mod pallet {
 		BreaksIncentiveInequality,
 		/// All job ids are used.
 		JobIdsExhausted,
+		/// A probe model is listed twice.
+		DuplicateModel,
+		/// Only a verified job, in its challenge window, can be challenged.
+		NotChallengeable,
+		/// The job was audited already (or challenged once).
+		AlreadyAudited,
+		/// No bonded auditor other than the provider checks this model (or none has the stake
+		/// free): there is nobody to audit it.
+		NoCheckers,
 	}
 
 	#[pallet::hooks]
@@ -455,6 +488,24 @@ pub mod pallet {
 		pub fn cancel_job(origin: OriginFor<T>, job: JobId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_cancel(who, job)
+		}
+
+		/// Demands an audit of the signer's verified, unaudited job during its challenge window,
+		/// holding `committee_size × price` as a bond: a panel checks the provider's output.
+		/// Found wrong, the provider is slashed and everything comes back to the client; found
+		/// right, the provider is paid and the bond pays the checkers.
+		#[pallet::call_index(7)]
+		pub fn challenge_job(origin: OriginFor<T>, job: JobId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_challenge(who, job)
+		}
+
+		/// Sets the models probe jobs are drawn from (governance): registered, active, distinct.
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::set_probe_models(models.len() as u32))]
+		pub fn set_probe_models(origin: OriginFor<T>, models: ProbeModelsList) -> DispatchResult {
+			T::ParamsOrigin::ensure_origin(origin)?;
+			Self::do_set_probe_models(models)
 		}
 
 		/// Sets the parameters (governance). Rejected when they break the incentive inequality.

@@ -311,6 +311,7 @@ parameter_types! {
 		fraud_slash: Perbill::from_percent(100),
 		protocol_cut: Perbill::from_percent(5),
 		retention: 10,
+		probe_interval: 0,
 	};
 }
 
@@ -381,9 +382,13 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	}
 	.assimilate_storage(&mut storage)
 	.unwrap();
-	pallet_job_escrow::GenesisConfig::<Test> { auditors: vec![A1, A2, A3, A4], params: None }
-		.assimilate_storage(&mut storage)
-		.unwrap();
+	pallet_job_escrow::GenesisConfig::<Test> {
+		auditors: vec![A1, A2, A3, A4],
+		params: None,
+		probe_models: vec![MODEL],
+	}
+	.assimilate_storage(&mut storage)
+	.unwrap();
 	let mut ext = sp_io::TestExternalities::new(storage);
 	ext.execute_with(|| {
 		System::set_block_number(1);

@@ -81,6 +81,17 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	pub(crate) fn do_set_probe_models(models: crate::ProbeModelsList) -> DispatchResult {
+		use infera_primitives::traits::ModelRegistry;
+		for (i, model) in models.iter().enumerate() {
+			ensure!(T::ModelRegistry::is_active(*model), Error::<T>::ModelNotActive);
+			ensure!(!models.iter().take(i).any(|m| m == model), Error::<T>::DuplicateModel);
+		}
+		ProbeModels::<T>::put(models.clone());
+		Self::deposit_event(Event::ProbeModelsSet { models: models.into_inner() });
+		Ok(())
+	}
+
 	pub(crate) fn do_add_auditor(who: T::AccountId) -> DispatchResult {
 		let mut auditors = Auditors::<T>::get();
 		let at = auditors.binary_search(&who).err().ok_or(Error::<T>::AlreadyAuditor)?;

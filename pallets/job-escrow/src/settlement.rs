@@ -13,12 +13,12 @@ use infera_primitives::{
 	JobId,
 };
 use sp_core::H256;
-use sp_runtime::traits::{Saturating, UniqueSaturatedInto, Zero};
+use sp_runtime::traits::{Saturating, Zero};
 
 impl<T: Config> Pallet<T> {
 	/// Moves `amount` of `client`'s escrow to `to`. False when `to` cannot receive it (it would
 	/// stay below the existential deposit); the escrow is then untouched.
-	fn pay(client: &T::AccountId, to: &T::AccountId, amount: BalanceOf<T>) -> bool {
+	pub(crate) fn pay(client: &T::AccountId, to: &T::AccountId, amount: BalanceOf<T>) -> bool {
 		amount.is_zero()
 			|| T::Currency::transfer_on_hold(
 				&Self::escrow_reason(),
@@ -43,6 +43,25 @@ impl<T: Config> Pallet<T> {
 			Self::refund(id, job, RefundReason::NoShow);
 			return;
 		};
+		if job.probe {
+			// No fee and no escrow: a probe pays in emission only, one work point when its
+			// panel confirmed it.
+			T::Providers::unlock(&provider.who, job.stake);
+			T::Providers::record_verified(&provider.who);
+			if job.verdict == Verdict::AuditPassed {
+				T::WorkRecorder::credit_work(&provider.who, 1);
+			}
+			Self::deposit_event(Event::JobSettled {
+				job: id,
+				provider: provider.who,
+				provider_paid: Zero::zero(),
+				royalty: Zero::zero(),
+				protocol: Zero::zero(),
+				refunded: Zero::zero(),
+			});
+			Self::finish(id, job, JobStatus::Settled, Zero::zero());
+			return;
+		}
 		let params = Params::<T>::get();
 		let price = job.price.min(job.max_fee);
 		let mut royalty = BalanceOf::<T>::zero();
@@ -70,13 +89,8 @@ impl<T: Config> Pallet<T> {
 		}
 		T::Providers::unlock(&provider.who, job.stake);
 		T::Providers::record_verified(&provider.who);
-		// Emission follows only work someone else could have checked: not a job whose audit
-		// found no checker or no majority, nor any job of a model no other bonded auditor
-		// declares (a provider's private model, say).
-		let checked = matches!(job.verdict, Verdict::Unaudited | Verdict::AuditPassed);
-		if checked && Self::checkers_for(job.model, Some(&provider.who)) > 0 {
-			T::WorkRecorder::credit_work(&provider.who, price.unique_saturated_into());
-		}
+		// A client-paid job earns its fee, not emission: a client could pay itself (see
+		// `probes.rs` for the work emission follows).
 		Self::deposit_event(Event::JobSettled {
 			job: id,
 			provider: provider.who,
@@ -89,12 +103,15 @@ impl<T: Config> Pallet<T> {
 		Self::finish(id, job, JobStatus::Settled, fee_paid);
 	}
 
-	/// Releases the whole escrow to the client and unlocks the provider's stake.
-	pub(crate) fn refund(id: JobId, job: JobOf<T>, reason: RefundReason) {
+	/// Releases the whole escrow (and any challenge bond) to the client and unlocks the
+	/// provider's stake.
+	pub(crate) fn refund(id: JobId, mut job: JobOf<T>, reason: RefundReason) {
+		let bond = core::mem::replace(&mut job.challenge_bond, Zero::zero());
+		TotalEscrow::<T>::mutate(|t| *t = t.saturating_sub(bond));
 		if let Err(e) = T::Currency::release(
 			&Self::escrow_reason(),
 			&job.client,
-			job.max_fee,
+			job.max_fee.saturating_add(bond),
 			Precision::BestEffort,
 		) {
 			log::error!(target: "runtime::job-escrow", "job {}: refund failed: {e:?}", id.0);

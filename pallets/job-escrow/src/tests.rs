@@ -128,7 +128,8 @@ fn an_unaudited_job_is_paid_after_the_challenge_window_with_exact_shares() {
 		assert_eq!(Balances::balance(&PROTOCOL), protocol + 5);
 		assert_eq!(Balances::balance(&P1), p1 + 95);
 		assert_eq!((escrow(CLIENT), provider(P1).locked, provider(P1).verified), (0, 0, 1));
-		assert_eq!(work(P1), PRICE);
+		// A client-paid job earns its fee, not emission (a client could pay itself).
+		assert_eq!(work(P1), 0);
 		assert_eq!(Balances::total_issuance(), issuance);
 		assert_eq!(open_jobs_of_model(MODEL), 0);
 		let receipt = Receipts::<Test>::get(id).unwrap();
@@ -193,13 +194,15 @@ fn an_audited_job_is_checked_by_a_blind_panel_and_passes() {
 		}));
 		assert_eq!(job(id).status, JobStatus::Verified);
 		for &c in &panel {
-			assert_eq!((audits(c), provider(c).locked), (1, 0));
+			// Audits of client jobs earn no audit points (a client could buy them for a
+			// colluding auditor); probes' audits do.
+			assert_eq!((audits(c), provider(c).locked), (0, 0));
 		}
 		let pay_at = job(id).wake_at;
 		run_to(pay_at);
 		let receipt = Receipts::<Test>::get(id).unwrap();
 		assert_eq!((receipt.verdict, receipt.checkers.to_vec()), (Verdict::AuditPassed, panel));
-		assert_eq!(work(P1), PRICE);
+		assert_eq!(work(P1), 0);
 		assert!(slashes().is_empty());
 		assert_eq!(AuditStats::<Test>::get(), AuditRecord { drawn: 1, concluded: 1 });
 	});
@@ -238,7 +241,7 @@ fn a_wrong_output_is_caught_the_provider_slashed_and_the_client_refunded() {
 		assert_eq!((Balances::balance(&CLIENT), escrow(CLIENT)), (client, 0));
 		assert_eq!(provider(P1).locked, 0);
 		for &c in &panel {
-			assert_eq!((audits(c), provider(c).locked), (1, 0));
+			assert_eq!(provider(c).locked, 0);
 		}
 		assert_eq!(work(P1), 0);
 		assert_eq!(Receipts::<Test>::get(id).unwrap().verdict, Verdict::AuditFailed);
@@ -335,7 +338,7 @@ fn without_a_majority_the_result_stands_and_a_withholding_checker_pays() {
 		}));
 		// Withholding costs what a contradicted vote costs; the split votes cost nothing.
 		assert_eq!(slashes(), vec![(panel[2], STAKE, None)]);
-		assert_eq!((audits(panel[0]), audits(panel[1]), audits(panel[2])), (1, 1, 0));
+		assert_eq!(provider(panel[2]).locked, 0);
 		assert_eq!(job(id).status, JobStatus::Verified);
 		let pay_at = job(id).wake_at;
 		run_to(pay_at);
@@ -505,7 +508,7 @@ fn an_audited_provider_that_withholds_is_slashed_as_a_cheat_and_the_panel_credit
 		assert_eq!(slashes(), vec![(P1, STAKE, Some(panel[0]))]);
 		assert_eq!(job(id).status, JobStatus::Refunded { reason: RefundReason::Withheld });
 		for &c in &panel {
-			assert_eq!((audits(c), provider(c).locked), (1, 0));
+			assert_eq!(provider(c).locked, 0);
 		}
 		assert_eq!(AuditStats::<Test>::get(), AuditRecord { drawn: 1, concluded: 1 });
 	});
@@ -957,5 +960,242 @@ fn audits_happen_at_about_the_configured_rate() {
 		}
 		// Binomial(200, 0.25): mean 50, σ ≈ 6.1; 25..75 is beyond four σ.
 		assert!((25..=75).contains(&audited), "{audited} of 200 audited");
+	});
+}
+
+// ------------------------------------------------------------------ client challenges
+
+/// A verified, unaudited job of `P1` with output `out`, in its challenge window.
+fn verified_unaudited(out: [i16; 4]) -> JobId {
+	set_audit_rate(Perbill::zero());
+	let id = submit(1_000);
+	commit(id, P1, out);
+	run_to(System::block_number() + 2);
+	reveal(id, P1, out);
+	assert_eq!((job(id).status, job(id).verdict), (JobStatus::Verified, Verdict::Unaudited));
+	id
+}
+
+#[test]
+fn a_client_challenge_catches_a_wrong_output_and_refunds_everything() {
+	build_and_execute(|| {
+		add_provider(P1, 10_000);
+		let client = Balances::balance(&CLIENT);
+		let id = verified_unaudited(WRONG);
+		let bond = JobEscrow::challenge_bond_for(PRICE);
+		assert_eq!(bond, 3 * PRICE);
+		assert_ok!(JobEscrow::challenge_job(RuntimeOrigin::signed(CLIENT), id));
+		assert_eq!(escrow(CLIENT), 1_000 + bond);
+		assert_eq!(job(id).status, JobStatus::Auditing);
+		let panel = checkers_of(id);
+		assert!(has_event(Event::JobChallenged { job: id, bond, checkers: panel.clone() }));
+		for &c in &panel {
+			commit(id, c, RIGHT);
+		}
+		// The provider revealed already: only the panel reveals.
+		for &c in &panel {
+			reveal(id, c, RIGHT);
+		}
+		assert_eq!(job(id).status, JobStatus::Refunded { reason: RefundReason::Fraud });
+		assert_eq!(slashes(), vec![(P1, STAKE, Some(panel[0]))]);
+		assert_eq!((Balances::balance(&CLIENT), escrow(CLIENT)), (client, 0));
+		// Client-demanded audits do not count towards the random audits' reliability.
+		assert_eq!(AuditStats::<Test>::get(), AuditRecord::default());
+	});
+}
+
+#[test]
+fn a_challenge_of_a_right_output_pays_the_provider_and_the_bond_pays_the_panel() {
+	build_and_execute(|| {
+		add_provider(P1, 10_000);
+		let id = verified_unaudited(RIGHT);
+		let client = Balances::balance(&CLIENT);
+		assert_ok!(JobEscrow::challenge_job(RuntimeOrigin::signed(CLIENT), id));
+		let panel = checkers_of(id);
+		let before: Vec<Balance> = panel.iter().map(|c| Balances::balance(c)).collect();
+		for &c in &panel {
+			commit(id, c, CLOSE);
+		}
+		for &c in &panel {
+			reveal(id, c, CLOSE);
+		}
+		assert_eq!(job(id).verdict, Verdict::AuditPassed);
+		for (c, b) in panel.iter().zip(before) {
+			assert_eq!(Balances::balance(c), b + PRICE, "each checker is paid one price");
+		}
+		assert!(has_event(Event::ChallengeBondPaid {
+			job: id,
+			to_checkers: 3 * PRICE,
+			returned: 0
+		}));
+		let pay_at = job(id).wake_at;
+		run_to(pay_at);
+		assert_eq!(Receipts::<Test>::get(id).unwrap().status, JobStatus::Settled);
+		// The client paid the price and the bond, and got the unused escrow back.
+		assert_eq!(Balances::balance(&CLIENT), client - PRICE - 3 * PRICE + 1_000);
+		assert_eq!(escrow(CLIENT), 0);
+		// One challenge per job.
+		assert_noop!(
+			JobEscrow::challenge_job(RuntimeOrigin::signed(CLIENT), id),
+			Error::<Test>::NotChallengeable
+		);
+	});
+}
+
+#[test]
+fn a_challenge_nobody_answers_returns_the_bond() {
+	build_and_execute(|| {
+		add_provider(P1, 10_000);
+		let id = verified_unaudited(RIGHT);
+		let client = Balances::balance(&CLIENT);
+		assert_ok!(JobEscrow::challenge_job(RuntimeOrigin::signed(CLIENT), id));
+		// Every checker and the replacement stay silent.
+		for _ in 0..30 {
+			run_to(System::block_number() + 1);
+			if job(id).status == JobStatus::Verified {
+				break;
+			}
+		}
+		assert_eq!((job(id).status, job(id).verdict), (JobStatus::Verified, Verdict::Undecided));
+		assert_eq!((Balances::balance(&CLIENT), escrow(CLIENT)), (client, 1_000));
+		assert!(has_event(Event::ChallengeBondPaid {
+			job: id,
+			to_checkers: 0,
+			returned: 3 * PRICE
+		}));
+	});
+}
+
+#[test]
+fn a_challenge_is_refused_when_it_cannot_be_made() {
+	build_and_execute(|| {
+		add_provider(P1, 10_000);
+		set_audit_rate(Perbill::zero());
+		let id = submit(1_000);
+		assert_noop!(
+			JobEscrow::challenge_job(RuntimeOrigin::signed(CLIENT), id),
+			Error::<Test>::NotChallengeable
+		);
+		let id = verified_unaudited(RIGHT);
+		assert_noop!(
+			JobEscrow::challenge_job(RuntimeOrigin::signed(STRANGER), id),
+			Error::<Test>::NotClient
+		);
+		assert_noop!(
+			JobEscrow::challenge_job(RuntimeOrigin::signed(CLIENT), JobId(77)),
+			Error::<Test>::JobNotFound
+		);
+		// Nobody checks the model any more.
+		for a in [A1, A2, A3, A4] {
+			PROVIDERS.with(|p| p.borrow_mut().get_mut(&a).unwrap().models.clear());
+		}
+		assert_noop!(
+			JobEscrow::challenge_job(RuntimeOrigin::signed(CLIENT), id),
+			Error::<Test>::NoCheckers
+		);
+	});
+}
+
+// ------------------------------------------------------------------ probes
+
+#[test]
+fn probes_are_issued_on_schedule_always_audited_and_paid_in_emission_only() {
+	build_and_execute(|| {
+		set_audit_rate(Perbill::zero());
+		add_provider(P1, 10_000);
+		Params::<Test>::mutate(|p| p.probe_interval = 5);
+		let balances = |who: &[u64]| who.iter().map(Balances::balance).collect::<Vec<_>>();
+		let watched = [CLIENT, P1, OWNER, PROTOCOL, A1, A2, A3, A4];
+		let before = balances(&watched);
+		let id = NextJobId::<Test>::get();
+		run_to(5);
+		assert!(has_event(Event::ProbeIssued { job: id, model: MODEL }));
+		let probe = job(id);
+		assert!(probe.probe);
+		assert_eq!((probe.client, probe.max_fee, probe.price), (PROTOCOL, 0, 0));
+		assert_eq!(probe.stake, 20 * 100, "a probe locks the stake of the cheapest job");
+		assert!(!probe.input.is_empty() && core::str::from_utf8(&probe.input).is_ok());
+		commit(id, P1, RIGHT);
+		run_to(7);
+		// Audited although the audit rate is zero.
+		let panel = checkers_of(id);
+		assert_eq!(panel.len(), 3);
+		for &c in &panel {
+			commit(id, c, RIGHT);
+		}
+		reveal(id, P1, RIGHT);
+		for &c in &panel {
+			reveal(id, c, RIGHT);
+		}
+		let pay_at = job(id).wake_at;
+		run_to(pay_at);
+		assert_eq!(Receipts::<Test>::get(id).unwrap().verdict, Verdict::AuditPassed);
+		// One work point for the provider and an audit point for each checker; no money moved.
+		assert_eq!(work(P1), 1);
+		for &c in &panel {
+			assert_eq!(audits(c), 1);
+		}
+		assert_eq!(balances(&watched), before);
+		assert_eq!(
+			JobEscrow::jobs_by_client(&PROTOCOL, None, 10),
+			vec![],
+			"probes are not indexed"
+		);
+		// Not every block: the next probe comes five blocks after the last.
+		assert_eq!(NextJobId::<Test>::get(), JobId(id.0 + 1 + (pay_at / 5 - 1)));
+	});
+}
+
+#[test]
+fn a_wrong_answer_to_a_probe_is_slashed_and_earns_nothing() {
+	build_and_execute(|| {
+		add_provider(P1, 10_000);
+		Params::<Test>::mutate(|p| p.probe_interval = 5);
+		let id = NextJobId::<Test>::get();
+		run_to(5);
+		Params::<Test>::mutate(|p| p.probe_interval = 0);
+		commit(id, P1, WRONG);
+		run_to(7);
+		let panel = checkers_of(id);
+		for &c in &panel {
+			commit(id, c, RIGHT);
+		}
+		reveal(id, P1, WRONG);
+		for &c in &panel {
+			reveal(id, c, RIGHT);
+		}
+		assert_eq!(job(id).status, JobStatus::Refunded { reason: RefundReason::Fraud });
+		assert_eq!(slashes(), vec![(P1, 2_000, Some(panel[0]))]);
+		assert_eq!(work(P1), 0);
+		for &c in &panel {
+			assert_eq!(audits(c), 1);
+		}
+	});
+}
+
+#[test]
+fn probe_models_are_set_by_governance_and_checked() {
+	build_and_execute(|| {
+		let list = |m: Vec<ModelId>| ProbeModelsList::truncate_from(m);
+		assert_noop!(
+			JobEscrow::set_probe_models(RuntimeOrigin::signed(CLIENT), list(vec![MODEL])),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			JobEscrow::set_probe_models(RuntimeOrigin::root(), list(vec![DEPRECATED])),
+			Error::<Test>::ModelNotActive
+		);
+		assert_noop!(
+			JobEscrow::set_probe_models(RuntimeOrigin::root(), list(vec![MODEL, MODEL])),
+			Error::<Test>::DuplicateModel
+		);
+		assert_ok!(JobEscrow::set_probe_models(RuntimeOrigin::root(), list(vec![])));
+		assert!(has_event(Event::ProbeModelsSet { models: vec![] }));
+		// Without models no probe is issued.
+		Params::<Test>::mutate(|p| p.probe_interval = 1);
+		let id = NextJobId::<Test>::get();
+		add_provider(P1, 10_000);
+		run_to(4);
+		assert_eq!(NextJobId::<Test>::get(), id);
 	});
 }

@@ -172,6 +172,13 @@ pub struct Job<
 	pub verdict: Verdict,
 	/// Providers that were assigned and did not deliver (never assigned again to this job).
 	pub no_shows: BoundedVec<AccountId, MaxAttempts>,
+	/// What the client holds, on top of `max_fee`, for an audit it demanded
+	/// (`challenge_job`): it pays the panel when the provider is found right, and comes back
+	/// when it is found wrong. Zero when unchallenged.
+	pub challenge_bond: Balance,
+	/// Whether the protocol itself issued the job (a probe): no fee, always audited, and the
+	/// only work that earns emission.
+	pub probe: bool,
 }
 
 /// What remains of a finished job after pruning: enough to prove what was run, by whom, with
@@ -269,6 +276,10 @@ pub struct JobParams<Balance, BlockNumber> {
 	pub protocol_cut: Perbill,
 	/// Blocks a finished job stays in full before only its receipt remains.
 	pub retention: BlockNumber,
+	/// Every this many blocks the protocol issues a probe job (0: never): a sentence of its own
+	/// for a model in `ProbeModels`, assigned like any job, always audited, paid in emission
+	/// only.
+	pub probe_interval: BlockNumber,
 }
 
 /// Audits drawn and audits that reached a verdict, ever.

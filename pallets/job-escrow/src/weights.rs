@@ -19,12 +19,15 @@ pub trait WeightInfo {
 	fn commit_result() -> Weight;
 	fn reveal_result() -> Weight;
 	fn cancel_job() -> Weight;
+	fn challenge_job() -> Weight;
 	fn set_params() -> Weight;
 	fn add_auditor() -> Weight;
 	fn remove_auditor() -> Weight;
 	fn on_initialize_wakeups(n: u32, ) -> Weight;
 	fn on_initialize_audits(n: u32, ) -> Weight;
 	fn on_initialize_assign(n: u32, ) -> Weight;
+	fn on_initialize_probe() -> Weight;
+	fn set_probe_models(n: u32, ) -> Weight;
 }
 
 /// Weights measured on the reference machine, with the runtime's database weights.
@@ -140,6 +143,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
+	fn challenge_job() -> Weight {
+		Weight::from_parts(120_000_000, 80_000)
+			.saturating_add(T::DbWeight::get().reads(75_u64))
+			.saturating_add(T::DbWeight::get().writes(14_u64))
+	}
 	/// Storage: `JobEscrow::Params` (r:0 w:1)
 	/// Proof: `JobEscrow::Params` (`max_values`: Some(1), `max_size`: Some(96), added: 591, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
@@ -248,6 +256,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5787).saturating_mul(n.into()))
 	}
+	fn on_initialize_probe() -> Weight {
+		Weight::from_parts(300_000_000, 200_000)
+			.saturating_add(T::DbWeight::get().reads(75_u64))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
+	}
+	fn set_probe_models(n: u32, ) -> Weight {
+		Weight::from_parts(10_000_000, 1_000)
+			.saturating_add(Weight::from_parts(2_000_000, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(1_u64))
+	}
 }
 
 /// The same weights with ParityDB's database weights, for mocks and tests.
@@ -271,6 +290,11 @@ impl WeightInfo for () {
 		Weight::from_parts(194_239_000, 8016)
 			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().writes(11_u64))
+	}
+	fn challenge_job() -> Weight {
+		Weight::from_parts(120_000_000, 80_000)
+			.saturating_add(ParityDbWeight::get().reads(75_u64))
+			.saturating_add(ParityDbWeight::get().writes(14_u64))
 	}
 	fn set_params() -> Weight {
 		Weight::from_parts(10_345_000, 0)
@@ -302,6 +326,17 @@ impl WeightInfo for () {
 		Weight::from_parts(37_090_770, 195102)
 			.saturating_add(Weight::from_parts(294_253_765, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(23_u64))
+			.saturating_add(ParityDbWeight::get().writes(1_u64))
+	}
+	fn on_initialize_probe() -> Weight {
+		Weight::from_parts(300_000_000, 200_000)
+			.saturating_add(ParityDbWeight::get().reads(75_u64))
+			.saturating_add(ParityDbWeight::get().writes(8_u64))
+	}
+	fn set_probe_models(n: u32, ) -> Weight {
+		Weight::from_parts(10_000_000, 1_000)
+			.saturating_add(Weight::from_parts(2_000_000, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 }

@@ -75,7 +75,8 @@ parameter_types! {
 	/// the price (0.05 · (1 + 1 · 30) = 1.55 ≥ 1: skipping work does not pay even if only 65 %
 	/// of drawn audits reach a verdict); a no-show loses 10 % of that, a proven fraud or a
 	/// withheld reveal all of it; 5 % of each price to the protocol; finished jobs kept for a day
-	/// before only their receipt remains.
+	/// before only their receipt remains; a probe job every ten minutes for a model governance
+	/// lists in `ProbeModels` (none until it does).
 	pub const DefaultJobParams: JobParams<Balance, BlockNumber> = JobParams {
 		audit_rate: Perbill::from_percent(5),
 		committee_size: 3,
@@ -92,6 +93,7 @@ parameter_types! {
 		fraud_slash: Perbill::from_percent(100),
 		protocol_cut: Perbill::from_percent(5),
 		retention: DAYS,
+		probe_interval: 10 * MINUTES,
 	};
 }
 

@@ -387,6 +387,74 @@ fn worth(who: &AccountId) -> i128 {
 	(Balances::balance(who) + bond(who)) as i128
 }
 
+/// Does, for every party of `job`, what the phase table says it owes, as `provider_play` and
+/// `dave_play` would (every other auditor honest), one action at a time until nothing is due.
+fn act(
+	job: JobId,
+	provider_play: ProviderPlay,
+	dave_play: CheckerPlay,
+	audited: &mut std::collections::BTreeSet<JobId>,
+	dave_drawn: &mut std::collections::BTreeSet<JobId>,
+) {
+	use pallet_job_escrow::phases::{due, Due};
+	let dave = Sr25519Keyring::Dave.to_account_id();
+	let (right, wrong) = (minilm_output(), wrong_output());
+	loop {
+		let Some(j) = Jobs::<Runtime>::get(job).filter(|j| j.status.is_open()) else {
+			break;
+		};
+		if !j.checkers.is_empty() {
+			audited.insert(job);
+		}
+		if j.checkers.iter().any(|c| c.who == dave) {
+			dave_drawn.insert(job);
+		}
+		let provider_out = if provider_play == ProviderPlay::Honest { &right } else { &wrong };
+		let mut acted = false;
+		if let Some(p) = j.provider.as_ref().filter(|p| p.who == provider()) {
+			match due(j.status, Role::Provider, p) {
+				Due::Commit if provider_play != ProviderPlay::NoShow => {
+					commit(job, &provider(), provider_out);
+					acted = true;
+				}
+				Due::Reveal => {
+					let withhold = provider_play == ProviderPlay::SkipAndWithholdIfAudited
+						&& j.status == JobStatus::Revealing { audited: true };
+					if !withhold {
+						reveal(job, &provider(), provider_out);
+						acted = true;
+					}
+				}
+				_ => {}
+			}
+		}
+		if acted {
+			continue;
+		}
+		for c in j.checkers.iter() {
+			let out =
+				if c.who == dave && dave_play != CheckerPlay::Honest { &wrong } else { &right };
+			match due(j.status, Role::Checker, c) {
+				Due::Commit if !(c.who == dave && dave_play == CheckerPlay::Silent) => {
+					commit(job, &c.who, out);
+					acted = true;
+				}
+				Due::Reveal => {
+					reveal(job, &c.who, out);
+					acted = true;
+				}
+				_ => {}
+			}
+			if acted {
+				break;
+			}
+		}
+		if !acted {
+			break;
+		}
+	}
+}
+
 /// Runs `n` jobs of `model` with the provider playing `provider_play` and Dave `dave_play`
 /// (every other auditor honest), acting in every block on whatever the phase table says each
 /// party owes; returns the provider's and Dave's change of worth, how many jobs were audited and
@@ -397,10 +465,8 @@ fn play(
 	provider_play: ProviderPlay,
 	dave_play: CheckerPlay,
 ) -> (i128, i128, u32, u32) {
-	use pallet_job_escrow::phases::{due, Due};
 	use std::collections::BTreeSet;
 	let dave = Sr25519Keyring::Dave.to_account_id();
-	let (right, wrong) = (minilm_output(), wrong_output());
 	let (p0, d0) = (worth(&provider()), worth(&dave));
 	let (mut audited, mut dave_drawn) = (BTreeSet::new(), BTreeSet::new());
 	let batch = 10u32;
@@ -408,66 +474,7 @@ fn play(
 		let jobs: Vec<JobId> = (0..batch).map(|_| submit(model)).collect();
 		for _ in 0..80 {
 			for &job in &jobs {
-				// One action at a time: each may move the job on.
-				loop {
-					let Some(j) = Jobs::<Runtime>::get(job).filter(|j| j.status.is_open()) else {
-						break;
-					};
-					if !j.checkers.is_empty() {
-						audited.insert(job);
-					}
-					if j.checkers.iter().any(|c| c.who == dave) {
-						dave_drawn.insert(job);
-					}
-					let provider_out =
-						if provider_play == ProviderPlay::Honest { &right } else { &wrong };
-					let mut acted = false;
-					if let Some(p) = j.provider.as_ref() {
-						match due(j.status, Role::Provider, p) {
-							Due::Commit if provider_play != ProviderPlay::NoShow => {
-								commit(job, &provider(), provider_out);
-								acted = true;
-							}
-							Due::Reveal => {
-								let withhold = provider_play
-									== ProviderPlay::SkipAndWithholdIfAudited
-									&& j.status == JobStatus::Revealing { audited: true };
-								if !withhold {
-									reveal(job, &provider(), provider_out);
-									acted = true;
-								}
-							}
-							_ => {}
-						}
-					}
-					if acted {
-						continue;
-					}
-					for c in j.checkers.iter() {
-						let out = if c.who == dave && dave_play != CheckerPlay::Honest {
-							&wrong
-						} else {
-							&right
-						};
-						match due(j.status, Role::Checker, c) {
-							Due::Commit if !(c.who == dave && dave_play == CheckerPlay::Silent) => {
-								commit(job, &c.who, out);
-								acted = true;
-							}
-							Due::Reveal => {
-								reveal(job, &c.who, out);
-								acted = true;
-							}
-							_ => {}
-						}
-						if acted {
-							break;
-						}
-					}
-					if !acted {
-						break;
-					}
-				}
+				act(job, provider_play, dave_play, &mut audited, &mut dave_drawn);
 			}
 			if jobs.iter().all(|j| !Jobs::<Runtime>::get(j).is_some_and(|j| j.status.is_open())) {
 				break;
@@ -549,5 +556,82 @@ fn every_cheating_strategy_earns_less_than_honest_work() {
 		for cheat in [silent, accuse, guess] {
 			assert!(cheat < honest_checker, "a cheating checker earns {cheat}");
 		}
+	});
+}
+
+/// Closes the running reward epoch (ten blocks on the dev preset) and one more.
+fn close_epochs() {
+	run_to(System::block_number() + 21);
+}
+
+#[test]
+fn a_self_dealer_on_a_checked_model_earns_no_emission_for_its_volume() {
+	ext_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		// Bob's stash serves a model the auditors check; Ferdie, its client, is the same person.
+		let model = model_served_by_bob();
+		let ferdie = Sr25519Keyring::Ferdie.to_account_id();
+		let ring = || worth(&provider()) + worth(&ferdie);
+		let before = ring();
+		let n = 30;
+		play(model, n, ProviderPlay::Honest, CheckerPlay::Honest);
+		close_epochs();
+		// However quiet the epochs, its volume earned it no work points.
+		assert_eq!(crate::Rewards::claimable(&provider()), 0);
+		assert_noop!(
+			crate::Rewards::claim(RuntimeOrigin::signed(provider())),
+			pallet_rewards::Error::<Runtime>::NothingToClaim
+		);
+		// It paid the royalty and the protocol cut of every job, and got nothing back.
+		let f = pallet_job_escrow::Pallet::<Runtime>::price_for(19).unwrap();
+		let paid = (sp_runtime::Perbill::from_percent(5).mul_floor(f) * 2) * Balance::from(n);
+		assert_eq!(before - ring(), paid as i128);
+		check_invariants();
+	});
+}
+
+#[test]
+fn probes_pay_emission_to_the_providers_and_checkers_that_answer_them() {
+	use std::collections::BTreeSet;
+	ext_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		let model = model_served_by_bob();
+		assert_ok!(JobEscrow::set_probe_models(
+			RuntimeOrigin::root(),
+			pallet_job_escrow::ProbeModelsList::truncate_from(vec![model])
+		));
+		pallet_job_escrow::Params::<Runtime>::mutate(|p| p.probe_interval = 5);
+		let first = pallet_job_escrow::NextJobId::<Runtime>::get();
+		let (mut audited, mut drawn) = (BTreeSet::new(), BTreeSet::new());
+		let start = System::block_number();
+		while System::block_number() < start + 40 {
+			run_to(System::block_number() + 1);
+			let last = pallet_job_escrow::NextJobId::<Runtime>::get().0;
+			for id in first.0..last {
+				act(JobId(id), ProviderPlay::Honest, CheckerPlay::Honest, &mut audited, &mut drawn);
+			}
+		}
+		let probes: Vec<JobId> = (first.0..pallet_job_escrow::NextJobId::<Runtime>::get().0)
+			.map(JobId)
+			.filter(|id| Jobs::<Runtime>::get(id).is_some_and(|j| j.probe))
+			.collect();
+		assert!(probes.len() >= 6, "a probe every five blocks: {probes:?}");
+		let passed = probes
+			.iter()
+			.filter(|id| {
+				pallet_job_escrow::Receipts::<Runtime>::get(id)
+					.is_some_and(|r| r.verdict == Verdict::AuditPassed)
+			})
+			.count();
+		assert!(passed >= 4, "{passed} probes passed");
+		close_epochs();
+		// The provider that answered them earns the providers' share; its checkers the auditors'.
+		let before = Balances::balance(&provider());
+		assert_ok!(crate::Rewards::claim(RuntimeOrigin::signed(provider())));
+		assert!(Balances::balance(&provider()) > before);
+		let checker = preset_auditors()
+			.into_iter()
+			.find(|a| crate::Rewards::claimable(a) > 0)
+			.expect("a checker of a probe earned audit points");
+		assert_ok!(crate::Rewards::claim(RuntimeOrigin::signed(checker)));
+		check_invariants();
 	});
 }
