@@ -354,7 +354,7 @@ test('a provider revealing a wrong output is caught by the blind audit panel, sl
 
   // Again, but the cheater sees it is audited and withholds its reveal: it loses as much.
   const head2 = await head();
-  const second = await submit(api.tx.jobEscrow.submitJob(MINILM, 'Withholding does not escape the audit.', maxFee, head2 + 80), ferdie);
+  const second = await submit(api.tx.jobEscrow.submitJob(MINILM, 'Withholding cannot escape the audit panel.', maxFee, head2 + 80), ferdie);
   const from2 = await blockNumber(second.blockHash);
   const job2 = second.events.find(({ event }) => api.events.jobEscrow.JobSubmitted.is(event)).event.data.job.toNumber();
   await submit(api.tx.jobEscrow.commitResult(job2, u8aToHex(commitment(job2, cheater.address, output, salt))), cheater);
@@ -362,6 +362,11 @@ test('a provider revealing a wrong output is caught by the blind audit panel, sl
   const refund2 = await waitForEvent('jobEscrow', 'JobRefunded', job2, { from: from2 });
   assert.equal(refund2.event.data.reason.toString(), 'Withheld', jobEvents(job2));
   const lostWithholding = slashedIn(refund2.number).data.slashed.toBigInt();
+  // Same input length, so the same price and stake: withholding loses all of it, as lying did.
+  const stake2 = second.events.find(({ event }) => api.events.jobEscrow.JobAssigned.is(event)).event.data.stakeLocked.toBigInt();
+  const stake1 = events.find(({ event }) => api.events.jobEscrow.JobAssigned.is(event)).event.data.stakeLocked.toBigInt();
+  assert.equal(lostLying, stake1, 'the lie cost the whole stake');
+  assert.equal(lostWithholding, stake2, 'withholding cost the whole stake');
   assert.ok(lostWithholding >= lostLying, `withholding lost ${lostWithholding}, lying ${lostLying}`);
   console.log(`withheld job ${job2}: ${jobEvents(job2)}; slashed ${lostWithholding} (lying: ${lostLying})`);
 

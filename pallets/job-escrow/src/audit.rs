@@ -230,7 +230,8 @@ impl<T: Config> Pallet<T> {
 		if provider.output_hash.is_none() {
 			// Committed and withheld: as costly as a wrong output that was caught.
 			T::Providers::unlock(&provider.who, job.stake);
-			Self::slash_or_log(&provider.who, fraud, revealed.first().map(|c| &c.who));
+			// No reporter: revealing anything at all would otherwise earn a share of the slash.
+			Self::slash_or_log(&provider.who, fraud, None);
 			T::Providers::record_no_show(&provider.who);
 			Self::deposit_event(Event::PartyMissedWindow { job: id, who: provider.who, status });
 			if job.probe {
@@ -288,7 +289,12 @@ impl<T: Config> Pallet<T> {
 				}
 			}
 			T::Providers::unlock(&provider.who, job.stake);
-			Self::slash_or_log(&provider.who, fraud, disagree.first().map(|c| &c.who));
+			// The reporter is a dissenter another dissenter confirms: a checker that revealed
+			// garbage contradicts a cheat too, but earns nothing for it.
+			let reporter = disagree.iter().find(|c| {
+				disagree.iter().any(|d| d.who != c.who && Self::agree(job.model, id, c, d))
+			});
+			Self::slash_or_log(&provider.who, fraud, reporter.map(|c| &c.who));
 			if job.challenge_bond.is_zero() && !job.probe {
 				AuditStats::<T>::mutate(|s| s.concluded = s.concluded.saturating_add(1));
 			}

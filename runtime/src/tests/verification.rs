@@ -635,3 +635,37 @@ fn probes_pay_emission_to_the_providers_and_checkers_that_answer_them() {
 		check_invariants();
 	});
 }
+
+#[test]
+fn a_client_that_demands_an_audit_of_a_wrong_result_gets_everything_back() {
+	ext_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		let model = model_served_by_bob();
+		audit_everything(false);
+		let ferdie = Sr25519Keyring::Ferdie.to_account_id();
+		let wrong = wrong_output();
+		let before = Balances::balance(&ferdie);
+		let job = committed(model, &wrong);
+		reveal(job, &provider(), &wrong);
+		assert_eq!(Jobs::<Runtime>::get(job).unwrap().status, JobStatus::Verified);
+		// Within the challenge window the client demands an audit, bonding three prices.
+		let price = pallet_job_escrow::Pallet::<Runtime>::price_for(19).unwrap();
+		assert_ok!(JobEscrow::challenge_job(RuntimeOrigin::signed(ferdie.clone()), job));
+		assert_eq!(Balances::balance(&ferdie), before - UNITS - 3 * price);
+		let stake = stake_of(job);
+		let bond_before = bond(&provider());
+		let right = minilm_output();
+		for c in panel(job) {
+			commit(job, &c, &right);
+		}
+		for c in panel(job) {
+			reveal(job, &c, &right);
+		}
+		assert_eq!(
+			Jobs::<Runtime>::get(job).unwrap().status,
+			JobStatus::Refunded { reason: RefundReason::Fraud }
+		);
+		assert_eq!(bond_before - bond(&provider()), stake);
+		assert_eq!(Balances::balance(&ferdie), before, "fee and bond came back");
+		check_invariants();
+	});
+}
