@@ -5,7 +5,7 @@ use codec::Decode;
 use futures::{FutureExt, StreamExt};
 use infera_primitives::{canonical::CanonicalOutput, JobId, ModelId, EMBEDDING_SCALE};
 use infera_runtime::{
-	infera_api::{FeeEstimateError, InferaApi, JobDetails},
+	infera_api::{FeeEstimateError, InferaApi, JobDetails, JobStatus, Party, RefundReason},
 	opaque::Block,
 	AccountId,
 };
@@ -15,7 +15,6 @@ use jsonrpsee::{
 	types::ErrorObjectOwned,
 	PendingSubscriptionSink, SubscriptionMessage,
 };
-use pallet_job_escrow::{JobStatus, Party, RefundReason};
 use serde_json::{json, Value};
 use sp_api::ProvideRuntimeApi;
 use sp_blockchain::HeaderBackend;

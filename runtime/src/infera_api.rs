@@ -7,6 +7,10 @@ use codec::{Decode, Encode};
 use infera_primitives::{JobId, ModelId};
 use scale_info::TypeInfo;
 
+/// The job types clients and the node read, re-exported so that nothing outside the runtime
+/// depends on the pallet.
+pub use pallet_job_escrow::{JobStatus, Party, RefundReason};
+
 /// A job as the API returns it: the full record while it is kept, the receipt once it finished,
 /// and the provider's revealed output (SCALE-encoded canonical output) while it is kept.
 #[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, TypeInfo)]

@@ -371,7 +371,71 @@ test('a provider revealing a wrong output is caught by the blind audit panel, sl
   console.log(`withheld job ${job2}: ${jobEvents(job2)}; slashed ${lostWithholding} (lying: ${lostLying})`);
 
   await submit(api.tx.sudo.sudo(api.tx.jobEscrow.setParams(params)), alice);
+  await submit(api.tx.computeStaking.chill(), cheater);
   await submit(api.tx.computeStaking.unchill(), bob);
+});
+
+test('a client demands an audit of its verified job: the panel confirms Bob and the bond pays it', async () => {
+  const alice = keyring.addFromUri('//Alice');
+  const bob = keyring.addFromUri('//Bob');
+  const dave = keyring.addFromUri('//Dave');
+  // A longer challenge window than the dev chain's 3 blocks, so the test never races it.
+  const params = (await api.query.jobEscrow.params()).toJSON();
+  await submit(api.tx.sudo.sudo(api.tx.jobEscrow.setParams({ ...params, challengeWindow: 20 })), alice);
+  let job;
+  let verified;
+  let submittedAt;
+  for (let attempt = 0; attempt < 3 && !verified; attempt += 1) {
+    const startHead = await head();
+    const { blockHash, events } = await submit(api.tx.jobEscrow.submitJob(MINILM, `Was this embedding computed? (${attempt})`, UNITS, startHead + 60), dave);
+    submittedAt = await blockNumber(blockHash);
+    job = events.find(({ event }) => api.events.jobEscrow.JobSubmitted.is(event)).event.data.job.toNumber();
+    const v = await waitForEvent('jobEscrow', 'JobVerified', job, { from: submittedAt });
+    // Only an unaudited job can be challenged; the random 5 % audit may have taken this one.
+    if (v.event.data.verdict.toString() === 'Unaudited') verified = v;
+  }
+  assert.ok(verified, 'an unaudited, verified job');
+  const price = BigInt((await api.rpc.infera.job(job)).toJSON().price);
+  const { events: chEvents } = await submit(api.tx.jobEscrow.challengeJob(job), dave);
+  const challenged = chEvents.find(({ event }) => api.events.jobEscrow.JobChallenged.is(event));
+  assert.equal(challenged.event.data.bond.toBigInt(), 3n * price);
+  assert.equal(challenged.event.data.checkers.length, 3);
+  const judged = await waitForEvent('jobEscrow', 'AuditJudged', job, { from: submittedAt });
+  assert.equal(judged.event.data.verdict.toString(), 'AuditPassed', jobEvents(job));
+  const paid = await waitForEvent('jobEscrow', 'ChallengeBondPaid', job, { from: submittedAt });
+  assert.equal(paid.event.data.toCheckers.toBigInt(), 3n * price, 'the bond paid the three checkers');
+  const settled = await waitForEvent('jobEscrow', 'JobSettled', job, { from: submittedAt });
+  assert.equal(settled.event.data.provider.toString(), bob.address);
+  const details = (await api.rpc.infera.job(job)).toJSON();
+  assert.equal(details.verdict, 'AuditPassed');
+  console.log(`challenged job ${job}: ${jobEvents(job)}`);
+  await submit(api.tx.sudo.sudo(api.tx.jobEscrow.setParams(params)), alice);
+});
+
+test('the protocol probes MiniLM: Bob answers, a blind panel confirms it, and only that earns emission', async () => {
+  const bob = keyring.addFromUri('//Bob');
+  const from = await head();
+  // The dev chain issues a probe every 30 blocks: a sentence of its own, no fee, always audited.
+  const issued = await waitForEvent('jobEscrow', 'ProbeIssued', null, { from, timeoutMs: 420_000 });
+  const job = issued.event.data.job.toNumber();
+  const decided = await waitForEvent('jobEscrow', 'AuditDecided', job, { from });
+  assert.ok(decided.event.data.audited.isTrue, 'a probe is always audited');
+  assert.equal(decided.event.data.checkers.length, 3);
+  const judged = await waitForEvent('jobEscrow', 'AuditJudged', job, { from });
+  assert.equal(judged.event.data.verdict.toString(), 'AuditPassed', jobEvents(job));
+  const settled = await waitForEvent('jobEscrow', 'JobSettled', job, { from });
+  assert.equal(settled.event.data.provider.toString(), bob.address);
+  assert.equal(settled.event.data.providerPaid.toBigInt(), 0n, 'a probe pays no fee');
+  const details = (await api.rpc.infera.job(job)).toJSON();
+  assert.equal(details.probe, true);
+  assert.equal(details.price, '0');
+  assert.match(details.input, /^[a-z]+( [a-z]+){7}$/);
+  console.log(`probe job ${job} ("${details.input}"): ${jobEvents(job)}`);
+  // Once the epoch closes, the confirmed probe is what Bob is paid emission for.
+  await waitForEvent('rewards', 'EpochClosed', null, { from: settled.number + 1 });
+  const { events } = await submit(api.tx.rewards.claim(), bob);
+  const claimed = events.find(({ event }) => api.events.rewards.Claimed.is(event));
+  assert.ok(claimed.event.data.amount.toBigInt() > 0n);
 });
 
 test('the worker reports to Prometheus in the infera_ namespace', async () => {

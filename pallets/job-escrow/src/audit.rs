@@ -164,8 +164,8 @@ impl<T: Config> Pallet<T> {
 			T::Providers::unlock(&c.who, job.stake);
 			Self::slash_or_log(&c.who, params.no_show_slash.mul_floor(job.stake), None);
 			T::Providers::record_no_show(&c.who);
-			// `silent` has room for a whole panel and the panel is replaced at most once, so at
-			// most `MaxCommittee` checkers are ever silent... but a full list only stops nothing.
+			// `silent` holds a whole first panel, the only one whose silent members must be kept
+			// from the (single) replacement draw; a full list after that excludes no one needed.
 			let _ = job.silent.try_push(c.who.clone());
 			Self::deposit_event(Event::PartyMissedWindow {
 				job: id,

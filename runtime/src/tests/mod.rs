@@ -519,21 +519,7 @@ fn run_honest_job(job: infera_primitives::JobId) -> u32 {
 	assert_ok!(JobEscrow::commit_result(RuntimeOrigin::signed(provider()), job, c));
 	let decide = Jobs::<Runtime>::get(job).unwrap().wake_at;
 	run_to(decide);
-	let panel: Vec<AccountId> =
-		Jobs::<Runtime>::get(job).unwrap().checkers.iter().map(|c| c.who.clone()).collect();
-	for c in &panel {
-		let commitment = commit_and_reveal_plan(job, c, &out);
-		assert_ok!(JobEscrow::commit_result(RuntimeOrigin::signed(c.clone()), job, commitment));
-	}
-	assert_ok!(JobEscrow::reveal_result(
-		RuntimeOrigin::signed(provider()),
-		job,
-		out.clone(),
-		[9u8; 32]
-	));
-	for c in panel {
-		assert_ok!(JobEscrow::reveal_result(RuntimeOrigin::signed(c), job, out.clone(), [9u8; 32]));
-	}
+	reveal_with_honest_panel(job, &out);
 	let job_now = Jobs::<Runtime>::get(job).unwrap();
 	assert_eq!(job_now.status, JobStatus::Verified);
 	run_to(job_now.wake_at);
@@ -657,8 +643,9 @@ fn a_referendum_raising_the_audit_rate_gets_the_next_job_audited() {
 	});
 }
 
-/// Finishes an audited job whose provider (Bob) has committed `out`, with an honest panel.
-fn run_honest_job_after_audit(job: infera_primitives::JobId, out: &[u8]) {
+/// Whatever panel `job` has commits `out` and reveals it, and so does Bob (which committed
+/// `out`).
+fn reveal_with_honest_panel(job: infera_primitives::JobId, out: &[u8]) {
 	use crate::JobEscrow;
 	let panel: Vec<AccountId> = pallet_job_escrow::Jobs::<Runtime>::get(job)
 		.unwrap()
@@ -670,20 +657,19 @@ fn run_honest_job_after_audit(job: infera_primitives::JobId, out: &[u8]) {
 		let commitment = commit_and_reveal_plan(job, c, out);
 		assert_ok!(JobEscrow::commit_result(RuntimeOrigin::signed(c.clone()), job, commitment));
 	}
-	assert_ok!(JobEscrow::reveal_result(
-		RuntimeOrigin::signed(provider()),
-		job,
-		out.to_vec(),
-		[9u8; 32]
-	));
-	for c in panel {
+	for who in core::iter::once(provider()).chain(panel) {
 		assert_ok!(JobEscrow::reveal_result(
-			RuntimeOrigin::signed(c),
+			RuntimeOrigin::signed(who),
 			job,
 			out.to_vec(),
 			[9u8; 32]
 		));
 	}
+}
+
+/// Finishes an audited job whose provider (Bob) has committed `out`, with an honest panel.
+fn run_honest_job_after_audit(job: infera_primitives::JobId, out: &[u8]) {
+	reveal_with_honest_panel(job, out);
 	let pay_at = pallet_job_escrow::Jobs::<Runtime>::get(job).unwrap().wake_at;
 	run_to(pay_at);
 	let receipt = pallet_job_escrow::Receipts::<Runtime>::get(job).unwrap();
