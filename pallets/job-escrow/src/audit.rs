@@ -234,11 +234,7 @@ impl<T: Config> Pallet<T> {
 			Self::slash_or_log(&provider.who, fraud, None);
 			T::Providers::record_no_show(&provider.who);
 			Self::deposit_event(Event::PartyMissedWindow { job: id, who: provider.who, status });
-			if job.probe {
-				for c in revealed.iter() {
-					T::WorkRecorder::credit_audit(&c.who);
-				}
-			}
+			Self::credit_probe_audits(&job, revealed.iter());
 			if audited && !job.probe {
 				AuditStats::<T>::mutate(|s| s.concluded = s.concluded.saturating_add(1));
 			}
@@ -261,11 +257,7 @@ impl<T: Config> Pallet<T> {
 			for c in disagree.iter() {
 				Self::slash_or_log(&c.who, fraud, Some(&provider.who));
 			}
-			if job.probe {
-				for c in agree.iter() {
-					T::WorkRecorder::credit_audit(&c.who);
-				}
-			}
+			Self::credit_probe_audits(&job, agree.iter());
 			if job.challenge_bond.is_zero() && !job.probe {
 				AuditStats::<T>::mutate(|s| s.concluded = s.concluded.saturating_add(1));
 			}
@@ -283,11 +275,7 @@ impl<T: Config> Pallet<T> {
 			for c in agree.iter() {
 				Self::slash_or_log(&c.who, fraud, None);
 			}
-			if job.probe {
-				for c in disagree.iter() {
-					T::WorkRecorder::credit_audit(&c.who);
-				}
-			}
+			Self::credit_probe_audits(&job, disagree.iter());
 			T::Providers::unlock(&provider.who, job.stake);
 			// The reporter is a dissenter another dissenter confirms: a checker that revealed
 			// garbage contradicts a cheat too, but earns nothing for it.
@@ -308,11 +296,7 @@ impl<T: Config> Pallet<T> {
 			});
 			Self::refund(id, job, RefundReason::Fraud);
 		} else {
-			if job.probe {
-				for c in agree.iter().chain(disagree.iter()) {
-					T::WorkRecorder::credit_audit(&c.who);
-				}
-			}
+			Self::credit_probe_audits(&job, agree.iter().chain(disagree.iter()));
 			let worked: Vec<T::AccountId> =
 				agree.iter().chain(disagree.iter()).map(|c| c.who.clone()).collect();
 			Self::pay_challenge_bond(id, &mut job, &worked);
@@ -362,6 +346,21 @@ impl<T: Config> Pallet<T> {
 			to_checkers: bond.saturating_sub(rest),
 			returned: rest,
 		});
+	}
+
+	/// Credits an audit point to each of `checkers` when `job` is a probe: only probes' audits
+	/// earn points (a client could buy its own jobs' audits for a colluding auditor).
+	fn credit_probe_audits<'a>(
+		job: &JobOf<T>,
+		checkers: impl Iterator<Item = &'a &'a Party<T::AccountId>>,
+	) where
+		T::AccountId: 'a,
+	{
+		if job.probe {
+			for c in checkers {
+				T::WorkRecorder::credit_audit(&c.who);
+			}
+		}
 	}
 
 	/// The result stands: it is paid when the challenge window ends.
