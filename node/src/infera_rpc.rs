@@ -320,7 +320,7 @@ where
 			"weightsSize": m.files.weights_size,
 			"configHash": format!("{:?}", m.files.config_hash),
 			"tokenizerHash": format!("{:?}", m.files.tokenizer_hash),
-			"architecture": format!("{:?}", m.architecture),
+			"architecture": serde_json::to_value(m.architecture).unwrap_or(Value::Null),
 			"royalty": format!("{:?}", m.royalty),
 			"status": format!("{:?}", m.status),
 			"parent": m.parent.map(|p| p.0),

@@ -4,7 +4,8 @@
 
 use codec::Decode;
 use infera_engine::{
-	compare, store::hash_file, Engine, LoadedModel, Manifest, ModelHash, ModelStore, Output,
+	compare, store::hash_file, Engine, ExpectedFiles, LoadedModel, Manifest, ModelHash, ModelStore,
+	Output,
 };
 use infera_primitives::{
 	canonical::CanonicalOutput,
@@ -76,17 +77,29 @@ pub enum InferenceCmd {
 		#[arg(long, default_value_t = 5.0)]
 		seconds: f64,
 	},
-	/// Re-runs a model and judges a claimed output (hex of the SCALE-encoded canonical output, as
-	/// revealed on chain) with the runtime's tolerance rule.
+	/// Re-runs a model and judges a claimed output with the runtime's tolerance rule. Either
+	/// `--job N` (the job, its input, its revealed output, the model's files and tolerance are
+	/// read from the chain at `--url`, and the store's files are checked against the
+	/// registry's), or `--model`, `--input` and `--output` with the tolerance as flags.
 	Verify {
-		#[command(flatten)]
-		store: StoreArgs,
+		/// Model store folder (default: $INFERA_MODEL_STORE or ~/.local/share/infera/models).
+		#[arg(long)]
+		store: Option<PathBuf>,
+		/// A job on chain: verify its revealed output.
+		#[arg(long, conflicts_with_all = ["model", "input", "output"])]
+		job: Option<u64>,
+		/// The node to read the job from (its JSON-RPC WebSocket).
+		#[arg(long, default_value = "ws://127.0.0.1:9944", requires = "job")]
+		url: String,
+		/// The model: blake2-256 hash of its weights (64 hex digits).
+		#[arg(long, required_unless_present = "job")]
+		model: Option<String>,
 		/// The input text.
-		#[arg(long)]
-		input: String,
-		/// The claimed output, hex (0x optional).
-		#[arg(long)]
-		output: String,
+		#[arg(long, required_unless_present = "job")]
+		input: Option<String>,
+		/// The claimed output, hex (0x optional) of the SCALE-encoded canonical output.
+		#[arg(long, required_unless_present = "job")]
+		output: Option<String>,
 		/// The model's ε as a fraction (its registry entry's `min_cosine` = 1 − ε).
 		#[arg(long, default_value_t = infera_engine::calibration::MINILM_EPSILON)]
 		epsilon: f64,
@@ -204,76 +217,70 @@ impl InferenceCmd {
 				}
 				Ok(())
 			}
-			Self::Verify { store, input, output, epsilon, delta, tie_margin, logit_margin } => {
-				let (engine, model) = store.open()?;
+			Self::Verify {
+				store,
+				job: Some(job),
+				url,
+				epsilon: _,
+				delta: _,
+				tie_margin: _,
+				logit_margin: _,
+				..
+			} => {
+				let root = store.clone().unwrap_or_else(ModelStore::default_location);
+				let onchain = fetch_job(url, *job)?;
+				let engine = Engine::new(ModelStore::new(root));
+				let (pass, report) = judge(
+					&engine,
+					&onchain.model,
+					&onchain.files,
+					&onchain.input,
+					&onchain.output,
+					&Rules::Registered(onchain.architecture),
+				)?;
+				println!(
+					"job {job} (model {}, status {}, chain verdict {}): {}: {report}",
+					onchain.model_id,
+					onchain.status,
+					onchain.verdict,
+					if pass { "PASS" } else { "FAIL" }
+				);
+				if pass {
+					Ok(())
+				} else {
+					Err(format!("job {job}'s revealed output does not match within tolerance"))
+				}
+			}
+			Self::Verify {
+				store,
+				model,
+				input,
+				output,
+				epsilon,
+				delta,
+				tie_margin,
+				logit_margin,
+				..
+			} => {
+				let (Some(model), Some(input), Some(output)) = (model, input, output) else {
+					return Err("give --job, or --model, --input and --output".into());
+				};
+				let (engine, model) =
+					StoreArgs { store: store.clone(), model: model.clone() }.open()?;
 				let bytes = hex::decode(output.trim_start_matches("0x"))
 					.map_err(|e| format!("--output is not hex: {e}"))?;
 				let claimed = CanonicalOutput::decode(&mut bytes.as_slice())
 					.map_err(|e| format!("--output is not a canonical output: {e}"))?;
-				let loaded = engine.model(&model).map_err(|e| e.to_string())?;
-				let (pass, report) = match (&*loaded, &claimed) {
-					(LoadedModel::Generation(g), CanonicalOutput::Generation(tokens)) => {
-						// The claim is judged step by step against this node's logits (τ).
-						let steps = g.check(input, tokens).map_err(|e| e.to_string())?;
-						let tolerance = GenerationTolerance { logit_margin: *logit_margin };
-						let verdict = compare_generation(tokens, &steps, tolerance);
-						let worst = steps
-							.iter()
-							.map(|s| i64::from(s.top_logit) - i64::from(s.candidate_logit))
-							.max()
-							.unwrap_or(0);
-						let report = format!(
-							"{} tokens checked, largest logit shortfall {worst} (allowed {logit_margin}), verdict {verdict:?}",
-							steps.len()
-						);
-						(verdict == Check::Pass, report)
-					}
-					_ => {
-						let mine = engine.run(&model, input).map_err(|e| e.to_string())?;
-						let architecture = match &mine.output {
-							Output::Embedding(v) => Architecture::TextEmbedding {
-								dimensions: v.len() as u32,
-								tolerance: EmbeddingTolerance {
-									min_cosine: Perbill::from_float(1.0 - epsilon),
-									max_element_diff: *delta,
-								},
-							},
-							Output::Classification { logits, .. } => Architecture::Classification {
-								classes: logits.len() as u32,
-								tolerance: ClassificationTolerance { tie_margin: *tie_margin },
-							},
-							Output::Generation { .. } => {
-								return Err("--output is not a generation of this model".into())
-							}
-						};
-						let c = compare(&architecture, &mine.canonical, &claimed);
-						let report = match (&mine.canonical, &claimed) {
-							(CanonicalOutput::Embedding(_), _) => format!(
-								"cosine {:.9} (needs ≥ {:.9}), max element difference {} (allowed {delta}), verdict {:?}",
-								c.cosine,
-								1.0 - epsilon,
-								c.max_element_diff,
-								c.verdict
-							),
-							(
-								CanonicalOutput::Classification { class, logits },
-								CanonicalOutput::Classification { class: theirs, .. },
-							) => {
-								let gap = |k: &u32| logits.get(*k as usize).copied().map(i64::from);
-								let shortfall = match (gap(class), gap(theirs)) {
-									(Some(a), Some(b)) => (a - b).to_string(),
-									_ => "n/a (class out of range)".into(),
-								};
-								format!(
-									"class {theirs} claimed, {class} here, logit gap {shortfall} (tie margin {tie_margin}), verdict {:?}",
-									c.verdict
-								)
-							}
-							_ => format!("verdict {:?}", c.verdict),
-						};
-						(c.verdict == Check::Pass, report)
-					}
+				let rules = Rules::Flags {
+					embedding: EmbeddingTolerance {
+						min_cosine: Perbill::from_float(1.0 - epsilon),
+						max_element_diff: *delta,
+					},
+					classification: ClassificationTolerance { tie_margin: *tie_margin },
+					generation: GenerationTolerance { logit_margin: *logit_margin },
 				};
+				let (pass, report) =
+					judge(&engine, &model, &ExpectedFiles::default(), input, &claimed, &rules)?;
 				println!("{}: {report}", if pass { "PASS" } else { "FAIL" });
 				if pass {
 					Ok(())
@@ -283,4 +290,196 @@ impl InferenceCmd {
 			}
 		}
 	}
+}
+
+/// Where the tolerance of a verdict comes from.
+enum Rules {
+	/// The model's architecture as registered on chain.
+	Registered(Architecture),
+	/// Flags given by hand, for whichever architecture the model has.
+	Flags {
+		embedding: EmbeddingTolerance,
+		classification: ClassificationTolerance,
+		generation: GenerationTolerance,
+	},
+}
+
+/// Re-runs `model` on `input` (after checking its files against `files`) and judges `claimed`
+/// as the runtime would: whether it passes, and a line with the distances.
+fn judge(
+	engine: &Engine,
+	model: &ModelHash,
+	files: &ExpectedFiles,
+	input: &str,
+	claimed: &CanonicalOutput,
+	rules: &Rules,
+) -> Result<(bool, String), String> {
+	let loaded = engine.model_checked(model, files).map_err(|e| e.to_string())?;
+	if let (LoadedModel::Generation(g), CanonicalOutput::Generation(tokens)) = (&*loaded, claimed) {
+		// The claim is judged step by step against this node's logits (τ).
+		let tolerance = match rules {
+			Rules::Registered(Architecture::Generation { tolerance, .. }) => *tolerance,
+			Rules::Registered(other) => {
+				return Err(format!(
+					"the registry names {other:?}, but the store holds a generator"
+				))
+			}
+			Rules::Flags { generation, .. } => *generation,
+		};
+		let steps = g.check(input, tokens).map_err(|e| e.to_string())?;
+		let verdict = compare_generation(tokens, &steps, tolerance);
+		let worst = steps
+			.iter()
+			.map(|s| i64::from(s.top_logit) - i64::from(s.candidate_logit))
+			.max()
+			.unwrap_or(0);
+		let report = format!(
+			"{} tokens checked, largest logit shortfall {worst} (allowed {}), verdict {verdict:?}",
+			steps.len(),
+			tolerance.logit_margin
+		);
+		return Ok((verdict == Check::Pass, report));
+	}
+	let mine =
+		engine.run_bytes_checked(model, files, input.as_bytes()).map_err(|e| e.to_string())?;
+	let architecture = match (rules, &mine.output) {
+		(Rules::Registered(architecture), _) => *architecture,
+		(Rules::Flags { embedding, .. }, Output::Embedding(v)) => {
+			Architecture::TextEmbedding { dimensions: v.len() as u32, tolerance: *embedding }
+		}
+		(Rules::Flags { classification, .. }, Output::Classification { logits, .. }) => {
+			Architecture::Classification {
+				classes: logits.len() as u32,
+				tolerance: *classification,
+			}
+		}
+		(Rules::Flags { .. }, Output::Generation { .. }) => {
+			return Err("--output is not a generation of this model".into())
+		}
+	};
+	let c = compare(&architecture, &mine.canonical, claimed);
+	let report = match (&architecture, &mine.canonical, claimed) {
+		(Architecture::TextEmbedding { tolerance, .. }, CanonicalOutput::Embedding(_), _) => {
+			format!(
+				"cosine {:.9} (needs ≥ {:.9}), max element difference {} (allowed {}), verdict {:?}",
+				c.cosine,
+				f64::from(tolerance.min_cosine.deconstruct()) / 1e9,
+				c.max_element_diff,
+				tolerance.max_element_diff,
+				c.verdict
+			)
+		}
+		(
+			Architecture::Classification { tolerance, .. },
+			CanonicalOutput::Classification { class, logits },
+			CanonicalOutput::Classification { class: theirs, .. },
+		) => {
+			let gap = |k: &u32| logits.get(*k as usize).copied().map(i64::from);
+			let shortfall = match (gap(class), gap(theirs)) {
+				(Some(a), Some(b)) => (a - b).to_string(),
+				_ => "n/a (class out of range)".into(),
+			};
+			format!(
+				"class {theirs} claimed, {class} here, logit gap {shortfall} (tie margin {}), verdict {:?}",
+				tolerance.tie_margin, c.verdict
+			)
+		}
+		_ => format!("verdict {:?}", c.verdict),
+	};
+	Ok((c.verdict == Check::Pass, report))
+}
+
+/// A job as `inference verify --job` reads it from the chain.
+struct OnChainJob {
+	model_id: u64,
+	model: ModelHash,
+	files: ExpectedFiles,
+	architecture: Architecture,
+	input: String,
+	output: CanonicalOutput,
+	status: String,
+	verdict: String,
+}
+
+/// Reads job `job`, its revealed output and its model's registered files and architecture from
+/// the node at `url` (`infera_job`, `infera_model`).
+fn fetch_job(url: &str, job: u64) -> Result<OnChainJob, String> {
+	use jsonrpsee::{core::client::ClientT, rpc_params, ws_client::WsClientBuilder};
+	let runtime = tokio::runtime::Builder::new_current_thread()
+		.enable_all()
+		.build()
+		.map_err(|e| format!("cannot start an async runtime: {e}"))?;
+	let (job_json, model_json) = runtime.block_on(async {
+		let client = WsClientBuilder::default()
+			.build(url)
+			.await
+			.map_err(|e| format!("cannot reach a node at {url}: {e}"))?;
+		let job_json: serde_json::Value = client
+			.request("infera_job", rpc_params![job])
+			.await
+			.map_err(|e| format!("infera_job({job}) at {url}: {e}"))?;
+		let model_id = job_json
+			.get("model")
+			.or_else(|| job_json.get("receipt").and_then(|r| r.get("model")))
+			.and_then(serde_json::Value::as_u64)
+			.ok_or_else(|| format!("infera_job({job}) at {url} names no model: {job_json}"))?;
+		let model_json: serde_json::Value = client
+			.request("infera_model", rpc_params![model_id])
+			.await
+			.map_err(|e| format!("infera_model({model_id}) at {url}: {e}"))?;
+		Ok::<_, String>((job_json, model_json))
+	})?;
+	on_chain_job(job, &job_json, &model_json)
+}
+
+/// What `infera_job` and `infera_model` answered, as a job to verify.
+fn on_chain_job(
+	job: u64,
+	job_json: &serde_json::Value,
+	model_json: &serde_json::Value,
+) -> Result<OnChainJob, String> {
+	let text =
+		|v: &serde_json::Value, key: &str| v.get(key).and_then(|s| s.as_str()).map(String::from);
+	let status = text(job_json, "status").unwrap_or_else(|| "unknown".into());
+	if job_json.get("pruned").and_then(serde_json::Value::as_bool) == Some(true) {
+		return Err(format!(
+			"job {job} is {status} and pruned: the chain keeps only its receipt's hashes, not its \
+			 input and output, so it cannot be re-run"
+		));
+	}
+	let input = text(job_json, "input")
+		.ok_or_else(|| format!("job {job}'s input is not UTF-8 text; no text model runs it"))?;
+	let hex_output = job_json
+		.get("output")
+		.and_then(|o| text(o, "hex"))
+		.ok_or_else(|| format!("job {job} ({status}) has no revealed output yet"))?;
+	let bytes = hex::decode(hex_output.trim_start_matches("0x"))
+		.map_err(|e| format!("job {job}'s output is not hex: {e}"))?;
+	let output = CanonicalOutput::decode(&mut bytes.as_slice()).map_err(|e| {
+		format!("job {job}'s revealed output is not a canonical output ({e}): it cannot pass")
+	})?;
+	let hash = |key: &str| -> Result<ModelHash, String> {
+		let h = text(model_json, key).ok_or_else(|| format!("infera_model has no {key}"))?;
+		ModelHash::parse(&h).map_err(|e| e.to_string())
+	};
+	let architecture = model_json
+		.get("architecture")
+		.cloned()
+		.ok_or_else(|| "infera_model has no architecture".to_string())
+		.and_then(|a| {
+			serde_json::from_value::<Architecture>(a).map_err(|e| format!("architecture: {e}"))
+		})?;
+	Ok(OnChainJob {
+		model_id: model_json.get("id").and_then(serde_json::Value::as_u64).unwrap_or_default(),
+		model: hash("weightsHash")?,
+		files: ExpectedFiles {
+			config: Some(hash("configHash")?),
+			tokenizer: Some(hash("tokenizerHash")?),
+		},
+		architecture,
+		input,
+		output,
+		status,
+		verdict: text(job_json, "verdict").unwrap_or_else(|| "unknown".into()),
+	})
 }

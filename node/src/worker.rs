@@ -1,8 +1,8 @@
 //! The node's side of the offchain worker: the inference engine behind the runtime's host
 //! functions, its Prometheus metrics, and the dev chain's worker keys.
 
-use infera_engine::{Engine, EngineError, ModelHash, ModelStore};
-use infera_interface::{InferenceBackend, InferenceError, Role, WorkerEvent};
+use infera_engine::{Engine, EngineError, ExpectedFiles, ModelHash, ModelStore};
+use infera_interface::{InferenceBackend, InferenceError, ModelFiles, Role, WorkerEvent};
 use sc_service::ChainType;
 use sp_core::{crypto::Pair as _, sr25519};
 use sp_keystore::KeystorePtr;
@@ -97,12 +97,18 @@ fn reason(e: &InferenceError) -> &'static str {
 		InferenceError::InvalidInput => "invalid_input",
 		InferenceError::UnsupportedArchitecture => "unsupported_architecture",
 		InferenceError::EngineFailure => "engine_failure",
+		InferenceError::FilesDiffer => "files_differ",
 	}
 }
 
 impl InferenceBackend for EngineBackend {
-	fn run(&self, model: [u8; 32], input: &[u8], role: Role) -> Result<Vec<u8>, InferenceError> {
+	fn run(&self, files: &ModelFiles, input: &[u8], role: Role) -> Result<Vec<u8>, InferenceError> {
+		let model = files.weights;
 		let hash = ModelHash(model);
+		let expected = ExpectedFiles {
+			config: files.config.map(ModelHash),
+			tokenizer: files.tokenizer.map(ModelHash),
+		};
 		let result = (|| {
 			if !self.engine.store().contains(&hash) {
 				let first = self.missing.lock().map(|mut m| m.insert(model)).unwrap_or(true);
@@ -119,10 +125,11 @@ impl InferenceBackend for EngineBackend {
 				return Err(InferenceError::ModelNotInStore);
 			}
 			let started = Instant::now();
-			let out = self.engine.run_bytes(&hash, input).map_err(|e| {
+			let out = self.engine.run_bytes_checked(&hash, &expected, input).map_err(|e| {
 				log::warn!(target: LOG, "model {}: {e}", hash.to_hex());
 				match e {
 					EngineError::ModelMissing { .. } => InferenceError::ModelNotInStore,
+					EngineError::FileMismatch { .. } => InferenceError::FilesDiffer,
 					EngineError::HashMismatch { .. }
 					| EngineError::BadConfig { .. }
 					| EngineError::Io { .. }

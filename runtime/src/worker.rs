@@ -21,7 +21,7 @@ use codec::{Decode, Encode};
 use frame_system::offchain::{
 	AppCrypto, CreateSignedTransaction, CreateTransactionBase, SigningTypes, SubmitTransaction,
 };
-use infera_interface::{inference, InferenceError, WorkerEvent};
+use infera_interface::{inference, InferenceError, ModelFiles, WorkerEvent};
 use infera_primitives::{JobId, Role, Verdict};
 use pallet_job_escrow::{
 	phases::{self, Due},
@@ -296,8 +296,10 @@ fn commit(
 		return;
 	};
 	let weights = model.files.weights_hash;
+	// The registry's three hashes: the engine refuses a store whose files are not these.
+	let files = ModelFiles::new(weights.0, model.files.config_hash.0, model.files.tokenizer_hash.0);
 	let started = sp_io::offchain::timestamp();
-	match inference::run(weights.0, &job.input, role) {
+	match inference::run(files, &job.input, role) {
 		Ok(output) => {
 			let ms = sp_io::offchain::timestamp().diff(&started).millis();
 			let work = Work {
@@ -331,6 +333,8 @@ fn commit(
 				InferenceError::InvalidInput => "the input cannot be run by this model",
 				InferenceError::UnsupportedArchitecture => "this engine does not run the model's architecture",
 				InferenceError::EngineFailure => "the engine failed; see the lines above",
+				InferenceError::FilesDiffer =>
+					"the store's config or tokenizer is not the registered file: fetch the registered files; nothing is committed",
 			};
 			log::warn!(
 				target: LOG,

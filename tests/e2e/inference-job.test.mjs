@@ -10,12 +10,22 @@ import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { blake2AsU8a, cryptoWaitReady, decodeAddress } from '@polkadot/util-crypto';
 import { u8aConcat, u8aToHex, compactToU8a, stringToU8a, bnToU8a } from '@polkadot/util';
+import { mkdtempSync, linkSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir, homedir } from 'node:os';
+import { join } from 'node:path';
 import { startDevNode, waitFor, rpc, runToExit } from './lib/node.mjs';
 import { inferaRpc, compareEmbeddings } from '../../client/infera.mjs';
 
 const MINILM = 0;
 const MINILM_HASH = 'a22e6a6ad8c13ac7e62a535a9c46fd2a8d3bba82998108f434dd260c5ab81563';
 const UNITS = 10n ** 12n;
+
+/** The model store the node uses by default (as `ModelStore::default_location`). */
+function modelStore() {
+  if (process.env.INFERA_MODEL_STORE) return process.env.INFERA_MODEL_STORE;
+  const data = process.env.XDG_DATA_HOME ?? join(homedir(), '.local', 'share');
+  return join(data, 'infera', 'models');
+}
 
 let node;
 let api;
@@ -218,6 +228,25 @@ test('a real MiniLM job settles: the revealed embedding matches the engine and b
   assert.ok(cosine >= 0.9999, `cosine ${cosine}`);
   assert.ok(maxDiff <= 64 / 32767, `max element difference ${maxDiff}`);
   assert.equal(details.output.hash, details.provider.outputHash);
+  // Anyone can re-run the job from what the chain holds: `inference verify --job` reads the job,
+  // its revealed output and the model's registered files and tolerance, checks its own store's
+  // files against the registry's and judges with the runtime's rule.
+  const verified = await runToExit(['inference', 'verify', '--job', String(job), '--url', node.wsUrl], { timeoutMs: 120_000 });
+  assert.equal(verified.code, 0, verified.output);
+  assert.match(verified.output, new RegExp(`job ${job} \\(model 0, status Settled, chain verdict \\w+\\): PASS: cosine (1\\.0|0\\.99)`));
+  // A store holding MiniLM's weights behind another tokenizer is not the registered model.
+  const swapped = mkdtempSync(join(tmpdir(), 'infera-swapped-'));
+  const store = modelStore();
+  for (const f of [`${MINILM_HASH}.safetensors`, `${MINILM_HASH}.config.json`, `${MINILM_HASH}.manifest.json`]) {
+    linkSync(join(store, f), join(swapped, f));
+  }
+  const tokenizer = JSON.parse(readFileSync(join(store, `${MINILM_HASH}.tokenizer.json`), 'utf8'));
+  tokenizer.normalizer.lowercase = false;
+  writeFileSync(join(swapped, `${MINILM_HASH}.tokenizer.json`), JSON.stringify(tokenizer));
+  const refused = await runToExit(['inference', 'verify', '--job', String(job), '--url', node.wsUrl, '--store', swapped], { timeoutMs: 120_000 });
+  rmSync(swapped, { recursive: true, force: true });
+  assert.notEqual(refused.code, 0, refused.output);
+  assert.match(refused.output, /tokenizer\.json hashes to [0-9a-f]{64} but the registry names [0-9a-f]{64}/);
   // The indexes page through a client's and a provider's jobs.
   assert.ok((await api.rpc.infera.jobsByClient(dave.address)).map((j) => j.toNumber()).includes(job));
   assert.ok((await api.rpc.infera.jobsByProvider(bob.address)).map((j) => j.toNumber()).includes(job));
@@ -351,6 +380,10 @@ test('a provider revealing a wrong output is caught by the blind audit panel, sl
   assert.equal(details.refundReason, 'Fraud');
   assert.equal(details.verdict, 'AuditFailed');
   assert.deepEqual(details.checkers.map((c) => c.account).sort(), [...panel].sort());
+  // Re-run by anyone from the chain's data, the cheater's output fails.
+  const verdict = await runToExit(['inference', 'verify', '--job', String(job), '--url', node.wsUrl], { timeoutMs: 120_000 });
+  assert.notEqual(verdict.code, 0, verdict.output);
+  assert.match(verdict.output, new RegExp(`job ${job} \\(model 0, status Refunded, chain verdict AuditFailed\\): FAIL: cosine`));
   // The client lost only its transaction fee.
   const ferdieAfter = await freeAt(await hashOf(refund.number), ferdie.address);
   assert.equal(ferdieBefore - ferdieAfter, feesPaid(ferdie.address, startHead + 1, refund.number));

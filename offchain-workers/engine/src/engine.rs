@@ -190,11 +190,51 @@ impl LoadedModel {
 	}
 }
 
+/// blake2-256 of the files a model was loaded from besides its weights (whose hash is its id).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct LoadedFiles {
+	/// `config.json`.
+	pub config: ModelHash,
+	/// `tokenizer.json`.
+	pub tokenizer: ModelHash,
+}
+
+/// The hashes a caller expects a model's files to have (the registry's): `None` skips a file.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct ExpectedFiles {
+	/// `config.json`.
+	pub config: Option<ModelHash>,
+	/// `tokenizer.json`.
+	pub tokenizer: Option<ModelHash>,
+}
+
+impl ExpectedFiles {
+	/// Checks `loaded` against these hashes: the first file that differs is an error.
+	pub fn check(&self, model: &ModelHash, loaded: &LoadedFiles) -> Result<()> {
+		for (file, expected, actual) in [
+			("config.json", self.config, loaded.config),
+			("tokenizer.json", self.tokenizer, loaded.tokenizer),
+		] {
+			if let Some(expected) = expected {
+				if expected != actual {
+					return Err(EngineError::FileMismatch {
+						model: model.to_hex(),
+						file,
+						expected: expected.to_hex(),
+						actual: actual.to_hex(),
+					});
+				}
+			}
+		}
+		Ok(())
+	}
+}
+
 /// Runs models from a store, loading each once.
 pub struct Engine {
 	store: ModelStore,
 	device: Device,
-	loaded: Mutex<HashMap<ModelHash, Arc<LoadedModel>>>,
+	loaded: Mutex<HashMap<ModelHash, (Arc<LoadedModel>, LoadedFiles)>>,
 }
 
 impl Engine {
@@ -220,13 +260,36 @@ impl Engine {
 
 	/// The loaded model, loading (and verifying) it on first use.
 	pub fn model(&self, model: &ModelHash) -> Result<Arc<LoadedModel>> {
+		self.model_with_files(model).map(|(m, _)| m)
+	}
+
+	/// The loaded model and the hashes of the config and tokenizer it was loaded from (hashed
+	/// just before loading, once per model).
+	pub fn model_with_files(&self, model: &ModelHash) -> Result<(Arc<LoadedModel>, LoadedFiles)> {
 		if let Some(m) = self.loaded.lock().ok().and_then(|l| l.get(model).cloned()) {
 			return Ok(m);
 		}
+		let files = self.store.file_hashes(model).map_err(|e| match self.store.verify(model) {
+			// A missing model reports the missing model rather than its missing config.
+			Err(missing @ EngineError::ModelMissing { .. }) => missing,
+			_ => e,
+		})?;
 		let loaded = Arc::new(LoadedModel::load(&self.store, model, &self.device)?);
 		if let Ok(mut cache) = self.loaded.lock() {
-			cache.insert(*model, loaded.clone());
+			cache.insert(*model, (loaded.clone(), files));
 		}
+		Ok((loaded, files))
+	}
+
+	/// The loaded model if its config and tokenizer are the files `expected` names; else
+	/// [`EngineError::FileMismatch`] and nothing runs.
+	pub fn model_checked(
+		&self,
+		model: &ModelHash,
+		expected: &ExpectedFiles,
+	) -> Result<Arc<LoadedModel>> {
+		let (loaded, files) = self.model_with_files(model)?;
+		expected.check(model, &files)?;
 		Ok(loaded)
 	}
 
@@ -248,9 +311,24 @@ impl Engine {
 
 	/// Runs `model` on raw input bytes, which must be UTF-8 text (as a job's input on chain).
 	pub fn run_bytes(&self, model: &ModelHash, input: &[u8]) -> Result<RunOutput> {
+		self.run_bytes_checked(model, &ExpectedFiles::default(), input)
+	}
+
+	/// Runs `model` on raw input bytes after checking its config and tokenizer against
+	/// `expected` (the registry's hashes): what the offchain worker runs for a job.
+	pub fn run_bytes_checked(
+		&self,
+		model: &ModelHash,
+		expected: &ExpectedFiles,
+		input: &[u8],
+	) -> Result<RunOutput> {
 		let text =
 			std::str::from_utf8(input).map_err(|e| EngineError::InvalidUtf8(e.valid_up_to()))?;
-		self.run(model, text)
+		self.model_checked(model, expected)?
+			.run_batch(&[text])?
+			.into_iter()
+			.next()
+			.ok_or(EngineError::EmptyInput)
 	}
 
 	/// Runs `model` on several inputs as one batch.

@@ -11,6 +11,13 @@ pub enum EngineError {
 	/// The weights file does not hash to the model's id.
 	#[error("weights of model {expected} hash to {actual}: the file is corrupt or not this model")]
 	HashMismatch { expected: String, actual: String },
+	/// The store's `config.json` or `tokenizer.json` of a model is not the file the caller (the
+	/// chain's registry) names: running it would not be running the registered model.
+	#[error(
+		"model {model}: the store's {file} hashes to {actual} but the registry names {expected}: \
+		 this store does not hold the registered model; fetch its registered files"
+	)]
+	FileMismatch { model: String, file: &'static str, expected: String, actual: String },
 	/// A model id is not 64 hex digits.
 	#[error("`{0}` is not a model hash (64 hex digits, optionally 0x-prefixed)")]
 	BadModelId(String),

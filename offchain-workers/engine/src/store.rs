@@ -155,6 +155,14 @@ impl ModelStore {
 		read_json(&path)
 	}
 
+	/// blake2-256 of the model's `config.json` and `tokenizer.json` in the store.
+	pub fn file_hashes(&self, model: &ModelHash) -> Result<crate::engine::LoadedFiles> {
+		Ok(crate::engine::LoadedFiles {
+			config: hash_file(&self.path(model, "config"))?,
+			tokenizer: hash_file(&self.path(model, "tokenizer"))?,
+		})
+	}
+
 	/// Checks that the model is present and its weights hash to its id.
 	pub fn verify(&self, model: &ModelHash) -> Result<PathBuf> {
 		let path = self.path(model, "weights");

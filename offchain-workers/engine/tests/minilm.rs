@@ -6,7 +6,9 @@
 
 use infera_engine::{
 	calibration::{MINILM_DELTA, MINILM_EPSILON},
-	canonical_embedding, compare, Engine, EngineError, Manifest, ModelHash, ModelStore,
+	canonical_embedding, compare,
+	store::hash_file,
+	Engine, EngineError, ExpectedFiles, Manifest, ModelHash, ModelStore,
 };
 use infera_primitives::{
 	canonical::CanonicalOutput,
@@ -200,6 +202,56 @@ fn a_perturbed_weights_file_is_refused_and_a_perturbed_model_fails_the_verdict()
 	let ours = engine().run(&model, text).unwrap();
 	let c = compare(&architecture(), &ours.canonical, &theirs.canonical);
 	assert!(matches!(c.verdict, Check::Fail(_)), "{c:?}");
+}
+
+/// The registry's promise is the weights *and* the files that say how to read them: the same
+/// weights behind a tokenizer that no longer lower-cases compute something else, so a store
+/// holding it is refused when the registered hashes are passed, before anything runs.
+#[test]
+fn a_store_whose_tokenizer_or_config_differs_from_the_registry_is_refused() {
+	let source = store();
+	let model = minilm();
+	let registered = ExpectedFiles {
+		config: Some(hash_file(&source.path(&model, "config")).unwrap()),
+		tokenizer: Some(hash_file(&source.path(&model, "tokenizer")).unwrap()),
+	};
+	let dir = tempfile::tempdir().unwrap();
+	let other = ModelStore::new(dir.path());
+	for f in ["weights", "config", "manifest"] {
+		let (from, to) = (source.path(&model, f), other.path(&model, f));
+		std::fs::hard_link(&from, &to).or_else(|_| std::fs::copy(&from, &to).map(|_| ())).unwrap();
+	}
+	let mut tokenizer: serde_json::Value =
+		serde_json::from_str(&std::fs::read_to_string(source.path(&model, "tokenizer")).unwrap())
+			.unwrap();
+	tokenizer["normalizer"]["lowercase"] = false.into();
+	std::fs::write(other.path(&model, "tokenizer"), tokenizer.to_string()).unwrap();
+
+	let text = "The QUICK Brown Fox Jumps Over The Lazy Dog.";
+	let genuine = engine().run_bytes_checked(&model, &registered, text.as_bytes()).unwrap();
+	assert_eq!(genuine.output_hash, engine().run(&model, text).unwrap().output_hash);
+	let swapped = Engine::new(other.clone());
+	// Unchecked, the swapped tokenizer runs and computes another embedding.
+	let unchecked = swapped.run(&model, text).unwrap();
+	assert_ne!(unchecked.output_hash, genuine.output_hash);
+	let err = swapped.run_bytes_checked(&model, &registered, text.as_bytes()).unwrap_err();
+	match &err {
+		EngineError::FileMismatch { file, expected, .. } => {
+			assert_eq!(*file, "tokenizer.json");
+			assert_eq!(*expected, registered.tokenizer.unwrap().to_hex());
+		}
+		other => panic!("expected FileMismatch, got {other}"),
+	}
+	assert!(err.to_string().contains("registry"), "{err}");
+
+	// A config that differs by one byte is refused the same way (checked first).
+	let mut config = std::fs::read(source.path(&model, "config")).unwrap();
+	config.push(b'\n');
+	std::fs::remove_file(other.path(&model, "config")).unwrap();
+	std::fs::write(other.path(&model, "config"), config).unwrap();
+	let err =
+		Engine::new(other).run_bytes_checked(&model, &registered, text.as_bytes()).unwrap_err();
+	assert!(matches!(&err, EngineError::FileMismatch { file: "config.json", .. }), "{err}");
 }
 
 #[test]

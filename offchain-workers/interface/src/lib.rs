@@ -2,7 +2,7 @@
 //!
 //! The runtime imports this crate and nothing else of the inference stack: its wasm build cannot
 //! hold candle. Inside the runtime, [`inference::run`] is an import of the host function
-//! `ext_inference_run_version_1`; on the node it looks up the [`InferenceExt`] extension, which the
+//! `ext_inference_run_version_2`; on the node it looks up the [`InferenceExt`] extension, which the
 //! node registers only for offchain worker calls. Block execution has no such extension, so a
 //! call there returns [`InferenceError::Unavailable`] on every node alike and consensus never
 //! depends on floating-point results.
@@ -55,6 +55,29 @@ pub enum InferenceError {
 	UnsupportedArchitecture,
 	/// Anything else the engine reported; details are in the node's log.
 	EngineFailure,
+	/// The store's `config.json` or `tokenizer.json` of the model is not the file the registry
+	/// names: the node would run something other than the registered model, so it does not.
+	FilesDiffer,
+}
+
+/// The files of a model as the registry names them: what the engine must find in its store
+/// before it runs the model.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub struct ModelFiles {
+	/// blake2-256 of the weights file: the model's id in the store.
+	pub weights: [u8; 32],
+	/// blake2-256 of `config.json`; `None` only from runtimes that call version 1 of
+	/// [`inference::run`], which passed the weights hash alone.
+	pub config: Option<[u8; 32]>,
+	/// blake2-256 of `tokenizer.json`; `None` as for `config`.
+	pub tokenizer: Option<[u8; 32]>,
+}
+
+impl ModelFiles {
+	/// All three hashes, as the registry holds them.
+	pub fn new(weights: [u8; 32], config: [u8; 32], tokenizer: [u8; 32]) -> Self {
+		Self { weights, config: Some(config), tokenizer: Some(tokenizer) }
+	}
 }
 
 /// What the worker reports to the node's metrics besides inference itself.
@@ -73,10 +96,11 @@ pub enum WorkerEvent {
 /// What the node plugs in to serve the [`inference`] host functions.
 #[cfg(not(substrate_runtime))]
 pub trait InferenceBackend: Send + Sync {
-	/// Runs the model whose weights hash to `model` on `input` for a job in which this node
-	/// plays `role`, and returns the SCALE-encoded canonical output
-	/// (`infera_primitives::canonical::CanonicalOutput`).
-	fn run(&self, model: [u8; 32], input: &[u8], role: Role) -> Result<Vec<u8>, InferenceError>;
+	/// Runs the model whose files are `files` on `input` for a job in which this node plays
+	/// `role`, and returns the SCALE-encoded canonical output
+	/// (`infera_primitives::canonical::CanonicalOutput`). A store whose files differ from
+	/// `files` is refused with [`InferenceError::FilesDiffer`].
+	fn run(&self, files: &ModelFiles, input: &[u8], role: Role) -> Result<Vec<u8>, InferenceError>;
 	/// Records what the worker did (metrics).
 	fn note(&self, event: WorkerEvent);
 }
@@ -91,15 +115,34 @@ sp_externalities::decl_extension! {
 #[runtime_interface]
 pub trait Inference {
 	/// Runs the model whose weights hash to `model` on `input` and returns its SCALE-encoded
-	/// canonical output. Outside offchain workers this is always `Err(Unavailable)`.
+	/// canonical output, without checking its config and tokenizer. Kept so that runtimes built
+	/// before version 2 still run; outside offchain workers this is always `Err(Unavailable)`.
 	fn run(
 		&mut self,
 		model: PassPointerAndReadCopy<[u8; 32], 32>,
 		input: PassFatPointerAndRead<&[u8]>,
 		role: PassFatPointerAndDecode<Role>,
 	) -> AllocateAndReturnByCodec<Result<Vec<u8>, InferenceError>> {
+		let files = ModelFiles { weights: model, config: None, tokenizer: None };
 		match self.extension::<InferenceExt>() {
-			Some(ext) => ext.0.run(model, input, role),
+			Some(ext) => run_version_1_on(&*ext.0, files, input, role),
+			None => Err(InferenceError::Unavailable),
+		}
+	}
+
+	/// Runs the model named by `files` on `input` and returns its SCALE-encoded canonical
+	/// output. The engine refuses a store whose weights, config or tokenizer are not the files
+	/// `files` names ([`InferenceError::FilesDiffer`]), so what runs is what the registry names.
+	/// Outside offchain workers this is always `Err(Unavailable)`.
+	#[version(2)]
+	fn run(
+		&mut self,
+		files: PassFatPointerAndDecode<ModelFiles>,
+		input: PassFatPointerAndRead<&[u8]>,
+		role: PassFatPointerAndDecode<Role>,
+	) -> AllocateAndReturnByCodec<Result<Vec<u8>, InferenceError>> {
+		match self.extension::<InferenceExt>() {
+			Some(ext) => ext.0.run(&files, input, role),
 			None => Err(InferenceError::Unavailable),
 		}
 	}
@@ -110,6 +153,21 @@ pub trait Inference {
 			ext.0.note(event);
 		}
 	}
+}
+
+/// Version 1 of `run` on a backend: runtimes built before version 2 cannot decode
+/// [`InferenceError::FilesDiffer`], so it reaches them as `ModelCorrupt`.
+#[cfg(not(substrate_runtime))]
+fn run_version_1_on(
+	backend: &dyn InferenceBackend,
+	files: ModelFiles,
+	input: &[u8],
+	role: Role,
+) -> Result<Vec<u8>, InferenceError> {
+	backend.run(&files, input, role).map_err(|e| match e {
+		InferenceError::FilesDiffer => InferenceError::ModelCorrupt,
+		other => other,
+	})
 }
 
 /// The host functions the node adds to its executor.
@@ -128,12 +186,15 @@ mod tests {
 	impl InferenceBackend for Echo {
 		fn run(
 			&self,
-			model: [u8; 32],
+			files: &ModelFiles,
 			input: &[u8],
 			role: Role,
 		) -> Result<Vec<u8>, InferenceError> {
-			if model == [0; 32] {
+			if files.weights == [0; 32] {
 				return Err(InferenceError::ModelNotInStore);
+			}
+			if files.config.is_some_and(|c| c != [7; 32]) {
+				return Err(InferenceError::FilesDiffer);
 			}
 			let mut out: Vec<u8> = input.iter().rev().copied().collect();
 			out.extend_from_slice(role.name().as_bytes());
@@ -148,7 +209,7 @@ mod tests {
 	fn without_the_extension_inference_is_unavailable() {
 		TestExternalities::default().execute_with(|| {
 			assert_eq!(
-				inference::run([1; 32], b"text", Role::Provider),
+				inference::run(ModelFiles::new([1; 32], [7; 32], [7; 32]), b"text", Role::Provider),
 				Err(InferenceError::Unavailable)
 			);
 			inference::note(WorkerEvent::Committed(Role::Provider));
@@ -161,11 +222,27 @@ mod tests {
 		let mut ext = TestExternalities::default();
 		ext.register_extension(InferenceExt(backend.clone()));
 		ext.execute_with(|| {
-			assert_eq!(inference::run([1; 32], b"abc", Role::Checker), Ok(b"cbachecker".to_vec()));
+			let files = |w, c| ModelFiles::new([w; 32], [c; 32], [0; 32]);
 			assert_eq!(
-				inference::run([0; 32], b"abc", Role::Provider),
+				inference::run(files(1, 7), b"abc", Role::Checker),
+				Ok(b"cbachecker".to_vec())
+			);
+			assert_eq!(
+				inference::run(files(0, 7), b"abc", Role::Provider),
 				Err(InferenceError::ModelNotInStore)
 			);
+			assert_eq!(
+				inference::run(files(1, 8), b"abc", Role::Provider),
+				Err(InferenceError::FilesDiffer)
+			);
+			// Version 1 (older runtimes) checks the weights alone and never sees `FilesDiffer`.
+			let v1 = |model: [u8; 32], config| {
+				let files = ModelFiles { weights: model, config, tokenizer: None };
+				run_version_1_on(&*backend, files, b"abc", Role::Provider)
+			};
+			assert_eq!(v1([1; 32], None), Ok(b"cbaprovider".to_vec()));
+			assert_eq!(v1([0; 32], None), Err(InferenceError::ModelNotInStore));
+			assert_eq!(v1([1; 32], Some([8; 32])), Err(InferenceError::ModelCorrupt));
 			inference::note(WorkerEvent::Verdict(Verdict::AuditPassed));
 		});
 		assert_eq!(*backend.0.lock().unwrap(), vec![WorkerEvent::Verdict(Verdict::AuditPassed)]);

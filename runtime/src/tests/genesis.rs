@@ -1,0 +1,90 @@
+//! The genesis presets as the node builds them: validators, sudo, MiniLM with its real hashes,
+//! Bob as its provider.
+
+use super::*;
+
+#[test]
+fn development_preset_builds_with_alice_validating() {
+	ext_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		assert_eq!(Session::validators(), vec![alice()]);
+		assert_eq!(pallet_validator_set::Validators::<Runtime>::get().into_inner(), vec![alice()]);
+		assert_eq!(pallet_sudo::Key::<Runtime>::get(), Some(alice()));
+		// Alice's auditor bond is held out of her endowment.
+		assert_eq!(
+			Balances::balance(&alice()),
+			crate::genesis_config_presets::ENDOWMENT - crate::genesis_config_presets::AUDITOR_BOND
+		);
+		assert_eq!(Balances::total_balance(&alice()), crate::genesis_config_presets::ENDOWMENT);
+		assert!(tracks::is_test_network());
+		check_invariants();
+	});
+}
+
+#[test]
+fn local_testnet_preset_builds_with_four_validators() {
+	ext_from_preset(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
+		let mut expected: Vec<AccountId> = [
+			Sr25519Keyring::Alice,
+			Sr25519Keyring::Bob,
+			Sr25519Keyring::Charlie,
+			Sr25519Keyring::Dave,
+		]
+		.iter()
+		.map(|k| k.to_account_id())
+		.collect();
+		expected.sort();
+		let mut session = Session::validators();
+		session.sort();
+		assert_eq!(session, expected);
+		assert_eq!(Babe::authorities().len(), 4);
+		check_invariants();
+	});
+}
+
+#[test]
+fn unknown_preset_is_none() {
+	assert!(crate::genesis_config_presets::get_preset(&"mainnet-ish".into()).is_none());
+	assert_eq!(crate::genesis_config_presets::preset_names().len(), 2);
+}
+
+#[test]
+fn without_sudo_the_production_periods_apply() {
+	ext_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		pallet_sudo::Key::<Runtime>::kill();
+		assert!(!tracks::is_test_network());
+		use pallet_referenda::TracksInfo;
+		let root = tracks::TracksInfo::info(tracks::ROOT).unwrap();
+		assert_eq!(root.decision_period, 14 * crate::DAYS);
+		assert!(tracks::TracksInfo::check_integrity().is_ok());
+	});
+}
+
+#[test]
+fn the_presets_register_minilm_with_its_real_hashes_and_bond_bob_as_its_provider() {
+	use crate::genesis_config_presets::{MINILM, MINILM_WEIGHTS, PROVIDER_BOND};
+	for preset in [DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET] {
+		ext_from_preset(preset).execute_with(|| {
+			let model = pallet_model_registry::Models::<Runtime>::get(MINILM).unwrap();
+			assert_eq!(model.files.weights_hash.0, MINILM_WEIGHTS);
+			assert_eq!(model.owner, Sr25519Keyring::Ferdie.to_account_id());
+			let bob = Sr25519Keyring::Bob.to_account_id();
+			let info = pallet_compute_staking::Providers::<Runtime>::get(&bob).unwrap();
+			assert_eq!(info.bonded, PROVIDER_BOND);
+			// Bob serves MiniLM; the auditors are bonded and declare it too, chilled: they can
+			// check its jobs but are never assigned one.
+			let listed = pallet_compute_staking::ProvidersByModel::<Runtime>::get(MINILM);
+			assert_eq!(listed.len(), 5);
+			for a in preset_auditors() {
+				let info = pallet_compute_staking::Providers::<Runtime>::get(&a).unwrap();
+				assert_eq!(info.bonded, crate::genesis_config_presets::AUDITOR_BOND);
+				assert_eq!(info.status, pallet_compute_staking::ProviderStatus::Chilled);
+				assert!(listed.contains(&a));
+			}
+			assert_eq!(pallet_job_escrow::Pallet::<Runtime>::checkers_for(MINILM, None), 4);
+			let params = pallet_job_escrow::Params::<Runtime>::get();
+			assert_eq!(params, crate::genesis_config_presets::dev_job_params());
+			assert_eq!((params.commit_window, params.challenge_window), (5, 3));
+			check_invariants();
+		});
+	}
+}

@@ -1,0 +1,231 @@
+//! The offchain worker against the runtime, with test offchain, pool and keystore extensions
+//! and an inference backend standing in for the node's engine.
+
+use super::*;
+use crate::genesis_config_presets::{MINILM_CONFIG, MINILM_TOKENIZER, MINILM_WEIGHTS};
+use crate::{genesis_config_presets::MINILM, JobEscrow, UncheckedExtrinsic};
+use codec::Decode;
+use infera_interface::{
+	InferenceBackend, InferenceError, InferenceExt, ModelFiles, Role, WorkerEvent,
+};
+use pallet_job_escrow::{JobStatus, Jobs};
+use sp_core::offchain::{
+	testing::{PoolState, TestOffchainExt, TestTransactionPoolExt},
+	OffchainDbExt, OffchainWorkerExt, TransactionPoolExt,
+};
+use sp_keystore::{Keystore, KeystoreExt};
+use std::sync::{Arc, Mutex};
+
+/// Answers with a fixed canonical embedding, or fails as told; records what it was asked.
+/// Like the node's engine, it refuses to run when the files it is asked for are not the
+/// ones its store holds (`store`: MiniLM's real files unless a test swaps one).
+struct Backend {
+	fail: Mutex<Option<InferenceError>>,
+	store: Mutex<ModelFiles>,
+	runs: Mutex<Vec<(Vec<u8>, Role)>>,
+	notes: Mutex<Vec<WorkerEvent>>,
+}
+
+impl Default for Backend {
+	fn default() -> Self {
+		Self {
+			fail: Default::default(),
+			store: Mutex::new(ModelFiles::new(MINILM_WEIGHTS, MINILM_CONFIG, MINILM_TOKENIZER)),
+			runs: Default::default(),
+			notes: Default::default(),
+		}
+	}
+}
+
+impl InferenceBackend for Backend {
+	fn run(&self, files: &ModelFiles, input: &[u8], role: Role) -> Result<Vec<u8>, InferenceError> {
+		// The worker always names all three of the registry's files.
+		assert!(files.config.is_some() && files.tokenizer.is_some(), "{files:?}");
+		let store = *self.store.lock().unwrap();
+		if files.weights != store.weights {
+			return Err(InferenceError::ModelNotInStore);
+		}
+		if *files != store {
+			return Err(InferenceError::FilesDiffer);
+		}
+		self.runs.lock().unwrap().push((input.to_vec(), role));
+		match self.fail.lock().unwrap().clone() {
+			Some(e) => Err(e),
+			None => Ok(minilm_output()),
+		}
+	}
+	fn note(&self, event: WorkerEvent) {
+		self.notes.lock().unwrap().push(event);
+	}
+}
+
+fn ext() -> (sp_io::TestExternalities, Arc<Backend>, Arc<parking_lot::RwLock<PoolState>>) {
+	let mut ext = ext_from_preset(DEV_RUNTIME_PRESET);
+	let (offchain, _) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	let keystore = sp_keystore::testing::MemoryKeystore::new();
+	keystore.sr25519_generate_new(infera_interface::KEY_TYPE, Some("//Bob")).unwrap();
+	let backend = Arc::new(Backend::default());
+	ext.register_extension(OffchainDbExt::new(offchain.clone()));
+	ext.register_extension(OffchainWorkerExt::new(offchain));
+	ext.register_extension(TransactionPoolExt::new(pool));
+	ext.register_extension(KeystoreExt::new(keystore));
+	ext.register_extension(InferenceExt(backend.clone()));
+	(ext, backend, pool_state)
+}
+
+/// Takes the pool's transactions, checks each is signed by Bob, and dispatches it.
+fn include(pool: &parking_lot::RwLock<PoolState>) -> Vec<pallet_job_escrow::Call<Runtime>> {
+	let txs = std::mem::take(&mut pool.write().transactions);
+	txs.into_iter()
+		.map(|raw| {
+			let xt = UncheckedExtrinsic::decode(&mut &raw[..]).unwrap();
+			let sp_runtime::generic::Preamble::Signed(address, _, _) = &xt.preamble else {
+				panic!("the worker signs its transactions")
+			};
+			assert_eq!(*address, sp_runtime::MultiAddress::Id(Sr25519Keyring::Bob.to_account_id()));
+			let RuntimeCall::JobEscrow(call) = xt.function else { panic!("a job escrow call") };
+			let origin = RuntimeOrigin::signed(Sr25519Keyring::Bob.to_account_id());
+			assert_ok!(RuntimeCall::JobEscrow(call.clone()).dispatch(origin));
+			call
+		})
+		.collect()
+}
+
+/// Runs the worker at block `n` as the node would: the block hashes a mortal transaction
+/// names exist (the test's `run_to` does not record them).
+fn run_worker(n: u32) {
+	for b in 0..=n {
+		frame_system::BlockHash::<Runtime>::insert(b, sp_core::H256::repeat_byte(b as u8 + 1));
+	}
+	crate::worker::run(n);
+}
+
+fn submit(input: &[u8]) -> infera_primitives::JobId {
+	let job = pallet_job_escrow::NextJobId::<Runtime>::get();
+	assert_ok!(JobEscrow::submit_job(
+		RuntimeOrigin::signed(Sr25519Keyring::Dave.to_account_id()),
+		MINILM,
+		input.to_vec(),
+		UNITS,
+		100
+	));
+	job
+}
+
+#[test]
+fn the_worker_commits_once_then_reveals_what_it_committed_and_the_job_verifies() {
+	let (mut ext, backend, pool) = ext();
+	ext.execute_with(|| {
+		let job = submit(b"hello world");
+		run_worker(1);
+		assert_eq!(*backend.runs.lock().unwrap(), vec![(b"hello world".to_vec(), Role::Provider)]);
+		// A second run for the same block (an overlapping worker) does nothing new.
+		run_worker(1);
+		assert_eq!(backend.runs.lock().unwrap().len(), 1);
+		let calls = include(&pool);
+		assert!(matches!(calls.as_slice(), [pallet_job_escrow::Call::commit_result { .. }]));
+		assert_eq!(Jobs::<Runtime>::get(job).unwrap().status, JobStatus::Committed);
+
+		// Reveals open at the audit decision; the worker reveals the stored output and salt.
+		let decide = Jobs::<Runtime>::get(job).unwrap().wake_at;
+		run_to(decide);
+		assert!(matches!(
+			Jobs::<Runtime>::get(job).unwrap().status,
+			JobStatus::Revealing { audited: false }
+		));
+		run_worker(decide);
+		let calls = include(&pool);
+		assert!(matches!(calls.as_slice(), [pallet_job_escrow::Call::reveal_result { .. }]));
+		let j = Jobs::<Runtime>::get(job).unwrap();
+		assert_eq!(j.status, JobStatus::Verified);
+		assert_eq!(
+			pallet_job_escrow::Outputs::<Runtime>::get(job, Sr25519Keyring::Bob.to_account_id())
+				.unwrap()
+				.into_inner(),
+			minilm_output()
+		);
+		assert_eq!(backend.runs.lock().unwrap().len(), 1, "the model ran once");
+		assert_eq!(
+			*backend.notes.lock().unwrap(),
+			vec![WorkerEvent::Committed(Role::Provider), WorkerEvent::Revealed(Role::Provider)]
+		);
+		// Once paid, the job leaves the worker's inbox.
+		run_to(j.wake_at);
+		assert_eq!(Jobs::<Runtime>::get(job).unwrap().status, JobStatus::Settled);
+		run_worker(j.wake_at);
+		assert!(pool.read().transactions.is_empty());
+		check_invariants();
+	});
+}
+
+#[test]
+fn a_model_missing_from_the_store_sends_nothing_and_is_retried_later() {
+	use crate::worker::RETRY_FAILED_AFTER;
+	let (mut ext, backend, pool) = ext();
+	ext.execute_with(|| {
+		*backend.fail.lock().unwrap() = Some(InferenceError::ModelNotInStore);
+		let job = submit(b"hello world");
+		run_worker(1);
+		assert!(pool.read().transactions.is_empty(), "no commitment without an output");
+		// The model arrives in the store; no retry until the back-off has passed.
+		*backend.fail.lock().unwrap() = None;
+		run_to(RETRY_FAILED_AFTER);
+		run_worker(RETRY_FAILED_AFTER);
+		assert_eq!(backend.runs.lock().unwrap().len(), 1, "no retry inside the back-off");
+		let retry_at = 1 + RETRY_FAILED_AFTER;
+		assert!(retry_at < Jobs::<Runtime>::get(job).unwrap().wake_at, "inside the commit window");
+		run_to(retry_at);
+		run_worker(retry_at);
+		assert_eq!(backend.runs.lock().unwrap().len(), 2);
+		let calls = include(&pool);
+		assert!(matches!(calls.as_slice(), [pallet_job_escrow::Call::commit_result { .. }]));
+		assert_eq!(Jobs::<Runtime>::get(job).unwrap().status, JobStatus::Committed);
+	});
+}
+
+/// What runs is what the registry names: a node whose store holds MiniLM's weights behind
+/// another tokenizer runs nothing and commits nothing (it is a no-show, not a liar), and
+/// commits once the registered files are back.
+#[test]
+fn a_store_whose_files_differ_from_the_registry_commits_nothing() {
+	use crate::worker::RETRY_FAILED_AFTER;
+	let (mut ext, backend, pool) = ext();
+	ext.execute_with(|| {
+		let model = pallet_model_registry::Models::<Runtime>::get(MINILM).unwrap();
+		assert_eq!(model.files.config_hash.0, MINILM_CONFIG);
+		assert_eq!(model.files.tokenizer_hash.0, MINILM_TOKENIZER);
+		backend.store.lock().unwrap().tokenizer = Some([0xee; 32]);
+		let job = submit(b"hello world");
+		run_worker(1);
+		assert!(pool.read().transactions.is_empty(), "nothing committed");
+		assert!(backend.runs.lock().unwrap().is_empty(), "nothing ran");
+		assert!(backend.notes.lock().unwrap().is_empty());
+		*backend.store.lock().unwrap() =
+			ModelFiles::new(MINILM_WEIGHTS, MINILM_CONFIG, MINILM_TOKENIZER);
+		let retry_at = 1 + RETRY_FAILED_AFTER;
+		run_to(retry_at);
+		run_worker(retry_at);
+		let calls = include(&pool);
+		assert!(matches!(calls.as_slice(), [pallet_job_escrow::Call::commit_result { .. }]));
+		assert_eq!(Jobs::<Runtime>::get(job).unwrap().status, JobStatus::Committed);
+	});
+}
+
+#[test]
+fn without_local_keys_the_worker_does_nothing() {
+	let mut ext = ext_from_preset(DEV_RUNTIME_PRESET);
+	let (offchain, _) = TestOffchainExt::new();
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	let backend = Arc::new(Backend::default());
+	ext.register_extension(OffchainDbExt::new(offchain.clone()));
+	ext.register_extension(OffchainWorkerExt::new(offchain));
+	ext.register_extension(TransactionPoolExt::new(pool));
+	ext.register_extension(InferenceExt(backend.clone()));
+	ext.execute_with(|| {
+		submit(b"hello world");
+		run_worker(1);
+		assert!(pool_state.read().transactions.is_empty());
+		assert!(backend.runs.lock().unwrap().is_empty());
+	});
+}
