@@ -174,6 +174,19 @@ pub enum Architecture {
 	Generation { max_tokens: u32, tolerance: GenerationTolerance },
 }
 
+impl Architecture {
+	/// Whether a model of this architecture can read `input`. Every architecture Infera runs
+	/// reads text, so the input must be UTF-8; a client that submits anything else is told at
+	/// submit, instead of a provider failing to run it later.
+	pub fn reads(&self, input: &[u8]) -> bool {
+		match self {
+			Self::TextEmbedding { .. } | Self::Classification { .. } | Self::Generation { .. } => {
+				core::str::from_utf8(input).is_ok()
+			}
+		}
+	}
+}
+
 /// Fixed-point scale of logits in canonical outputs: 2¹⁶.
 pub const LOGIT_SCALE: i64 = 1 << 16;
 /// Quantisation scale of embedding elements: 2¹⁵ − 1, so ±1.0 maps to ±32767.

@@ -95,6 +95,22 @@ impl pallet_job_escrow::BenchmarkHelper<AccountId> for JobEscrowBenchmarkHelper 
 	}
 
 	fn provider(who: &AccountId, model: infera_primitives::ModelId) {
+		Self::staked(who, model, false)
+	}
+
+	fn max_providers() -> u32 {
+		<crate::Runtime as pallet_compute_staking::Config>::MaxProvidersPerModel::get()
+	}
+
+	/// A bonded auditor checking `model`: chilled before it declares the model, so it takes no
+	/// place in the model's provider list (which may be full).
+	fn checker(who: &AccountId, model: infera_primitives::ModelId) {
+		Self::staked(who, model, true)
+	}
+}
+
+impl JobEscrowBenchmarkHelper {
+	fn staked(who: &AccountId, model: infera_primitives::ModelId, chilled: bool) {
 		use infera_primitives::{Accelerator, HardwareProfile};
 		let origin = || RuntimeOrigin::signed(who.clone());
 		let hardware = HardwareProfile {
@@ -107,20 +123,10 @@ impl pallet_job_escrow::BenchmarkHelper<AccountId> for JobEscrowBenchmarkHelper 
 		let bond = UNITS.saturating_mul(1_000_000);
 		let result = crate::ComputeStaking::register_provider(origin(), hardware)
 			.and_then(|_| crate::ComputeStaking::bond(origin(), bond))
+			.and_then(|_| if chilled { crate::ComputeStaking::chill(origin()) } else { Ok(()) })
 			.and_then(|_| crate::ComputeStaking::set_models(origin(), models));
 		if let Err(e) = result {
 			log::error!(target: "runtime::benchmarks", "making a benchmark provider failed: {e:?}");
-		}
-	}
-
-	fn max_providers() -> u32 {
-		<crate::Runtime as pallet_compute_staking::Config>::MaxProvidersPerModel::get()
-	}
-
-	fn checker(who: &AccountId, model: infera_primitives::ModelId) {
-		Self::provider(who, model);
-		if let Err(e) = crate::ComputeStaking::chill(RuntimeOrigin::signed(who.clone())) {
-			log::error!(target: "runtime::benchmarks", "chilling a benchmark auditor failed: {e:?}");
 		}
 	}
 }

@@ -1,5 +1,6 @@
-//! Benchmarks at the worst case of each call's bounds: model indexes one short of full, the most
-//! models per provider, the most unbonding chunks.
+//! Benchmarks at the worst case of each call's bounds: the most models per provider, each model's
+//! provider list full of weaker providers (so joining reads every member and displaces one), the
+//! most unbonding chunks.
 
 use super::*;
 use crate::pallet::{Pallet as ComputeStaking, Params, Providers, ProvidersByModel};
@@ -56,18 +57,69 @@ fn widest_model_cap<T: Config>() {
 	Params::<T>::mutate(|p| p.max_models_per_provider = T::MaxModelsPerProvider::get());
 }
 
-/// `n` fresh active models, each served by one short of `MaxProvidersPerModel` other accounts,
-/// so adding or removing a provider touches the longest index.
-fn crowded_models<T: Config>(n: u32, offset: u32) -> Vec<ModelId> {
-	let others = T::MaxProvidersPerModel::get().saturating_sub(1);
-	(0..n)
+/// Tops `model`'s provider list up to `MaxProvidersPerModel` with providers bonded the minimum
+/// (records like `template`'s), so whoever joins it reads every member and displaces one.
+fn fill_list<T: Config>(model: ModelId, template: &ProviderInfoOf<T>, seed: u32) {
+	let mut list = ProvidersByModel::<T>::get(model);
+	let mut j = 0u32;
+	while !list.is_full() {
+		let member: T::AccountId = account("member", j, seed);
+		j = j.saturating_add(1);
+		if list.contains(&member) {
+			continue;
+		}
+		let mut info = template.clone();
+		info.bonded = Params::<T>::get().min_bond;
+		info.models = BoundedVec::truncate_from(alloc::vec![model]);
+		Providers::<T>::insert(&member, info);
+		if list.try_push(member).is_err() {
+			break;
+		}
+	}
+	ProvidersByModel::<T>::insert(model, list);
+}
+
+/// A provider record to copy into list members.
+fn template<T: Config>() -> Result<ProviderInfoOf<T>, BenchmarkError>
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let who = funded::<T>("template", 0);
+	if !Providers::<T>::contains_key(&who) {
+		ComputeStaking::<T>::do_register(who.clone(), hardware())?;
+	}
+	Providers::<T>::get(&who).ok_or(BenchmarkError::Stop("the template registers"))
+}
+
+/// `n` fresh active models whose provider lists are full of providers bonded the minimum.
+fn full_models<T: Config>(n: u32, offset: u32) -> Result<Vec<ModelId>, BenchmarkError>
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let template = template::<T>()?;
+	Ok((0..n)
 		.map(|i| {
 			let model = T::BenchmarkHelper::active_model(offset.saturating_add(i));
-			let list: Vec<T::AccountId> = (0..others).map(|j| account("other", j, i)).collect();
-			ProvidersByModel::<T>::insert(model, BoundedVec::truncate_from(list));
+			fill_list::<T>(model, &template, offset.saturating_add(i));
 			model
 		})
-		.collect()
+		.collect())
+}
+
+/// Refills the lists of `models` to full (after the benchmarked provider took a place or left).
+fn refill<T: Config>(models: &[ModelId]) -> Result<(), BenchmarkError>
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let template = template::<T>()?;
+	for (i, model) in models.iter().enumerate() {
+		fill_list::<T>(*model, &template, 1_000u32.saturating_add(i as u32));
+	}
+	Ok(())
+}
+
+fn listed_everywhere<T: Config>(who: &T::AccountId, models: &[ModelId]) -> bool {
+	models.iter().all(|m| ProvidersByModel::<T>::get(m).contains(who))
 }
 
 #[benchmarks(where T::Currency: Mutate<T::AccountId>)]
@@ -84,67 +136,89 @@ mod benchmarks {
 		assert!(Providers::<T>::contains_key(&who));
 	}
 
+	/// A first bond of a provider that declared the most models, each list full of weaker
+	/// providers: it joins every list, displacing one member of each.
 	#[benchmark]
 	fn bond() -> Result<(), BenchmarkError> {
+		widest_model_cap::<T>();
 		let who = funded::<T>("provider", 0);
 		ComputeStaking::<T>::do_register(who.clone(), hardware())?;
-		let value = Params::<T>::get().min_bond;
+		let models = full_models::<T>(T::MaxModelsPerProvider::get(), 0)?;
+		ComputeStaking::<T>::do_set_models(who.clone(), BoundedVec::truncate_from(models.clone()))?;
+		let value = Params::<T>::get().min_bond.saturating_mul(2u32.into());
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), value);
 
 		assert_eq!(Providers::<T>::get(&who).map(|p| p.bonded), Some(value));
+		assert!(listed_everywhere::<T>(&who, &models));
 		Ok(())
 	}
 
+	/// More bond for a provider left out of the most models' full lists: it now out-bonds their
+	/// weakest members and joins every one.
 	#[benchmark]
 	fn bond_extra() -> Result<(), BenchmarkError> {
-		let who = bonded::<T>("provider")?;
-		let before = ComputeStaking::<T>::free_stake_of(&who);
+		widest_model_cap::<T>();
+		let who = funded::<T>("provider", 0);
+		ComputeStaking::<T>::do_register(who.clone(), hardware())?;
+		let models = full_models::<T>(T::MaxModelsPerProvider::get(), 0)?;
+		ComputeStaking::<T>::do_set_models(who.clone(), BoundedVec::truncate_from(models.clone()))?;
 		let value = Params::<T>::get().min_bond;
+		// Bonded as much as every member: left out of every list.
+		ComputeStaking::<T>::do_bond(who.clone(), value, false)?;
+		assert!(models.iter().all(|m| !ProvidersByModel::<T>::get(m).contains(&who)));
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), value);
 
-		assert_eq!(ComputeStaking::<T>::free_stake_of(&who), before.saturating_add(value));
+		assert!(listed_everywhere::<T>(&who, &models));
 		Ok(())
 	}
 
-	/// Replaces `MaxModelsPerProvider` served models with `n` new ones; every index touched is
-	/// one short of full.
+	/// Replaces `MaxModelsPerProvider` served models with `n` new ones whose lists are full of
+	/// weaker providers: it leaves the longest lists and displaces a member of each new one.
 	#[benchmark]
 	fn set_models(n: Linear<1, { T::MaxModelsPerProvider::get() }>) -> Result<(), BenchmarkError> {
 		widest_model_cap::<T>();
 		let who = bonded::<T>("provider")?;
 		let max = T::MaxModelsPerProvider::get();
-		let old = crowded_models::<T>(max, 0);
-		ComputeStaking::<T>::do_set_models(who.clone(), BoundedVec::truncate_from(old))?;
-		let new = crowded_models::<T>(n, max);
-		let models: ModelsOf<T> = BoundedVec::truncate_from(new);
+		let old = full_models::<T>(max, 0)?;
+		ComputeStaking::<T>::do_set_models(who.clone(), BoundedVec::truncate_from(old.clone()))?;
+		refill::<T>(&old)?;
+		let new = full_models::<T>(n, max)?;
+		let models: ModelsOf<T> = BoundedVec::truncate_from(new.clone());
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), models.clone());
 
 		assert_eq!(Providers::<T>::get(&who).map(|p| p.models), Some(models));
+		assert!(listed_everywhere::<T>(&who, &new));
 		Ok(())
 	}
 
-	/// Adds a chunk next to `MaxUnlockingChunks - 1` others.
+	/// Unbonds the whole remaining bond into a chunk next to `MaxUnlockingChunks - 1` others,
+	/// leaving the full lists of the most models.
 	#[benchmark]
 	fn unbond() -> Result<(), BenchmarkError> {
+		widest_model_cap::<T>();
 		let who = bonded::<T>("provider")?;
+		let models = full_models::<T>(T::MaxModelsPerProvider::get(), 0)?;
+		ComputeStaking::<T>::do_set_models(who.clone(), BoundedVec::truncate_from(models.clone()))?;
 		let min = Params::<T>::get().min_bond;
 		for _ in 1..T::MaxUnlockingChunks::get() {
 			ComputeStaking::<T>::do_unbond(who.clone(), min)?;
 			let now = frame_system::Pallet::<T>::block_number();
 			frame_system::Pallet::<T>::set_block_number(now.saturating_add(One::one()));
 		}
+		let rest = Providers::<T>::get(&who).map(|p| p.bonded).unwrap_or(min);
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(who.clone()), min);
+		_(RawOrigin::Signed(who.clone()), rest);
 
 		let chunks = Providers::<T>::get(&who).map(|p| p.unlocking.len() as u32);
 		assert_eq!(chunks, Some(T::MaxUnlockingChunks::get()));
+		assert!(models.iter().all(|m| !ProvidersByModel::<T>::get(m).contains(&who)));
 		Ok(())
 	}
 
@@ -170,36 +244,48 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// Leaves the full lists of the most models.
 	#[benchmark]
 	fn chill() -> Result<(), BenchmarkError> {
+		widest_model_cap::<T>();
 		let who = bonded::<T>("provider")?;
+		let models = full_models::<T>(T::MaxModelsPerProvider::get(), 0)?;
+		ComputeStaking::<T>::do_set_models(who.clone(), BoundedVec::truncate_from(models.clone()))?;
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()));
 
 		assert_eq!(Providers::<T>::get(&who).map(|p| p.status), Some(ProviderStatus::Chilled));
+		assert!(models.iter().all(|m| !ProvidersByModel::<T>::get(m).contains(&who)));
 		Ok(())
 	}
 
+	/// Rejoins the most models' lists, each full of weaker providers again.
 	#[benchmark]
 	fn unchill() -> Result<(), BenchmarkError> {
+		widest_model_cap::<T>();
 		let who = bonded::<T>("provider")?;
+		let models = full_models::<T>(T::MaxModelsPerProvider::get(), 0)?;
+		ComputeStaking::<T>::do_set_models(who.clone(), BoundedVec::truncate_from(models.clone()))?;
 		ComputeStaking::<T>::do_set_status(who.clone(), ProviderStatus::Chilled)?;
+		refill::<T>(&models)?;
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()));
 
 		assert_eq!(Providers::<T>::get(&who).map(|p| p.status), Some(ProviderStatus::Active));
+		assert!(listed_everywhere::<T>(&who, &models));
 		Ok(())
 	}
 
-	/// Leaves `n` crowded model indexes.
+	/// Declares `n` models with full lists (an unbonded provider is on none of them) and
+	/// returns its deposit.
 	#[benchmark]
 	fn deregister(n: Linear<1, { T::MaxModelsPerProvider::get() }>) -> Result<(), BenchmarkError> {
 		widest_model_cap::<T>();
 		let who = funded::<T>("provider", 0);
 		ComputeStaking::<T>::do_register(who.clone(), hardware())?;
-		let models = crowded_models::<T>(n, 0);
+		let models = full_models::<T>(n, 0)?;
 		ComputeStaking::<T>::do_set_models(who.clone(), BoundedVec::truncate_from(models))?;
 
 		#[extrinsic_call]

@@ -41,6 +41,66 @@ impl<T: Config> Pallet<T> {
 		HoldReason::ProviderBond.into()
 	}
 
+	fn deposit_reason() -> T::RuntimeHoldReason {
+		HoldReason::ProviderDeposit.into()
+	}
+
+	/// Whether a provider belongs in the provider lists of the models it declares: active and
+	/// bonded. (Its bond may fall under a raised minimum later; selection skips it then, and any
+	/// provider bonded more displaces it.)
+	fn listable(info: &ProviderInfoOf<T>) -> bool {
+		info.status == ProviderStatus::Active && !info.bonded.is_zero()
+	}
+
+	/// Puts `who` (bonded `bond`) on `model`'s provider list. A full list makes room by dropping
+	/// its weakest member (least bond; the latest to join among equals) when `who` is bonded
+	/// more; otherwise `ModelProvidersFull`. Reads at most one list and its members' records.
+	fn join_list(model: ModelId, who: &T::AccountId, bond: BalanceOf<T>) -> DispatchResult {
+		let mut list = ProvidersByModel::<T>::get(model);
+		if list.contains(who) {
+			return Ok(());
+		}
+		if list.try_push(who.clone()).is_err() {
+			let mut weakest: Option<(usize, BalanceOf<T>)> = None;
+			for (i, member) in list.iter().enumerate() {
+				let b = Providers::<T>::get(member).map(|p| p.bonded).unwrap_or_else(Zero::zero);
+				if weakest.is_none_or(|(_, w)| b <= w) {
+					weakest = Some((i, b));
+				}
+			}
+			let (at, weakest_bond) = weakest.ok_or(Error::<T>::ModelProvidersFull)?;
+			ensure!(bond > weakest_bond, Error::<T>::ModelProvidersFull);
+			let displaced = list.remove(at);
+			list.try_push(who.clone()).map_err(|_| Error::<T>::ModelProvidersFull)?;
+			Self::deposit_event(Event::ProviderDisplaced {
+				model,
+				displaced,
+				displaced_bond: weakest_bond,
+				by: who.clone(),
+			});
+		}
+		ProvidersByModel::<T>::insert(model, list);
+		Ok(())
+	}
+
+	/// Joins the lists of every model `who` declares where it fits; `NotListed` for the others.
+	fn join_lists_where_possible(who: &T::AccountId, info: &ProviderInfoOf<T>) {
+		if !Self::listable(info) {
+			return;
+		}
+		for model in info.models.iter() {
+			if Self::join_list(*model, who, info.bonded).is_err() {
+				Self::deposit_event(Event::NotListed { who: who.clone(), model: *model });
+			}
+		}
+	}
+
+	fn leave_lists(who: &T::AccountId, info: &ProviderInfoOf<T>) {
+		for model in info.models.iter() {
+			Self::leave_model_index(*model, who);
+		}
+	}
+
 	fn ensure_hardware_valid(hw: &HardwareProfile) -> DispatchResult {
 		let accelerator_ok = match hw.accelerator {
 			Accelerator::Cpu => hw.accelerator_memory_mib == 0,
@@ -57,6 +117,11 @@ impl<T: Config> Pallet<T> {
 		ensure!(!Providers::<T>::contains_key(&who), Error::<T>::AlreadyRegistered);
 		Self::ensure_hardware_valid(&hardware)?;
 		let count = ProviderCount::<T>::get().checked_add(1).ok_or(Error::<T>::TooManyProviders)?;
+		let deposit = T::ProviderDeposit::get();
+		if !deposit.is_zero() {
+			T::Currency::hold(&Self::deposit_reason(), &who, deposit)
+				.map_err(|_| Error::<T>::CannotPayDeposit)?;
+		}
 		let info = ProviderInfo {
 			hardware,
 			bonded: Zero::zero(),
@@ -90,9 +155,11 @@ impl<T: Config> Pallet<T> {
 		T::Currency::hold(&Self::hold_reason(), &who, value)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
 		info.bonded = bonded;
-		Providers::<T>::insert(&who, info);
 		TotalBonded::<T>::put(total);
-		Self::deposit_event(Event::Bonded { who, amount: value, bonded });
+		Self::deposit_event(Event::Bonded { who: who.clone(), amount: value, bonded });
+		// A first bond lists the provider; more bond may win a place in a full list.
+		Self::join_lists_where_possible(&who, &info);
+		Providers::<T>::insert(&who, info);
 		Ok(())
 	}
 
@@ -109,18 +176,14 @@ impl<T: Config> Pallet<T> {
 				Error::<T>::DuplicateModel
 			);
 		}
-		// Validate every index change before writing any of them.
-		let mut added = alloc::vec::Vec::new();
-		for model in models.iter().filter(|m| !info.models.contains(m)) {
-			let mut list = ProvidersByModel::<T>::get(model);
-			list.try_push(who.clone()).map_err(|_| Error::<T>::ModelProvidersFull)?;
-			added.push((*model, list));
-		}
 		for old in info.models.iter().filter(|m| !models.contains(m)) {
 			Self::leave_model_index(*old, &who);
 		}
-		for (model, list) in added {
-			ProvidersByModel::<T>::insert(model, list);
+		// The call is transactional: a list it cannot join undoes every change.
+		if Self::listable(&info) {
+			for model in models.iter() {
+				Self::join_list(*model, &who, info.bonded)?;
+			}
 		}
 		info.models = models.clone();
 		Providers::<T>::insert(&who, info);
@@ -149,6 +212,9 @@ impl<T: Config> Pallet<T> {
 				.map_err(|_| Error::<T>::TooManyUnlockingChunks)?,
 		}
 		info.bonded = remaining;
+		if remaining.is_zero() {
+			Self::leave_lists(&who, &info);
+		}
 		Providers::<T>::insert(&who, info);
 		Self::deposit_event(Event::Unbonded { who, amount: value, unlock_at });
 		Ok(())
@@ -183,11 +249,15 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		info.status = status;
-		Providers::<T>::insert(&who, info);
 		Self::deposit_event(match status {
-			ProviderStatus::Chilled => Event::Chilled { who },
-			ProviderStatus::Active => Event::Unchilled { who },
+			ProviderStatus::Chilled => Event::Chilled { who: who.clone() },
+			ProviderStatus::Active => Event::Unchilled { who: who.clone() },
 		});
+		match status {
+			ProviderStatus::Chilled => Self::leave_lists(&who, &info),
+			ProviderStatus::Active => Self::join_lists_where_possible(&who, &info),
+		}
+		Providers::<T>::insert(&who, info);
 		Ok(())
 	}
 
@@ -195,12 +265,15 @@ impl<T: Config> Pallet<T> {
 		let info = Self::provider(&who)?;
 		ensure!(info.locked.is_zero(), Error::<T>::StakeLocked);
 		ensure!(info.bonded.is_zero() && info.unlocking.is_empty(), Error::<T>::StillBonded);
-		for model in info.models.iter() {
-			Self::leave_model_index(*model, &who);
-		}
+		Self::leave_lists(&who, &info);
+		let deposit = T::Currency::release_all(
+			&Self::deposit_reason(),
+			&who,
+			frame_support::traits::tokens::Precision::BestEffort,
+		)?;
 		Providers::<T>::remove(&who);
 		ProviderCount::<T>::mutate(|c| *c = c.saturating_sub(1));
-		Self::deposit_event(Event::ProviderDeregistered { who });
+		Self::deposit_event(Event::ProviderDeregistered { who, deposit });
 		Ok(())
 	}
 
@@ -311,8 +384,9 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Checks the pallet's invariants: the bond held from each provider equals its active plus
-	/// unbonding bond, `TotalBonded` is their sum, the model index and the provider's own model
-	/// list agree both ways, reputations are in range and `ProviderCount` is right.
+	/// unbonding bond, `TotalBonded` is their sum, every account holds a registration deposit
+	/// exactly when it is a provider (and a bond only then), a model's list names only active
+	/// providers declaring the model, reputations are in range and `ProviderCount` is right.
 	#[cfg(any(feature = "try-runtime", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use frame_support::traits::fungible::InspectHold;
@@ -333,11 +407,27 @@ impl<T: Config> Pallet<T> {
 			total = total.checked_add(&own).ok_or("total bond overflows")?;
 			ensure!(info.reputation <= MAX_REPUTATION, "reputation above the maximum");
 			for model in info.models.iter() {
+				// A declared model's list may lack the provider: it is chilled or unbonded, or
+				// the list was full of providers bonded as much when it tried to join.
+				if ProvidersByModel::<T>::get(model).contains(&who) {
+					indexed = indexed.saturating_add(1);
+				}
+			}
+		}
+		// Deposits: every provider holds one and nobody else does, over every account.
+		for who in frame_system::Account::<T>::iter_keys() {
+			let held = T::Currency::balance_on_hold(&Self::deposit_reason(), &who);
+			if Providers::<T>::contains_key(&who) {
 				ensure!(
-					ProvidersByModel::<T>::get(model).contains(&who),
-					"a served model's index lacks the provider"
+					T::ProviderDeposit::get().is_zero() || !held.is_zero(),
+					"a provider holds no registration deposit"
 				);
-				indexed = indexed.saturating_add(1);
+			} else {
+				ensure!(held.is_zero(), "a registration deposit is held from a non-provider");
+				ensure!(
+					T::Currency::balance_on_hold(&Self::hold_reason(), &who).is_zero(),
+					"a bond is held from a non-provider"
+				);
 			}
 		}
 		ensure!(count == ProviderCount::<T>::get(), "ProviderCount does not match the providers");
@@ -351,6 +441,11 @@ impl<T: Config> Pallet<T> {
 					info.models.contains(&model),
 					"a model index names a provider not serving it"
 				);
+				ensure!(
+					info.status == ProviderStatus::Active,
+					"a chilled provider holds a place in a model's list"
+				);
+
 				listed = listed.saturating_add(1);
 			}
 		}

@@ -82,6 +82,10 @@ pub mod pallet {
 		type ModelRegistry: infera_primitives::traits::ModelRegistry<Self::AccountId>;
 		/// Receives slashed bond not paid to a reporter.
 		type TreasuryAccount: Get<Self::AccountId>;
+		/// Held from a provider at registration for the state its record takes, and returned
+		/// when it deregisters: registering is never free, so records cannot be spammed.
+		#[pallet::constant]
+		type ProviderDeposit: Get<BalanceOf<Self>>;
 		/// Who sets the parameters (governance).
 		type ParamsOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 		/// The parameters before governance sets any.
@@ -107,6 +111,8 @@ pub mod pallet {
 	pub enum HoldReason {
 		/// A provider's bond, including bond waiting out the unbonding delay.
 		ProviderBond,
+		/// The storage deposit of a provider's record, returned when it deregisters.
+		ProviderDeposit,
 	}
 
 	/// Registered providers. Accounts are user-chosen, hence `Blake2_128Concat`.
@@ -114,8 +120,10 @@ pub mod pallet {
 	pub type Providers<T: Config> =
 		StorageMap<_, Blake2_128Concat, T::AccountId, ProviderInfoOf<T>>;
 
-	/// The providers serving each model, in the order they joined: the candidates of a selection.
-	/// `ModelId`s are only accepted when registered, so `Twox64Concat` cannot be steered.
+	/// The providers a model's jobs are drawn from: only active (not chilled) providers with a
+	/// bond that declare the model. When the list is full, a provider bonded more than the
+	/// weakest member takes its place. `ModelId`s are only accepted when registered, so
+	/// `Twox64Concat` cannot be steered.
 	#[pallet::storage]
 	pub type ProvidersByModel<T: Config> = StorageMap<
 		_,
@@ -184,8 +192,22 @@ pub mod pallet {
 		Chilled { who: T::AccountId },
 		/// A provider takes new jobs again.
 		Unchilled { who: T::AccountId },
-		/// A provider left; nothing was bonded or locked.
-		ProviderDeregistered { who: T::AccountId },
+		/// A provider left; nothing was bonded or locked, and its registration deposit was
+		/// returned.
+		ProviderDeregistered { who: T::AccountId, deposit: BalanceOf<T> },
+		/// `model`'s provider list was full; `displaced`, its weakest member (bond
+		/// `displaced_bond`), made room for `by`, bonded more. `displaced` keeps declaring the
+		/// model and gets back in by `set_models` when it out-bonds the weakest member again.
+		ProviderDisplaced {
+			model: ModelId,
+			displaced: T::AccountId,
+			displaced_bond: BalanceOf<T>,
+			by: T::AccountId,
+		},
+		/// `who` declares `model` but is not in its provider list: the list is full of providers
+		/// bonded at least as much. It is not drawn for `model` until it bonds more and calls
+		/// `set_models` again.
+		NotListed { who: T::AccountId, model: ModelId },
 		/// A provider was slashed. `slashed` is less than `requested` when the bond was smaller.
 		Slashed {
 			who: T::AccountId,
@@ -232,7 +254,8 @@ pub mod pallet {
 		DuplicateModel,
 		/// More models than governance allows per provider.
 		TooManyModels,
-		/// The model already has `MaxProvidersPerModel` providers.
+		/// The model's provider list is full and every member is bonded at least as much as the
+		/// signer: bond more to take the weakest member's place.
 		ModelProvidersFull,
 		/// The provider is chilled already.
 		AlreadyChilled,
@@ -247,6 +270,8 @@ pub mod pallet {
 		InvalidParams,
 		/// All provider slots are used.
 		TooManyProviders,
+		/// The account's free balance cannot cover the registration deposit.
+		CannotPayDeposit,
 	}
 
 	#[pallet::hooks]
@@ -268,8 +293,9 @@ pub mod pallet {
 
 	#[pallet::call(weight(<T as Config>::WeightInfo))]
 	impl<T: Config> Pallet<T> {
-		/// Registers the signer as a compute provider with its hardware. It takes jobs once it
-		/// has bonded at least the minimum and set the models it serves.
+		/// Registers the signer as a compute provider with its hardware, holding
+		/// `ProviderDeposit` until it deregisters. It takes jobs once it has bonded at least the
+		/// minimum and set the models it serves.
 		#[pallet::call_index(0)]
 		pub fn register_provider(
 			origin: OriginFor<T>,
@@ -279,7 +305,8 @@ pub mod pallet {
 			Self::do_register(who, hardware)
 		}
 
-		/// Bonds `value` (held from the free balance) as the provider's first bond.
+		/// Bonds `value` (held from the free balance) as the provider's first bond; an active
+		/// provider then joins the lists of the models it declared (as `unchill` does).
 		#[pallet::call_index(1)]
 		pub fn bond(
 			origin: OriginFor<T>,
@@ -299,7 +326,10 @@ pub mod pallet {
 			Self::do_bond(who, value, true)
 		}
 
-		/// Sets the models the provider serves (registered, active, no duplicates).
+		/// Sets the models the provider serves (registered, active, no duplicates). An active,
+		/// bonded provider joins each model's provider list, displacing the weakest member of a
+		/// full list when it is bonded more (else `ModelProvidersFull`); calling it again with
+		/// the same models retries lists it is not in.
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::set_models(models.len() as u32))]
 		pub fn set_models(origin: OriginFor<T>, models: ModelsOf<T>) -> DispatchResult {
@@ -309,6 +339,7 @@ pub mod pallet {
 
 		/// Starts unbonding `value`; it can be withdrawn after the unbonding delay. Stake locked
 		/// by open jobs cannot be unbonded, and what remains must be zero or at least the minimum.
+		/// Unbonding everything leaves every provider list.
 		#[pallet::call_index(4)]
 		pub fn unbond(
 			origin: OriginFor<T>,
@@ -325,21 +356,23 @@ pub mod pallet {
 			Self::do_withdraw(who)
 		}
 
-		/// Stops taking new jobs; open jobs still run to the end.
+		/// Stops taking new jobs and leaves every provider list; open jobs still run to the end.
 		#[pallet::call_index(6)]
 		pub fn chill(origin: OriginFor<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_set_status(who, ProviderStatus::Chilled)
 		}
 
-		/// Takes new jobs again.
+		/// Takes new jobs again: rejoins the provider lists of its models where it fits (see
+		/// `set_models`); `NotListed` names each list full of providers bonded at least as much.
 		#[pallet::call_index(7)]
 		pub fn unchill(origin: OriginFor<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_set_status(who, ProviderStatus::Active)
 		}
 
-		/// Leaves the provider set. Only when nothing is bonded, unbonding or locked.
+		/// Leaves the provider set and gets the registration deposit back. Only when nothing is
+		/// bonded, unbonding or locked.
 		#[pallet::call_index(8)]
 		#[pallet::weight(T::WeightInfo::deregister(T::MaxModelsPerProvider::get()))]
 		pub fn deregister(origin: OriginFor<T>) -> DispatchResult {

@@ -86,6 +86,7 @@ impl pallet_compute_staking::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type ModelRegistry = MockRegistry;
 	type TreasuryAccount = Treasury;
+	type ProviderDeposit = ConstU64<DEPOSIT>;
 	type ParamsOrigin = EnsureRoot<u64>;
 	type DefaultParams = DefaultParams;
 	type MaxModelsPerProvider = ConstU32<4>;
@@ -105,6 +106,13 @@ pub const POOR: u64 = 5;
 /// Reports faults; starts with nothing.
 pub const REPORTER: u64 = 6;
 pub const TREASURY: u64 = 99;
+/// The registration deposit.
+pub const DEPOSIT: u64 = 50;
+/// Accounts 100.. are squatters' and challengers' (funded by `fund`).
+pub fn fund(who: u64, amount: u64) {
+	use frame_support::traits::fungible::Mutate;
+	Balances::set_balance(&who, amount);
+}
 
 pub fn cpu() -> HardwareProfile {
 	HardwareProfile {

@@ -103,7 +103,7 @@ fn bond_holds_funds_and_checks_every_condition() {
 		assert_ok!(ComputeStaking::bond(RuntimeOrigin::signed(ALICE), 5_000));
 		assert_eq!(last_event(), Event::Bonded { who: ALICE, amount: 5_000, bonded: 5_000 }.into());
 		assert_eq!(held(ALICE), 5_000);
-		assert_eq!(Balances::balance(&ALICE), 995_000);
+		assert_eq!(Balances::balance(&ALICE), 995_000 - DEPOSIT);
 		assert_noop!(
 			ComputeStaking::bond(RuntimeOrigin::signed(ALICE), 5_000),
 			Error::<Test>::AlreadyBonded
@@ -148,20 +148,25 @@ fn set_models_accepts_only_active_distinct_models_within_the_caps() {
 			Error::<Test>::TooManyModels
 		);
 
+		// Declared without a bond: recorded, but no place in any list.
 		assert_ok!(ComputeStaking::set_models(RuntimeOrigin::signed(ALICE), models(&[M1, M2])));
 		assert_eq!(last_event(), Event::ModelsSet { who: ALICE, models: models(&[M1, M2]) }.into());
+		assert!(!ProvidersByModel::<Test>::contains_key(M1));
+		// The first bond lists it.
+		assert_ok!(ComputeStaking::bond(RuntimeOrigin::signed(ALICE), 2_000));
 		assert_eq!(ProvidersByModel::<Test>::get(M1).to_vec(), vec![ALICE]);
+		assert_eq!(ProvidersByModel::<Test>::get(M2).to_vec(), vec![ALICE]);
 		// Replacing the list moves the provider between the model indexes.
 		assert_ok!(ComputeStaking::set_models(RuntimeOrigin::signed(ALICE), models(&[M2, M3])));
 		assert!(!ProvidersByModel::<Test>::contains_key(M1));
 		assert_eq!(ProvidersByModel::<Test>::get(M3).to_vec(), vec![ALICE]);
 
 		for who in [BOB, CHARLIE] {
-			assert_ok!(ComputeStaking::register_provider(RuntimeOrigin::signed(who), cpu()));
-			assert_ok!(ComputeStaking::set_models(RuntimeOrigin::signed(who), models(&[M1, M3])));
+			provider(who, 2_000, &[M1, M3]);
 		}
-		// M3 now has three providers, the mock's bound; DAVE's whole call fails, M1 included.
-		assert_ok!(ComputeStaking::register_provider(RuntimeOrigin::signed(DAVE), cpu()));
+		// M3 now has three providers bonded 2_000, the mock's bound; DAVE, bonded as much, does
+		// not displace any of them, and its whole call fails, M1 included.
+		provider(DAVE, 2_000, &[]);
 		assert_noop!(
 			ComputeStaking::set_models(RuntimeOrigin::signed(DAVE), models(&[M1, M3])),
 			Error::<Test>::ModelProvidersFull
@@ -284,9 +289,13 @@ fn deregister_only_when_nothing_is_bonded_or_locked() {
 		System::set_block_number(11);
 		assert_ok!(ComputeStaking::withdraw_unbonded(RuntimeOrigin::signed(ALICE)));
 		assert_ok!(ComputeStaking::deregister(RuntimeOrigin::signed(ALICE)));
-		assert_eq!(last_event(), Event::ProviderDeregistered { who: ALICE }.into());
+		assert_eq!(
+			last_event(),
+			Event::ProviderDeregistered { who: ALICE, deposit: DEPOSIT }.into()
+		);
 		assert!(!Providers::<Test>::contains_key(ALICE));
 		assert!(!ProvidersByModel::<Test>::contains_key(M1));
+		// The deposit came back with the bond: the account is whole.
 		assert_eq!((ProviderCount::<Test>::get(), Balances::balance(&ALICE)), (0, 1_000_000));
 	});
 }
@@ -516,7 +525,8 @@ fn genesis_providers_are_registered_bonded_and_serving() {
 		let info = Providers::<Test>::get(BOB).expect("Bob registered at genesis");
 		assert_eq!(info.bonded, 5_000);
 		assert_eq!(held(BOB), 5_000);
-		assert_eq!(ProvidersByModel::<Test>::get(M1).into_inner(), vec![BOB, CHARLIE]);
+		// Charlie is chilled: it holds no place in M1's list.
+		assert_eq!(ProvidersByModel::<Test>::get(M1).into_inner(), vec![BOB]);
 		assert!(ComputeStaking::serves(&BOB, M1));
 		// Charlie starts chilled: bonded and declaring M1, so it can check M1's jobs, but it is
 		// never assigned one.
@@ -530,5 +540,90 @@ fn genesis_providers_are_registered_bonded_and_serving() {
 		assert_eq!(ComputeStaking::with_locked_stake(), vec![CHARLIE]);
 		assert!(!ComputeStaking::can_check(&CHARLIE, M1, 2_001));
 		ComputeStaking::do_try_state().unwrap();
+	});
+}
+
+fn deposit_held(who: u64) -> Balance {
+	Balances::balance_on_hold(&RuntimeHoldReason::ComputeStaking(HoldReason::ProviderDeposit), &who)
+}
+
+/// Issue 15's slot squatting: accounts at the minimum bond fill a model's list. They cost a
+/// deposit and a bond each, and any provider bonded more than the weakest takes its place;
+/// one bonded as much does not, and chilled or unbonded providers leave the list.
+#[test]
+fn a_full_list_never_locks_out_a_provider_bonded_more_than_its_weakest_member() {
+	build_and_execute(|| {
+		let squatters: Vec<u64> = (100..103).collect();
+		for (i, &who) in squatters.iter().enumerate() {
+			fund(who, 1_000 + DEPOSIT + 10 + i as u64);
+			assert_ok!(ComputeStaking::register_provider(RuntimeOrigin::signed(who), cpu()));
+			assert_eq!(deposit_held(who), DEPOSIT, "registering holds the deposit");
+			assert_ok!(ComputeStaking::bond(RuntimeOrigin::signed(who), 1_000 + i as u64));
+			assert_ok!(ComputeStaking::set_models(RuntimeOrigin::signed(who), models(&[M1])));
+		}
+		assert_eq!(ProvidersByModel::<Test>::get(M1).to_vec(), squatters);
+		// An account without the deposit cannot even register.
+		fund(200, DEPOSIT - 1);
+		assert_noop!(
+			ComputeStaking::register_provider(RuntimeOrigin::signed(200), cpu()),
+			Error::<Test>::CannotPayDeposit
+		);
+
+		// Bonded exactly as much as the weakest (1_000): refused, nothing changes.
+		provider(ALICE, 1_000, &[]);
+		assert_noop!(
+			ComputeStaking::set_models(RuntimeOrigin::signed(ALICE), models(&[M1])),
+			Error::<Test>::ModelProvidersFull
+		);
+		// A little more: Alice takes the weakest squatter's place.
+		assert_ok!(ComputeStaking::bond_extra(RuntimeOrigin::signed(ALICE), 5));
+		assert_ok!(ComputeStaking::set_models(RuntimeOrigin::signed(ALICE), models(&[M1])));
+		assert!(System::events().iter().any(|r| r.event
+			== Event::ProviderDisplaced {
+				model: M1,
+				displaced: 100,
+				displaced_bond: 1_000,
+				by: ALICE
+			}
+			.into()));
+		assert_eq!(ProvidersByModel::<Test>::get(M1).to_vec(), vec![101, 102, ALICE]);
+		// The displaced squatter still declares M1 but is never drawn for it.
+		assert_eq!(info(100).models.to_vec(), vec![M1]);
+		for i in 0..50 {
+			assert_ne!(ComputeStaking::select(M1, 0, &[], seed(i)), Some(100));
+		}
+		// A provider that bonds first and declares later gets in the same way; with its bond
+		// raised, a provider that could not join gets in by `bond_extra` (a `NotListed` event
+		// tells it where it was left out).
+		provider(BOB, 1_500, &[M1]);
+		assert_eq!(ProvidersByModel::<Test>::get(M1).to_vec(), vec![102, ALICE, BOB]);
+
+		// A chilled provider leaves every list; unchilling brings it back where it fits.
+		assert_ok!(ComputeStaking::chill(RuntimeOrigin::signed(BOB)));
+		assert_eq!(ProvidersByModel::<Test>::get(M1).to_vec(), vec![102, ALICE]);
+		assert_ok!(ComputeStaking::unchill(RuntimeOrigin::signed(BOB)));
+		assert_eq!(ProvidersByModel::<Test>::get(M1).to_vec(), vec![102, ALICE, BOB]);
+		// While Bob is chilled, Charlie takes the free place; unchilling, Bob (1_500) displaces
+		// the weakest member, the last squatter (1_002).
+		assert_ok!(ComputeStaking::chill(RuntimeOrigin::signed(BOB)));
+		provider(CHARLIE, 3_000, &[M1]);
+		assert_ok!(ComputeStaking::unchill(RuntimeOrigin::signed(BOB)));
+		assert_eq!(ProvidersByModel::<Test>::get(M1).to_vec(), vec![ALICE, CHARLIE, BOB]);
+		// A chilled provider may declare a full list's model; unchilling without the bond to
+		// displace anyone leaves it out, and says so.
+		provider(DAVE, 1_000, &[]);
+		assert_ok!(ComputeStaking::chill(RuntimeOrigin::signed(DAVE)));
+		assert_ok!(ComputeStaking::set_models(RuntimeOrigin::signed(DAVE), models(&[M1])));
+		assert_ok!(ComputeStaking::unchill(RuntimeOrigin::signed(DAVE)));
+		assert_eq!(last_event(), Event::NotListed { who: DAVE, model: M1 }.into());
+		assert_eq!(ProvidersByModel::<Test>::get(M1).to_vec(), vec![ALICE, CHARLIE, BOB]);
+		// With more bond than the weakest (Alice, 1_005), `bond_extra` gets it in.
+		assert_ok!(ComputeStaking::bond_extra(RuntimeOrigin::signed(DAVE), 500));
+		assert_eq!(ProvidersByModel::<Test>::get(M1).to_vec(), vec![CHARLIE, BOB, DAVE]);
+
+		// Unbonding everything leaves the lists too.
+		assert_ok!(ComputeStaking::unbond(RuntimeOrigin::signed(CHARLIE), 3_000));
+		assert!(!ProvidersByModel::<Test>::get(M1).contains(&CHARLIE));
+		assert_eq!(deposit_held(CHARLIE), DEPOSIT);
 	});
 }

@@ -76,6 +76,9 @@ impl<T: Config> Pallet<T> {
 		let now = Self::now();
 		ensure!(T::ModelRegistry::is_active(model), Error::<T>::ModelNotActive);
 		ensure!(!input.is_empty(), Error::<T>::EmptyInput);
+		let architecture =
+			T::ModelRegistry::architecture(model).ok_or(Error::<T>::ModelNotActive)?;
+		ensure!(architecture.reads(&input), Error::<T>::InputNotText);
 		let len = u32::try_from(input.len()).map_err(|_| Error::<T>::InputTooLong)?;
 		let input: BoundedVec<u8, T::MaxInputLen> =
 			input.try_into().map_err(|_| Error::<T>::InputTooLong)?;

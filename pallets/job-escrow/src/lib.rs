@@ -423,6 +423,8 @@ pub mod pallet {
 		/// No bonded auditor other than the provider checks this model (or none has the stake
 		/// free): there is nobody to audit it.
 		NoCheckers,
+		/// The model reads text and the input is not UTF-8: no provider could run it.
+		InputNotText,
 	}
 
 	#[pallet::hooks]

@@ -621,6 +621,12 @@ fn submit_rejects_every_bad_input_and_holds_nothing() {
 		);
 		assert_noop!(sub(CLIENT, MODEL, vec![], 1_000, now + 50), Error::<Test>::EmptyInput);
 		assert_noop!(sub(CLIENT, MODEL, vec![1; 65], 1_000, now + 50), Error::<Test>::InputTooLong);
+		// A text model cannot read bytes that are not UTF-8 (a lone continuation byte, a
+		// truncated multi-byte character): the client hears it now, and no provider is drawn
+		// to fail at it later.
+		for bytes in [vec![b'a', 0x80, b'b'], "é".as_bytes()[..1].to_vec(), vec![0xff; 8]] {
+			assert_noop!(sub(CLIENT, MODEL, bytes, 1_000, now + 50), Error::<Test>::InputNotText);
+		}
 		assert_noop!(
 			sub(CLIENT, MODEL, ok_input.clone(), PRICE - 1, now + 50),
 			Error::<Test>::FeeBelowPrice

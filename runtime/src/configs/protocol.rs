@@ -5,7 +5,11 @@ use crate::{
 	configs::monetary::TreasuryAccount, deposit, governance::EnsureRootOrParams, Balance, Balances,
 	BlockNumber, ComputeStaking, ModelRegistry, Runtime, RuntimeHoldReason, DAYS, MINUTES, UNITS,
 };
-use frame_support::{parameter_types, traits::ConstU32};
+use codec::MaxEncodedLen;
+use frame_support::{
+	parameter_types,
+	traits::{ConstU32, Get},
+};
 use frame_system::EnsureRoot;
 use pallet_compute_staking::StakingParams;
 use pallet_job_escrow::JobParams;
@@ -52,14 +56,28 @@ parameter_types! {
 	};
 }
 
+parameter_types! {
+	/// A provider's record and one list entry per model it may declare: the state registering
+	/// can make a provider occupy, paid for by deposit.
+	pub ProviderDeposit: Balance = deposit(
+		1u32.saturating_add(<MaxModelsPerProvider as Get<u32>>::get()),
+		(pallet_compute_staking::ProviderInfoOf::<Runtime>::max_encoded_len() as u32)
+			.saturating_add(<MaxModelsPerProvider as Get<u32>>::get().saturating_mul(32)),
+	);
+}
+
+/// Most models one provider may declare (the storage bound of governance's cap).
+pub type MaxModelsPerProvider = ConstU32<16>;
+
 impl pallet_compute_staking::Config for Runtime {
 	type Currency = Balances;
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type ModelRegistry = ModelRegistry;
 	type TreasuryAccount = TreasuryAccount;
+	type ProviderDeposit = ProviderDeposit;
 	type ParamsOrigin = EnsureRootOrParams;
 	type DefaultParams = DefaultComputeStakingParams;
-	type MaxModelsPerProvider = ConstU32<16>;
+	type MaxModelsPerProvider = MaxModelsPerProvider;
 	type MaxProvidersPerModel = ConstU32<64>;
 	type MaxUnlockingChunks = ConstU32<16>;
 	type WeightInfo = pallet_compute_staking::weights::SubstrateWeight<Runtime>;

@@ -9,10 +9,12 @@ fn development_preset_builds_with_alice_validating() {
 		assert_eq!(Session::validators(), vec![alice()]);
 		assert_eq!(pallet_validator_set::Validators::<Runtime>::get().into_inner(), vec![alice()]);
 		assert_eq!(pallet_sudo::Key::<Runtime>::get(), Some(alice()));
-		// Alice's auditor bond is held out of her endowment.
+		// Alice's auditor bond and registration deposit are held out of her endowment.
 		assert_eq!(
 			Balances::balance(&alice()),
-			crate::genesis_config_presets::ENDOWMENT - crate::genesis_config_presets::AUDITOR_BOND
+			crate::genesis_config_presets::ENDOWMENT
+				- crate::genesis_config_presets::AUDITOR_BOND
+				- crate::configs::ProviderDeposit::get()
 		);
 		assert_eq!(Balances::total_balance(&alice()), crate::genesis_config_presets::ENDOWMENT);
 		assert!(tracks::is_test_network());
@@ -70,15 +72,17 @@ fn the_presets_register_minilm_with_its_real_hashes_and_bond_bob_as_its_provider
 			let bob = Sr25519Keyring::Bob.to_account_id();
 			let info = pallet_compute_staking::Providers::<Runtime>::get(&bob).unwrap();
 			assert_eq!(info.bonded, PROVIDER_BOND);
-			// Bob serves MiniLM; the auditors are bonded and declare it too, chilled: they can
-			// check its jobs but are never assigned one.
+			// Bob serves MiniLM and is its only listed provider; the auditors are bonded and
+			// declare it too, chilled: they can check its jobs, hold no place in its list and are
+			// never assigned one.
 			let listed = pallet_compute_staking::ProvidersByModel::<Runtime>::get(MINILM);
-			assert_eq!(listed.len(), 5);
+			assert_eq!(listed.to_vec(), vec![bob.clone()]);
 			for a in preset_auditors() {
 				let info = pallet_compute_staking::Providers::<Runtime>::get(&a).unwrap();
 				assert_eq!(info.bonded, crate::genesis_config_presets::AUDITOR_BOND);
 				assert_eq!(info.status, pallet_compute_staking::ProviderStatus::Chilled);
-				assert!(listed.contains(&a));
+				assert!(!listed.contains(&a));
+				assert_eq!(info.models.to_vec(), vec![MINILM]);
 			}
 			assert_eq!(pallet_job_escrow::Pallet::<Runtime>::checkers_for(MINILM, None), 4);
 			let params = pallet_job_escrow::Params::<Runtime>::get();

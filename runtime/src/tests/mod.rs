@@ -24,6 +24,7 @@ use sp_runtime::{traits::Dispatchable, BuildStorage, DispatchError};
 mod genesis;
 mod governance;
 mod jobs;
+mod market;
 mod validators;
 mod verification;
 mod worker;
