@@ -46,7 +46,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::OpenJobs` (r:1 w:1)
 	/// Proof: `ModelRegistry::OpenJobs` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::Initialized` (r:1 w:0)
@@ -72,9 +72,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn submit_job(n: u32, ) -> Weight {
 		//  Measured:  `9919`
 		//  Estimated: `195102`
-		// Minimum execution time: 350_571_000 picoseconds.
-		Weight::from_parts(460_649_270, 195102)
-			.saturating_add(Weight::from_parts(1_388, 0).saturating_mul(n.into()))
+		// Minimum execution time: 409_362_000 picoseconds.
+		Weight::from_parts(459_246_674, 195102)
+			.saturating_add(Weight::from_parts(11_774, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(78_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
@@ -85,8 +85,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn commit_result() -> Weight {
 		//  Measured:  `464`
 		//  Estimated: `8016`
-		// Minimum execution time: 30_329_000 picoseconds.
-		Weight::from_parts(46_500_000, 8016)
+		// Minimum execution time: 30_800_000 picoseconds.
+		Weight::from_parts(50_614_000, 8016)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -105,7 +105,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ComputeStaking::TotalBonded` (r:1 w:1)
 	/// Proof: `ComputeStaking::TotalBonded` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:5 w:5)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:7 w:7)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::Params` (r:1 w:0)
@@ -121,10 +121,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `JobEscrow::Receipts` (r:0 w:1)
 	/// Proof: `JobEscrow::Receipts` (`max_values`: None, `max_size`: Some(499), added: 2974, mode: `MaxEncodedLen`)
 	fn reveal_result() -> Weight {
-		//  Measured:  `40311`
+		//  Measured:  `40366`
 		//  Estimated: `114648`
-		// Minimum execution time: 658_053_000 picoseconds.
-		Weight::from_parts(874_516_000, 114648)
+		// Minimum execution time: 686_262_000 picoseconds.
+		Weight::from_parts(858_156_000, 114648)
 			.saturating_add(T::DbWeight::get().reads(38_u64))
 			.saturating_add(T::DbWeight::get().writes(31_u64))
 	}
@@ -149,14 +149,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Wakeups` (r:2 w:2)
 	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(1038), added: 3513, mode: `MaxEncodedLen`)
 	fn challenge_job() -> Weight {
 		//  Measured:  `9576`
 		//  Estimated: `192069`
-		// Minimum execution time: 512_909_000 picoseconds.
-		Weight::from_parts(670_841_000, 192069)
+		// Minimum execution time: 565_321_000 picoseconds.
+		Weight::from_parts(620_443_000, 192069)
 			.saturating_add(T::DbWeight::get().reads(75_u64))
 			.saturating_add(T::DbWeight::get().writes(14_u64))
 	}
@@ -171,7 +171,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::OpenJobs` (r:1 w:1)
 	/// Proof: `JobEscrow::OpenJobs` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::OpenJobs` (r:1 w:1)
@@ -185,8 +185,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn cancel_job() -> Weight {
 		//  Measured:  `7461`
 		//  Estimated: `6954`
-		// Minimum execution time: 140_003_000 picoseconds.
-		Weight::from_parts(166_744_000, 6954)
+		// Minimum execution time: 153_620_000 picoseconds.
+		Weight::from_parts(167_639_000, 6954)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
@@ -197,9 +197,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_probe_models(n: u32, ) -> Weight {
 		//  Measured:  `219 + n * (249 ±0)`
 		//  Estimated: `990 + n * (2944 ±0)`
-		// Minimum execution time: 7_789_000 picoseconds.
-		Weight::from_parts(16_753_607, 990)
-			.saturating_add(Weight::from_parts(4_707_178, 0).saturating_mul(n.into()))
+		// Minimum execution time: 8_406_000 picoseconds.
+		Weight::from_parts(17_710_201, 990)
+			.saturating_add(Weight::from_parts(4_822_105, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 			.saturating_add(Weight::from_parts(0, 2944).saturating_mul(n.into()))
@@ -239,8 +239,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn on_initialize_probe() -> Weight {
 		//  Measured:  `8827`
 		//  Estimated: `195102`
-		// Minimum execution time: 293_426_000 picoseconds.
-		Weight::from_parts(376_429_000, 195102)
+		// Minimum execution time: 363_133_000 picoseconds.
+		Weight::from_parts(428_090_000, 195102)
 			.saturating_add(T::DbWeight::get().reads(78_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
@@ -251,8 +251,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_params() -> Weight {
 		//  Measured:  `75`
 		//  Estimated: `1501`
-		// Minimum execution time: 7_192_000 picoseconds.
-		Weight::from_parts(13_494_000, 1501)
+		// Minimum execution time: 10_094_000 picoseconds.
+		Weight::from_parts(14_214_000, 1501)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -261,8 +261,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn add_auditor() -> Weight {
 		//  Measured:  `2113`
 		//  Estimated: `3535`
-		// Minimum execution time: 12_659_000 picoseconds.
-		Weight::from_parts(21_287_000, 3535)
+		// Minimum execution time: 17_471_000 picoseconds.
+		Weight::from_parts(25_424_000, 3535)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -271,8 +271,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn remove_auditor() -> Weight {
 		//  Measured:  `2146`
 		//  Estimated: `3535`
-		// Minimum execution time: 15_997_000 picoseconds.
-		Weight::from_parts(21_375_000, 3535)
+		// Minimum execution time: 17_643_000 picoseconds.
+		Weight::from_parts(25_371_000, 3535)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -287,7 +287,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ComputeStaking::TotalBonded` (r:1 w:1)
 	/// Proof: `ComputeStaking::TotalBonded` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:55 w:55)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:56 w:56)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::Params` (r:1 w:0)
@@ -305,11 +305,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `JobEscrow::JobsByProvider` (r:0 w:128)
 	/// Proof: `JobEscrow::JobsByProvider` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn on_initialize_wakeups(n: u32, ) -> Weight {
-		//  Measured:  `15283 + n * (179 ±0)`
-		//  Estimated: `195102 + n * (5964 ±0)`
-		// Minimum execution time: 9_253_000 picoseconds.
-		Weight::from_parts(344_208_028, 195102)
-			.saturating_add(Weight::from_parts(210_684_690, 0).saturating_mul(n.into()))
+		//  Measured:  `15412 + n * (184 ±0)`
+		//  Estimated: `195102 + n * (5964 ±29)`
+		// Minimum execution time: 11_279_000 picoseconds.
+		Weight::from_parts(728_380_369, 195102)
+			.saturating_add(Weight::from_parts(215_205_919, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(86_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(43_u64))
@@ -327,7 +327,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ComputeStaking::TotalBonded` (r:1 w:1)
 	/// Proof: `ComputeStaking::TotalBonded` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:59 w:59)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:60 w:60)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::Params` (r:1 w:0)
@@ -343,11 +343,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `JobEscrow::Queue` (r:1 w:0)
 	/// Proof: `JobEscrow::Queue` (`max_values`: Some(1), `max_size`: Some(2050), added: 2545, mode: `MaxEncodedLen`)
 	fn on_initialize_audits(n: u32, ) -> Weight {
-		//  Measured:  `18396 + n * (548 ±0)`
-		//  Estimated: `192069 + n * (5964 ±0)`
-		// Minimum execution time: 10_125_000 picoseconds.
-		Weight::from_parts(1_503_094_784, 192069)
-			.saturating_add(Weight::from_parts(587_937_449, 0).saturating_mul(n.into()))
+		//  Measured:  `19104 + n * (548 ±0)`
+		//  Estimated: `192069 + n * (5964 ±71)`
+		// Minimum execution time: 12_229_000 picoseconds.
+		Weight::from_parts(168_126_317, 192069)
+			.saturating_add(Weight::from_parts(649_271_464, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(157_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(143_u64))
@@ -378,10 +378,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `JobEscrow::JobsByProvider` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
 	fn on_initialize_assign(n: u32, ) -> Weight {
 		//  Measured:  `2268 + n * (2172 ±0)`
-		//  Estimated: `195102 + n * (5964 ±0)`
-		// Minimum execution time: 8_464_000 picoseconds.
-		Weight::from_parts(71_333_830, 195102)
-			.saturating_add(Weight::from_parts(216_593_118, 0).saturating_mul(n.into()))
+		//  Estimated: `195102 + n * (5964 ±335)`
+		// Minimum execution time: 10_447_000 picoseconds.
+		Weight::from_parts(76_640_247, 195102)
+			.saturating_add(Weight::from_parts(230_154_329, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(24_u64))
 			.saturating_add(T::DbWeight::get().reads((21_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -393,71 +393,71 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's database weights, for mocks and tests.
 impl WeightInfo for () {
 	fn submit_job(n: u32, ) -> Weight {
-		Weight::from_parts(460_649_270, 195102)
-			.saturating_add(Weight::from_parts(1_388, 0).saturating_mul(n.into()))
+		Weight::from_parts(459_246_674, 195102)
+			.saturating_add(Weight::from_parts(11_774, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(78_u64))
 			.saturating_add(ParityDbWeight::get().writes(11_u64))
 	}
 	fn commit_result() -> Weight {
-		Weight::from_parts(46_500_000, 8016)
+		Weight::from_parts(50_614_000, 8016)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn reveal_result() -> Weight {
-		Weight::from_parts(874_516_000, 114648)
+		Weight::from_parts(858_156_000, 114648)
 			.saturating_add(ParityDbWeight::get().reads(38_u64))
 			.saturating_add(ParityDbWeight::get().writes(31_u64))
 	}
 	fn challenge_job() -> Weight {
-		Weight::from_parts(670_841_000, 192069)
+		Weight::from_parts(620_443_000, 192069)
 			.saturating_add(ParityDbWeight::get().reads(75_u64))
 			.saturating_add(ParityDbWeight::get().writes(14_u64))
 	}
 	fn cancel_job() -> Weight {
-		Weight::from_parts(166_744_000, 6954)
+		Weight::from_parts(167_639_000, 6954)
 			.saturating_add(ParityDbWeight::get().reads(10_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	fn set_probe_models(n: u32, ) -> Weight {
-		Weight::from_parts(16_753_607, 990)
-			.saturating_add(Weight::from_parts(4_707_178, 0).saturating_mul(n.into()))
+		Weight::from_parts(17_710_201, 990)
+			.saturating_add(Weight::from_parts(4_822_105, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn on_initialize_probe() -> Weight {
-		Weight::from_parts(376_429_000, 195102)
+		Weight::from_parts(428_090_000, 195102)
 			.saturating_add(ParityDbWeight::get().reads(78_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn set_params() -> Weight {
-		Weight::from_parts(13_494_000, 1501)
+		Weight::from_parts(14_214_000, 1501)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn add_auditor() -> Weight {
-		Weight::from_parts(21_287_000, 3535)
+		Weight::from_parts(25_424_000, 3535)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn remove_auditor() -> Weight {
-		Weight::from_parts(21_375_000, 3535)
+		Weight::from_parts(25_371_000, 3535)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn on_initialize_wakeups(n: u32, ) -> Weight {
-		Weight::from_parts(344_208_028, 195102)
-			.saturating_add(Weight::from_parts(210_684_690, 0).saturating_mul(n.into()))
+		Weight::from_parts(728_380_369, 195102)
+			.saturating_add(Weight::from_parts(215_205_919, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(86_u64))
 			.saturating_add(ParityDbWeight::get().writes(43_u64))
 	}
 	fn on_initialize_audits(n: u32, ) -> Weight {
-		Weight::from_parts(1_503_094_784, 192069)
-			.saturating_add(Weight::from_parts(587_937_449, 0).saturating_mul(n.into()))
+		Weight::from_parts(168_126_317, 192069)
+			.saturating_add(Weight::from_parts(649_271_464, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(157_u64))
 			.saturating_add(ParityDbWeight::get().writes(143_u64))
 	}
 	fn on_initialize_assign(n: u32, ) -> Weight {
-		Weight::from_parts(71_333_830, 195102)
-			.saturating_add(Weight::from_parts(216_593_118, 0).saturating_mul(n.into()))
+		Weight::from_parts(76_640_247, 195102)
+			.saturating_add(Weight::from_parts(230_154_329, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(24_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
