@@ -207,8 +207,13 @@ test('a compute provider registers, bonds and serves a model; the bond is a name
   assert.deepEqual(info.models.map((m) => m.toNumber()), [model.toNumber()]);
   const serving = await api.query.computeStaking.providersByModel.at(blockHash, model);
   assert.deepEqual(serving.map((a) => a.toString()), [provider.address]);
+  // Two named holds: the bond, and the registration deposit (a constant in the metadata).
   const holds = await api.query.balances.holds.at(blockHash, provider.address);
-  assert.equal(holds.find((h) => h.id.isComputeStaking).amount.toBigInt(), bond);
+  const staking = holds.filter((h) => h.id.isComputeStaking);
+  assert.equal(staking.find((h) => h.id.asComputeStaking.isProviderBond).amount.toBigInt(), bond);
+  const deposit = api.consts.computeStaking.providerDeposit.toBigInt();
+  assert.ok(deposit > 0n);
+  assert.equal(staking.find((h) => h.id.asComputeStaking.isProviderDeposit).amount.toBigInt(), deposit);
 
   // Unbonding part of the bond below the minimum is refused with a named error.
   await assert.rejects(
@@ -222,6 +227,9 @@ test('a compute provider registers, bonds and serves a model; the bond is a name
   assert.equal(delay, 7 * 14_400);
   assert.equal(unbonded.event.data.amount.toBigInt(), bond);
   assert.ok(unbonded.event.data.unlockAt.toNumber() > delay);
+  // With nothing bonded it holds no place in the model's provider list any more.
+  const after = await api.query.computeStaking.providersByModel(model);
+  assert.ok(!after.map((a) => a.toString()).includes(provider.address));
 });
 
 test('a client submits a job, it waits for a provider, and cancelling returns the escrow exactly', async () => {

@@ -174,6 +174,18 @@ test('the dev preset registers MiniLM with its real hashes and bonds Bob as its 
   await assert.rejects(rpc(node.httpUrl, 'infera_job', [999_999]), /job 999999 not found/);
   await assert.rejects(rpc(node.httpUrl, 'infera_estimateFee', [77, 10]), /model 77 is not registered/);
   await assert.rejects(rpc(node.httpUrl, 'infera_estimateFee', [MINILM, 0]), /the input is empty/);
+  // Bytes a text model cannot read are refused at submit, with a named error: nothing is held
+  // and no provider is drawn to fail at them.
+  const dave = keyring.addFromUri('//Dave');
+  await assert.rejects(
+    submit(api.tx.jobEscrow.submitJob(MINILM, '0xfffe80', UNITS, (await head()) + 60), dave),
+    /jobEscrow\.InputNotText/,
+  );
+  const daveHolds = await api.query.balances.holds(dave.address);
+  assert.equal(daveHolds.find((h) => h.id.isJobEscrow), undefined);
+  // Only Bob is in MiniLM's provider list: the chilled auditors hold no place in it.
+  const listed = await api.query.computeStaking.providersByModel(MINILM);
+  assert.deepEqual(listed.map((a) => a.toString()), [bob.address]);
 });
 
 test('a real MiniLM job settles: the revealed embedding matches the engine and balances move exactly', async () => {

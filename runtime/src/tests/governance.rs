@@ -179,12 +179,7 @@ fn a_referendum_raising_the_audit_rate_gets_the_next_job_audited() {
 		assert_ok!(JobEscrow::commit_result(RuntimeOrigin::signed(provider()), job, c));
 		let decide = pallet_job_escrow::Jobs::<Runtime>::get(job).unwrap().wake_at;
 		run_to(decide);
-		let panel: Vec<AccountId> = pallet_job_escrow::Jobs::<Runtime>::get(job)
-			.unwrap()
-			.checkers
-			.iter()
-			.map(|c| c.who.clone())
-			.collect();
+		let panel = panel_of(job);
 		assert_eq!(panel.len(), 3, "the job is audited by a panel of three");
 		assert!(panel.iter().all(|a| preset_auditors().contains(a)));
 		run_honest_job_after_audit(job, &out);

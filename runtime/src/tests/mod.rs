@@ -204,16 +204,21 @@ fn run_honest_job(job: infera_primitives::JobId) -> u32 {
 	job_now.wake_at
 }
 
-/// Whatever panel `job` has commits `out` and reveals it, and so does Bob (which committed
-/// `out`).
-fn reveal_with_honest_panel(job: infera_primitives::JobId, out: &[u8]) {
-	use crate::JobEscrow;
-	let panel: Vec<AccountId> = pallet_job_escrow::Jobs::<Runtime>::get(job)
+/// The checkers on `job`'s audit panel.
+pub(crate) fn panel_of(job: infera_primitives::JobId) -> Vec<AccountId> {
+	pallet_job_escrow::Jobs::<Runtime>::get(job)
 		.unwrap()
 		.checkers
 		.iter()
 		.map(|c| c.who.clone())
-		.collect();
+		.collect()
+}
+
+/// Whatever panel `job` has commits `out` and reveals it, and so does Bob (which committed
+/// `out`).
+fn reveal_with_honest_panel(job: infera_primitives::JobId, out: &[u8]) {
+	use crate::JobEscrow;
+	let panel = panel_of(job);
 	for c in &panel {
 		let commitment = commit_and_reveal_plan(job, c, out);
 		assert_ok!(JobEscrow::commit_result(RuntimeOrigin::signed(c.clone()), job, commitment));
