@@ -164,6 +164,12 @@ impl<T: Config> Pallet<T> {
 	/// `job.wake_at`; the caller stores and schedules. The randomness is the including block's:
 	/// the client cannot know its provider when it signs.
 	pub(crate) fn try_assign(id: JobId, job: &mut JobOf<T>, now: BlockNumberFor<T>) -> bool {
+		// A job assigned late (from the queue) must still fit a full commit window and the rest
+		// of its phases before its deadline; otherwise it waits for its deadline and is refunded
+		// with nobody slashed, instead of handing a provider a window it cannot meet.
+		if Self::shortest_deadline(now) > job.deadline {
+			return false;
+		}
 		let mut exclude: Vec<T::AccountId> = job.no_shows.to_vec();
 		exclude.push(job.client.clone());
 		let seed = Self::random_seed(b"infera/assign", id);
@@ -173,7 +179,7 @@ impl<T: Config> Pallet<T> {
 		if T::Providers::lock(&provider, job.stake).is_err() {
 			return false;
 		}
-		let commit_by = now.saturating_add(Params::<T>::get().commit_window).min(job.deadline);
+		let commit_by = now.saturating_add(Params::<T>::get().commit_window);
 		JobsByProvider::<T>::insert(&provider, id, ());
 		job.provider = Some(Party::new(provider.clone()));
 		job.wake_at = commit_by;

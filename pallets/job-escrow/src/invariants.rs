@@ -9,7 +9,7 @@ impl<T: Config> Pallet<T> {
 	/// `max_fee`; `TotalEscrow` and `OpenJobs` match; stake locked for jobs (by providers and by
 	/// checkers of audits in progress) equals what each bonded account has locked, and no
 	/// other bonded account has stake locked; every kept job is in exactly one wake-up list, at
-	/// its `wake_at`; queued jobs are exactly the jobs in the queue; no more audits concluded
+	/// its `wake_at`, which lies in the future; queued jobs are exactly the jobs in the queue; no more audits concluded
 	/// than were drawn.
 	#[cfg(any(feature = "try-runtime", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
@@ -30,8 +30,11 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		let queue = Queue::<T>::get();
+		let now = frame_system::Pallet::<T>::block_number();
 		for (id, job) in Jobs::<T>::iter() {
 			ensure!(wakeups.get(&id) == Some(&1), "a kept job is not in exactly one wake-up list");
+			// This block's list was taken by its hook: a wake-up at or before now never comes.
+			ensure!(job.wake_at > now, "a kept job's wake-up is not in the future");
 			ensure!(
 				(job.status == JobStatus::Queued) == queue.contains(&id),
 				"queue and queued jobs differ"

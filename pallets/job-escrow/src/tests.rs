@@ -542,6 +542,47 @@ fn a_queued_job_is_assigned_when_a_provider_appears() {
 	});
 }
 
+/// Issue 15: a job assigned late from the queue must not get a commit window its provider
+/// cannot meet. A provider that appears when the job's phases no longer fit before its deadline
+/// is not drawn; the job is refunded at its deadline and nobody is slashed.
+#[test]
+fn a_queued_job_is_not_assigned_once_its_phases_no_longer_fit_before_its_deadline() {
+	build_and_execute(|| {
+		set_audit_rate(Perbill::zero());
+		let id = submit(1_000);
+		let deadline = job(id).deadline;
+		// The last block from which commit, audit decision, commit and reveal windows fit.
+		let last = deadline - 17;
+		run_to(last + 1);
+		add_provider(P1, 10_000);
+		let bond = Balances::balance(&VAULT);
+		run_to(deadline - 1);
+		assert_eq!(job(id).status, JobStatus::Queued, "too late to hand to a provider");
+		run_to(deadline);
+		assert_eq!(job(id).status, JobStatus::Refunded { reason: RefundReason::NoProvider });
+		assert_eq!(escrow(CLIENT), 0);
+		assert_eq!(Balances::balance(&VAULT), bond, "nobody was slashed");
+		assert!(!System::events()
+			.iter()
+			.any(|r| matches!(r.event, RuntimeEvent::JobEscrow(Event::PartyMissedWindow { .. }))));
+	});
+}
+
+/// The same job with a provider appearing one block earlier gets a full commit window.
+#[test]
+fn a_queued_job_assigned_at_the_last_moment_still_gets_a_full_commit_window() {
+	build_and_execute(|| {
+		set_audit_rate(Perbill::zero());
+		let id = submit(1_000);
+		let last = job(id).deadline - 17;
+		run_to(last - 1);
+		add_provider(P1, 10_000);
+		run_to(last);
+		assert_eq!((job(id).status, provider_of(id)), (JobStatus::Assigned, P1));
+		assert_eq!(job(id).wake_at, last + 5, "a full commit window");
+	});
+}
+
 #[test]
 fn a_queued_job_without_providers_is_refunded_at_its_deadline() {
 	build_and_execute(|| {
