@@ -62,7 +62,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("infera"),
 	impl_name: alloc::borrow::Cow::Borrowed("infera-node"),
 	authoring_version: 1,
-	spec_version: 100,
+	spec_version: 101,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -113,8 +113,9 @@ pub type UncheckedExtrinsic =
 /// The payload being signed in transactions.
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
-/// Storage migrations to run on the next runtime upgrade.
-type Migrations = ();
+/// Storage migrations to run on the next runtime upgrade: job escrow's version 2 (per-model
+/// queues, carried-over wake-ups, expiring receipts; a no-op on chains started from it).
+type Migrations = (pallet_job_escrow::migrations::v2::MigrateToV2<Runtime>,);
 
 /// Executive: dispatches incoming extrinsics to the pallets.
 pub type Executive = frame_executive::Executive<

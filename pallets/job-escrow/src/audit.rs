@@ -200,9 +200,8 @@ impl<T: Config> Pallet<T> {
 	/// Opens the reveal window (for the panel too when `audited`).
 	pub(crate) fn open_reveals(id: JobId, job: JobOf<T>, audited: bool, now: BlockNumberFor<T>) {
 		let at = now.saturating_add(Params::<T>::get().reveal_window);
-		if let Some(reveal_by) = Self::advance(id, job, JobStatus::Revealing { audited }, at) {
-			Self::deposit_event(Event::RevealsOpened { job: id, reveal_by });
-		}
+		let reveal_by = Self::advance(id, job, JobStatus::Revealing { audited }, at);
+		Self::deposit_event(Event::RevealsOpened { job: id, reveal_by });
 	}
 
 	/// Reveals are over (everyone revealed, or the window ended): withholders are slashed, and
@@ -367,8 +366,7 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn verify(id: JobId, job: JobOf<T>) {
 		let pay_at = Self::now().saturating_add(Params::<T>::get().challenge_window);
 		let verdict = job.verdict;
-		if let Some(when) = Self::advance(id, job, JobStatus::Verified, pay_at) {
-			Self::deposit_event(Event::JobVerified { job: id, verdict, pay_at: when });
-		}
+		let pay_at = Self::advance(id, job, JobStatus::Verified, pay_at);
+		Self::deposit_event(Event::JobVerified { job: id, verdict, pay_at });
 	}
 }

@@ -4,7 +4,7 @@
 //! every silent checker of every audit due in it.
 
 use super::*;
-use crate::pallet::{Auditors, Jobs, Params, Queue};
+use crate::pallet::{Auditors, Jobs, Params, Queues};
 use alloc::vec::Vec;
 use codec::Encode;
 use frame_benchmarking::v2::*;
@@ -402,17 +402,27 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// `n` queued jobs that find a provider in the block, each by a selection over a full
-	/// provider list.
+	/// `n` queued jobs, each in the queue of its own model (a queue read and written per
+	/// model), that find a provider in the block, each by a selection over a full provider
+	/// list.
 	#[benchmark]
 	fn on_initialize_assign(
 		n: Linear<0, { T::AssignPerBlock::get() }>,
 	) -> Result<(), BenchmarkError> {
-		let model = T::BenchmarkHelper::model(largest_dimensions::<T>());
 		let client = funded::<T>("client", 0);
+		let models: Vec<ModelId> =
+			(0..n).map(|_| T::BenchmarkHelper::model(largest_dimensions::<T>())).collect();
 		let ids: Vec<JobId> =
-			(0..n).map(|_| submit::<T>(&client, model, 16)).collect::<Result<_, _>>()?;
-		add_providers::<T>(model, T::BenchmarkHelper::max_providers());
+			models.iter().map(|m| submit::<T>(&client, *m, 16)).collect::<Result<_, _>>()?;
+		for (k, model) in models.iter().enumerate() {
+			for i in 0..T::BenchmarkHelper::max_providers() {
+				let who = funded::<T>(
+					"queue-provider",
+					(k as u32).saturating_mul(1_000).saturating_add(i),
+				);
+				T::BenchmarkHelper::provider(&who, *model);
+			}
+		}
 		let next = Pallet::<T>::now().saturating_add(1u32.into());
 		frame_system::Pallet::<T>::set_block_number(next);
 
@@ -421,7 +431,7 @@ mod benchmarks {
 			Pallet::<T>::on_block(next);
 		}
 
-		assert!(Queue::<T>::get().is_empty());
+		assert_eq!(Queues::<T>::iter_keys().count(), 0);
 		for id in ids {
 			assert_eq!(Jobs::<T>::get(id).map(|j| j.status), Some(JobStatus::Assigned));
 		}

@@ -3,7 +3,7 @@
 use crate::{
 	pallet::*,
 	phases::{self, Role},
-	BalanceOf, Job, JobOf, JobStatus, Party, RefundReason, Verdict, AUDIT_DECISION_DELAY,
+	BalanceOf, Job, JobKey, JobOf, JobStatus, Party, RefundReason, Verdict, AUDIT_DECISION_DELAY,
 };
 use alloc::vec::Vec;
 use codec::{DecodeAll, Encode};
@@ -101,7 +101,7 @@ impl<T: Config> Pallet<T> {
 		NextJobId::<T>::put(next);
 		TotalEscrow::<T>::put(total);
 		OpenJobs::<T>::put(open);
-		JobsByClient::<T>::insert(&client, id, ());
+		JobsByClient::<T>::insert(&client, JobKey::from(id), ());
 		let input_hash = H256(sp_io::hashing::blake2_256(&input));
 		let mut job = Job {
 			client: client.clone(),
@@ -138,13 +138,11 @@ impl<T: Config> Pallet<T> {
 			Self::advance(id, job, JobStatus::Assigned, commit_by);
 			return Ok(id);
 		}
-		// No provider now: wait in the queue until the deadline.
-		let mut queue = Queue::<T>::get();
+		// No provider now: wait in the model's queue until the deadline.
+		let mut queue = Queues::<T>::get(model);
 		ensure!(queue.try_push(id).is_ok(), Error::<T>::QueueFull);
-		let when = Self::schedule(id, deadline)?;
-		Queue::<T>::put(queue);
-		job.wake_at = when;
-		Jobs::<T>::insert(id, job);
+		Queues::<T>::insert(model, queue);
+		Self::advance(id, job, JobStatus::Queued, deadline);
 		Self::deposit_event(Event::JobQueued { job: id });
 		Ok(id)
 	}
@@ -180,7 +178,7 @@ impl<T: Config> Pallet<T> {
 			return false;
 		}
 		let commit_by = now.saturating_add(Params::<T>::get().commit_window);
-		JobsByProvider::<T>::insert(&provider, id, ());
+		JobsByProvider::<T>::insert(&provider, JobKey::from(id), ());
 		job.provider = Some(Party::new(provider.clone()));
 		job.wake_at = commit_by;
 		Self::deposit_event(Event::JobAssigned {
@@ -364,7 +362,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(job.client == who, Error::<T>::NotClient);
 		ensure!(job.status == JobStatus::Queued, Error::<T>::TooLateToCancel);
 		Self::unschedule(id, job.wake_at);
-		Queue::<T>::mutate(|q| q.retain(|j| *j != id));
+		Self::dequeue(job.model, id);
 		Self::refund(id, job, RefundReason::Cancelled);
 		Ok(())
 	}

@@ -4,102 +4,105 @@ use crate::{pallet::*, BalanceOf, JobOf, JobStatus, RefundReason, Verdict, Weigh
 use alloc::vec::Vec;
 use frame_support::{traits::Get, weights::Weight, BoundedVec};
 use frame_system::pallet_prelude::BlockNumberFor;
-use infera_primitives::{traits::ComputeProviders, JobId};
-use sp_runtime::{
-	traits::{Saturating, Zero},
-	DispatchError,
-};
-
-/// How many blocks past the wanted one the scheduler looks for room.
-const SCHEDULE_SEARCH: u32 = 16;
+use infera_primitives::{traits::ComputeProviders, JobId, ModelId};
+use sp_runtime::traits::{Saturating, Zero};
 
 impl<T: Config> Pallet<T> {
-	/// Puts `job` in the wake-up list of the first block from `at` with room.
-	pub(crate) fn schedule(
-		job: JobId,
-		at: BlockNumberFor<T>,
-	) -> Result<BlockNumberFor<T>, DispatchError> {
-		let mut when = at;
-		for _ in 0..SCHEDULE_SEARCH {
-			if Wakeups::<T>::try_mutate(when, |list| list.try_push(job)).is_ok() {
-				return Ok(when);
-			}
-			when = when.saturating_add(1u32.into());
-		}
-		Err(Error::<T>::SchedulerFull.into())
+	/// Puts `job` in the wake-up list of block `at`, or of the next block when `at` is not in
+	/// the future (its hook has run or is running). Any number of jobs may share a block: the
+	/// hook carries what it cannot handle over to the next block, so scheduling never fails.
+	pub(crate) fn schedule(job: JobId, at: BlockNumberFor<T>) -> BlockNumberFor<T> {
+		let when = at.max(Self::now().saturating_add(1u32.into()));
+		Wakeups::<T>::insert(when, job, ());
+		when
 	}
 
 	pub(crate) fn unschedule(job: JobId, at: BlockNumberFor<T>) {
-		Wakeups::<T>::mutate_exists(at, |maybe| {
-			if let Some(list) = maybe {
-				list.retain(|j| *j != job);
-				if list.is_empty() {
-					*maybe = None;
-				}
-			}
-		});
+		Wakeups::<T>::remove(at, job);
 	}
 
-	/// Moves an open job to `status`, waking at `at` (or the first block after it with room).
-	/// When no block has room the job is refunded: it must never be left without a wake-up.
+	/// Moves an open job to `status`, waking at `at` (see `schedule`). Returns the wake-up.
 	pub(crate) fn advance(
 		id: JobId,
 		mut job: JobOf<T>,
 		status: JobStatus,
 		at: BlockNumberFor<T>,
-	) -> Option<BlockNumberFor<T>> {
-		match Self::schedule(id, at) {
-			Ok(when) => {
-				job.status = status;
-				job.wake_at = when;
-				Jobs::<T>::insert(id, job);
-				Some(when)
-			}
-			Err(_) => {
-				log::warn!(target: "runtime::job-escrow", "job {}: no block has room, refunding", id.0);
-				job.verdict = Verdict::NoResult;
-				Self::release_checkers(&job);
-				Self::refund(id, job, RefundReason::NoProvider);
-				None
-			}
-		}
+	) -> BlockNumberFor<T> {
+		let when = Self::schedule(id, at);
+		job.status = status;
+		job.wake_at = when;
+		Jobs::<T>::insert(id, job);
+		when
 	}
 
-	/// Moves every job whose phase ends at `now`, then tries to assign a few queued jobs.
+	/// Handles up to `MaxWakeupsPerBlock` wake-ups, oldest block first (what an earlier block
+	/// could not handle comes before this block's own), then tries to assign a few queued jobs.
 	pub(crate) fn on_block(now: BlockNumberFor<T>) -> Weight {
-		let due = Wakeups::<T>::take(now);
-		let n = due.len() as u32;
-		for id in due {
-			Self::wake(id, now);
-		}
+		let (woken, blocks) = Self::wake_due(now);
 		let tried = Self::assign_queued(now);
 		let probe = if Self::maybe_probe(now) {
 			T::WeightInfo::on_initialize_probe()
 		} else {
 			Weight::zero()
 		};
-		// An idle block reads the (empty) wake-up list and queue and nothing else; the
-		// benchmarked formulas' intercepts would overcharge it.
-		let idle = <T as frame_system::Config>::DbWeight::get().reads(2);
+		// An idle block reads the cursor, the wake-up list and the queue cursor; each further
+		// block the cursor walks reads one more (empty) list.
+		let db = <T as frame_system::Config>::DbWeight::get();
+		let idle = db.reads_writes(3u64.saturating_add(blocks.into()), 1);
 		// A woken job may be a no-show to reassign or an audit to re-staff: charge the dearer.
-		let wakeups = if n == 0 {
+		let wakeups = if woken == 0 {
 			Weight::zero()
 		} else {
-			T::WeightInfo::on_initialize_wakeups(n).max(T::WeightInfo::on_initialize_audits(n))
+			T::WeightInfo::on_initialize_wakeups(woken)
+				.max(T::WeightInfo::on_initialize_audits(woken))
 		};
 		let assign =
 			if tried == 0 { Weight::zero() } else { T::WeightInfo::on_initialize_assign(tried) };
 		idle.saturating_add(wakeups).saturating_add(assign).saturating_add(probe)
 	}
 
-	fn wake(id: JobId, now: BlockNumberFor<T>) {
-		let Some(job) = Jobs::<T>::get(id) else { return };
-		if job.wake_at != now {
+	/// Takes wake-ups from the cursor's block up to `now`, at most `MaxWakeupsPerBlock` of
+	/// them, and moves the cursor past every block it emptied. Returns the wake-ups handled and
+	/// the blocks looked at.
+	fn wake_due(now: BlockNumberFor<T>) -> (u32, u32) {
+		let budget = T::MaxWakeupsPerBlock::get();
+		let mut block = WakeCursor::<T>::get();
+		let (mut woken, mut blocks) = (0u32, 0u32);
+		// Each block looked at costs a read even when empty, so the walk is bounded too: a
+		// cursor far behind (after an upgrade) catches up over several blocks.
+		while block <= now && woken < budget && blocks < budget {
+			blocks = blocks.saturating_add(1);
+			let room = budget.saturating_sub(woken);
+			let due: Vec<JobId> =
+				Wakeups::<T>::iter_key_prefix(block).take(room as usize).collect();
+			let drained = (due.len() as u32) < room;
+			for id in due {
+				Wakeups::<T>::remove(block, id);
+				woken = woken.saturating_add(1);
+				Self::wake(id, block, now);
+			}
+			if !drained {
+				break;
+			}
+			block = block.saturating_add(1u32.into());
+		}
+		WakeCursor::<T>::put(block);
+		(woken, blocks)
+	}
+
+	/// The phase of job `id` that ended at `block` times out now (the same block, or a later
+	/// one when wake-ups were carried over); a pruned job's receipt that expired is removed.
+	fn wake(id: JobId, block: BlockNumberFor<T>, now: BlockNumberFor<T>) {
+		let Some(job) = Jobs::<T>::get(id) else {
+			Self::expire_receipt(id);
+			return;
+		};
+		if job.wake_at != block {
 			return;
 		}
 		match job.status {
 			JobStatus::Queued => {
-				Queue::<T>::mutate(|q| q.retain(|j| *j != id));
+				Self::dequeue(job.model, id);
 				Self::refund(id, job, RefundReason::NoProvider);
 			}
 			JobStatus::Assigned => Self::provider_no_show(id, job, now),
@@ -107,7 +110,7 @@ impl<T: Config> Pallet<T> {
 			JobStatus::Auditing => Self::close_audit_commits(id, job, now),
 			JobStatus::Revealing { .. } => Self::close_reveals(id, job),
 			JobStatus::Verified => Self::settle(id, job),
-			JobStatus::Settled | JobStatus::Refunded { .. } => Self::prune(id),
+			JobStatus::Settled | JobStatus::Refunded { .. } => Self::prune(id, job),
 		}
 	}
 
@@ -155,30 +158,78 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	/// Tries to assign up to `AssignPerBlock` queued jobs, oldest first; the ones still without
-	/// a provider go to the back. Returns how many it tried.
+	/// Tries to assign up to `AssignPerBlock` queued jobs, taking the models' queues in turn
+	/// from the one after `QueueCursor`: in each, the oldest jobs until one finds no provider,
+	/// which goes to the back of its queue. Returns how many jobs it tried.
 	fn assign_queued(now: BlockNumberFor<T>) -> u32 {
-		let mut queue = Queue::<T>::get();
-		let tries = (T::AssignPerBlock::get() as usize).min(queue.len());
-		if tries == 0 {
+		let budget = T::AssignPerBlock::get();
+		if budget == 0 {
 			return 0;
 		}
-		let front: Vec<JobId> = queue.iter().take(tries).copied().collect();
-		queue = BoundedVec::truncate_from(queue.into_iter().skip(tries).collect::<Vec<_>>());
-		for id in front {
+		let mut models: Vec<ModelId> = match QueueCursor::<T>::get() {
+			Some(last) => Queues::<T>::iter_keys_from_key(last).take(budget as usize).collect(),
+			None => Vec::new(),
+		};
+		// Wrap around to the first queues (the last one tried may come again, last).
+		for model in Queues::<T>::iter_keys() {
+			if models.len() as u32 >= budget {
+				break;
+			}
+			if !models.contains(&model) {
+				models.push(model);
+			}
+		}
+		let mut tried = 0u32;
+		for model in models {
+			if tried >= budget {
+				break;
+			}
+			tried =
+				tried.saturating_add(Self::assign_from(model, budget.saturating_sub(tried), now));
+			QueueCursor::<T>::put(model);
+		}
+		tried
+	}
+
+	/// Tries up to `max` of `model`'s queued jobs, oldest first, stopping at the first that
+	/// finds no provider (it goes to the back). Returns how many it tried.
+	fn assign_from(model: ModelId, max: u32, now: BlockNumberFor<T>) -> u32 {
+		let mut queue: Vec<JobId> = Queues::<T>::get(model).into_inner();
+		let mut tried = 0u32;
+		while tried < max && !queue.is_empty() {
+			let id = queue.remove(0);
+			tried = tried.saturating_add(1);
+			// A queued job always exists: it leaves the queue when it ends.
 			let Some(mut job) = Jobs::<T>::get(id) else { continue };
 			let old_wake = job.wake_at;
 			if Self::try_assign(id, &mut job, now) {
 				Self::unschedule(id, old_wake);
 				let at = job.wake_at;
 				Self::advance(id, job, JobStatus::Assigned, at);
-			} else if queue.try_push(id).is_err() {
-				// Cannot happen: the job came from this queue; refund rather than lose it.
-				Self::unschedule(id, old_wake);
-				Self::refund(id, job, RefundReason::NoProvider);
+			} else {
+				queue.push(id);
+				break;
 			}
 		}
-		Queue::<T>::put(queue);
-		tries as u32
+		// The queue is no longer than it was: it lost the jobs assigned and kept the rest.
+		let queue = BoundedVec::<JobId, T::MaxQueued>::truncate_from(queue);
+		if queue.is_empty() {
+			Queues::<T>::remove(model);
+		} else {
+			Queues::<T>::insert(model, queue);
+		}
+		tried
+	}
+
+	/// Takes `id` out of `model`'s queue.
+	pub(crate) fn dequeue(model: ModelId, id: JobId) {
+		Queues::<T>::mutate_exists(model, |maybe| {
+			if let Some(queue) = maybe {
+				queue.retain(|j| *j != id);
+				if queue.is_empty() {
+					*maybe = None;
+				}
+			}
+		});
 	}
 }

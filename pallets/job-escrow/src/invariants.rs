@@ -1,16 +1,17 @@
 //! The invariants that prove nothing is lost, checked by `try_state` and after every test.
 
-use crate::{pallet::*, BalanceOf, JobStatus};
-use infera_primitives::{traits::ComputeProviders, JobId};
-use sp_runtime::traits::Zero;
+use crate::{pallet::*, BalanceOf, JobKey, JobStatus};
+use infera_primitives::{traits::ComputeProviders, JobId, ModelId};
+use sp_runtime::traits::{Saturating, Zero};
 
 impl<T: Config> Pallet<T> {
 	/// Checks that nothing is lost: escrow held from each client equals its open jobs'
 	/// `max_fee`; `TotalEscrow` and `OpenJobs` match; stake locked for jobs (by providers and by
 	/// checkers of audits in progress) equals what each bonded account has locked, and no
 	/// other bonded account has stake locked; every kept job is in exactly one wake-up list, at
-	/// its `wake_at`, which lies in the future; queued jobs are exactly the jobs in the queue; no more audits concluded
-	/// than were drawn.
+	/// its `wake_at`, and every receipt of a pruned job in one, all at or after the cursor the
+	/// hook goes on from (so every open job will be woken and every receipt expires); queued
+	/// jobs are exactly the jobs in their model's queue; no more audits concluded than drawn.
 	#[cfg(any(feature = "try-runtime", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::BTreeMap;
@@ -20,24 +21,46 @@ impl<T: Config> Pallet<T> {
 		let mut locked: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		let mut total = BalanceOf::<T>::zero();
 		let mut open: u32 = 0;
+		let cursor = WakeCursor::<T>::get();
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(
+			cursor <= now.saturating_add(1u32.into()),
+			"the wake-up cursor is ahead of the chain"
+		);
 		let mut wakeups: BTreeMap<JobId, u32> = BTreeMap::new();
-		for (block, list) in Wakeups::<T>::iter() {
-			for id in list {
-				let job = Jobs::<T>::get(id).ok_or("a wake-up names a missing job")?;
-				ensure!(job.wake_at == block, "a wake-up is not at the job's wake_at");
-				let n = wakeups.entry(id).or_default();
-				*n = n.saturating_add(1);
+		for (block, id) in Wakeups::<T>::iter_keys() {
+			// Every entry is at or after the cursor, so the hook reaches it.
+			ensure!(block >= cursor, "a wake-up lies behind the cursor and never comes");
+			match Jobs::<T>::get(id) {
+				Some(job) => ensure!(job.wake_at == block, "a wake-up is not at the job's wake_at"),
+				None => ensure!(Receipts::<T>::contains_key(id), "a wake-up names nothing"),
+			}
+			let n = wakeups.entry(id).or_default();
+			*n = n.saturating_add(1);
+		}
+		let mut queued: BTreeMap<JobId, ModelId> = BTreeMap::new();
+		for (model, queue) in Queues::<T>::iter() {
+			ensure!(!queue.is_empty(), "an empty queue is kept");
+			for id in queue {
+				ensure!(queued.insert(id, model).is_none(), "a job is queued twice");
 			}
 		}
-		let queue = Queue::<T>::get();
-		let now = frame_system::Pallet::<T>::block_number();
+		// Every receipt of a pruned job expires: it has its one wake-up.
+		for id in Receipts::<T>::iter_keys() {
+			if !Jobs::<T>::contains_key(id) {
+				ensure!(wakeups.get(&id) == Some(&1), "a receipt never expires");
+			}
+		}
 		for (id, job) in Jobs::<T>::iter() {
 			ensure!(wakeups.get(&id) == Some(&1), "a kept job is not in exactly one wake-up list");
-			// This block's list was taken by its hook: a wake-up at or before now never comes.
-			ensure!(job.wake_at > now, "a kept job's wake-up is not in the future");
 			ensure!(
-				(job.status == JobStatus::Queued) == queue.contains(&id),
-				"queue and queued jobs differ"
+				(job.status == JobStatus::Queued) == (queued.get(&id) == Some(&job.model)),
+				"queues and queued jobs differ"
+			);
+			// Probes have no client to page them.
+			ensure!(
+				job.probe || JobsByClient::<T>::contains_key(&job.client, JobKey::from(id)),
+				"a kept job is missing from its client's index"
 			);
 			if !job.status.is_open() {
 				continue;

@@ -14,6 +14,7 @@ mod dispatch;
 mod hook;
 #[cfg(any(feature = "try-runtime", test))]
 mod invariants;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 mod params;
@@ -32,7 +33,7 @@ pub use params::MIN_AUDITS_MEASURED;
 
 /// Blocks between a provider's commit and the audit decision: the decision uses the randomness
 /// of a block after the commit's, which nobody knew when the commit was signed.
-pub const AUDIT_DECISION_DELAY: u32 = 2;
+pub const AUDIT_DECISION_DELAY: u32 = 1;
 
 /// The balance type of the pallet's currency.
 pub type BalanceOf<T> = <<T as Config>::Currency as frame_support::traits::fungible::Inspect<
@@ -101,7 +102,7 @@ pub mod pallet {
 	use infera_primitives::{JobId, ModelId};
 	use sp_core::H256;
 
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -150,13 +151,16 @@ pub mod pallet {
 		/// Upper bound of the governance-set reassignments, plus one.
 		#[pallet::constant]
 		type MaxAttempts: Get<u32>;
-		/// Most jobs whose phase ends in the same block; bounds the block hook's work.
+		/// Most wake-ups the block hook handles in one block; bounds its work. Wake-ups beyond
+		/// it are carried over to the next block, in order: no job is ever refused or refunded
+		/// because many phases end in the same block.
 		#[pallet::constant]
 		type MaxWakeupsPerBlock: Get<u32>;
-		/// Most jobs waiting for a provider.
+		/// Most jobs waiting for a provider, per model.
 		#[pallet::constant]
 		type MaxQueued: Get<u32>;
-		/// Queued jobs the block hook tries to assign per block.
+		/// Queued jobs the block hook tries to assign per block, taking the models' queues in
+		/// turn.
 		#[pallet::constant]
 		type AssignPerBlock: Get<u32>;
 		/// Weights of this pallet's calls and hook.
@@ -192,34 +196,46 @@ pub mod pallet {
 		BoundedVec<u8, T::MaxOutputLen>,
 	>;
 
-	/// Jobs whose current phase ends at a block: the block hook's work list. Each open job is in
-	/// exactly one entry, at its `wake_at`.
+	/// The block hook's work list: each kept job is in exactly one entry, at its `wake_at`
+	/// (when its phase ends), and each receipt of a pruned job in one, at its expiry. Any number
+	/// of entries may share a block: the hook takes `MaxWakeupsPerBlock` per block and carries
+	/// the rest over. Blocks and ids are sequential: `Twox64Concat` cannot be steered.
 	#[pallet::storage]
-	pub type Wakeups<T: Config> = StorageMap<
-		_,
-		Twox64Concat,
-		BlockNumberFor<T>,
-		BoundedVec<JobId, T::MaxWakeupsPerBlock>,
-		ValueQuery,
-	>;
+	pub type Wakeups<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, BlockNumberFor<T>, Twox64Concat, JobId, ()>;
 
-	/// Jobs waiting for an eligible provider, oldest first.
+	/// The first block whose wake-ups the hook has not all handled; it never passes the current
+	/// block, and every entry of `Wakeups` is at or after it.
 	#[pallet::storage]
-	pub type Queue<T: Config> = StorageValue<_, BoundedVec<JobId, T::MaxQueued>, ValueQuery>;
+	pub type WakeCursor<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
 
-	/// Receipts of finished jobs; they outlive the pruned jobs.
+	/// Jobs waiting for an eligible provider, per model, oldest first. Only models with queued
+	/// jobs have an entry. Model ids are sequential: `Twox64Concat` cannot be steered.
+	#[pallet::storage]
+	pub type Queues<T: Config> =
+		StorageMap<_, Twox64Concat, ModelId, BoundedVec<JobId, T::MaxQueued>, ValueQuery>;
+
+	/// The model whose queue the block hook tried last; it goes on from the next one, so every
+	/// model's queue gets its turn however many models have queued jobs.
+	#[pallet::storage]
+	pub type QueueCursor<T: Config> = StorageValue<_, ModelId, OptionQuery>;
+
+	/// Receipts of finished jobs; they outlive the pruned jobs by `receipt_retention`.
 	#[pallet::storage]
 	pub type Receipts<T: Config> = StorageMap<_, Twox64Concat, JobId, ReceiptOf<T>>;
 
-	/// Jobs by client, for paging. Accounts are user-chosen: `Blake2_128Concat`.
+	/// Jobs by client, in id order, for paging; removed with the receipt. Accounts are
+	/// user-chosen: `Blake2_128Concat`. Job ids are sequential, so their big-endian bytes
+	/// (`Identity`) cannot be steered and keep the order.
 	#[pallet::storage]
 	pub type JobsByClient<T: Config> =
-		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Twox64Concat, JobId, ()>;
+		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Identity, JobKey, ()>;
 
-	/// Jobs by provider, for paging.
+	/// Jobs by provider, in id order, for paging; removed with the receipt (a provider that
+	/// failed the job: when the job is pruned).
 	#[pallet::storage]
 	pub type JobsByProvider<T: Config> =
-		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Twox64Concat, JobId, ()>;
+		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Identity, JobKey, ()>;
 
 	/// Escrow held by all open jobs together.
 	#[pallet::storage]
@@ -336,10 +352,18 @@ pub mod pallet {
 			protocol: BalanceOf<T>,
 			refunded: BalanceOf<T>,
 		},
-		/// The escrow went back to the client.
-		JobRefunded { job: JobId, reason: RefundReason, amount: BalanceOf<T> },
-		/// A finished job was pruned; its receipt remains.
-		JobPruned { job: JobId },
+		/// The escrow went back to the client: `amount`, less the `storage_fee` the job kept
+		/// (only when cancelled or unserved).
+		JobRefunded {
+			job: JobId,
+			reason: RefundReason,
+			amount: BalanceOf<T>,
+			storage_fee: BalanceOf<T>,
+		},
+		/// A finished job was pruned; its receipt remains until `receipt_expires`.
+		JobPruned { job: JobId, receipt_expires: BlockNumberFor<T> },
+		/// A receipt reached the end of its retention; it and its index entries were removed.
+		ReceiptExpired { job: JobId },
 		/// An auditor was admitted.
 		AuditorAdded { who: T::AccountId },
 		/// An auditor was removed.
@@ -375,9 +399,10 @@ pub mod pallet {
 		DeadlineTooSoon,
 		/// The deadline is further than the governance maximum.
 		DeadlineTooFar,
-		/// The queue of jobs waiting for a provider is full.
+		/// This model's queue of jobs waiting for a provider is full.
 		QueueFull,
-		/// Too many jobs already end a phase in the same block; try another deadline.
+		/// No longer returned: the scheduler carries wake-ups over instead of refusing them. Kept
+		/// so the indices of the errors after it stay stable.
 		SchedulerFull,
 		/// The signer is neither the job's provider nor one of its checkers.
 		NotAssigned,

@@ -311,6 +311,8 @@ parameter_types! {
 		fraud_slash: Perbill::from_percent(100),
 		protocol_cut: Perbill::from_percent(5),
 		retention: 10,
+		receipt_retention: 40,
+		storage_fee: 10,
 		probe_interval: 0,
 	};
 }

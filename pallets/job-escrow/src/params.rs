@@ -46,6 +46,8 @@ impl<T: Config> Pallet<T> {
 				&& p.reveal_window > zero
 				&& p.challenge_window > zero
 				&& p.retention > zero
+				&& p.receipt_retention >= p.retention
+				&& p.storage_fee <= p.base_fee
 				&& p.max_deadline >= shortest
 				&& p.committee_size > 0
 				&& p.committee_size <= T::MaxCommittee::get()

@@ -88,7 +88,11 @@ proptest! {
 	#[test]
 	fn escrow_is_released_exactly_once_and_nothing_is_lost(steps in prop::collection::vec(step(), 1..120)) {
 		new_test_ext().execute_with(|| {
-			Params::<Test>::mutate(|p| p.audit_rate = Perbill::from_percent(50));
+			Params::<Test>::mutate(|p| {
+				p.audit_rate = Perbill::from_percent(50);
+				// Receipts outlive the run: the test sums what they say was paid.
+				p.receipt_retention = 100_000;
+			});
 			add_provider(P1, 1_000_000);
 			add_provider(P2, 1_000_000);
 			let issuance = Balances::total_issuance();
@@ -237,6 +241,7 @@ proptest! {
 			Params::<Test>::mutate(|p| {
 				p.audit_rate = Perbill::from_percent(audit_percent);
 				p.probe_interval = 7;
+				p.receipt_retention = 100_000;
 			});
 			add_provider(P1, 1_000_000);
 			add_provider(P2, 1_000_000);

@@ -1,7 +1,10 @@
 //! The reads behind the runtime API: a job, its receipt and output, and pages of a client's or
 //! provider's jobs.
 
-use crate::{pallet::*, JobOf, ReceiptOf};
+use crate::{pallet::*, JobKey, JobOf, ReceiptOf};
+
+/// The most job ids one page returns.
+pub const MAX_PAGE: u32 = 100;
 use alloc::vec::Vec;
 use infera_primitives::JobId;
 
@@ -23,34 +26,47 @@ impl<T: Config> Pallet<T> {
 		Outputs::<T>::get(id, provider.who).map(|o| o.into_inner())
 	}
 
-	/// Up to `limit` job ids of `client`, after `start_after`.
+	/// Up to `limit` (at most `MAX_PAGE`) job ids of `client` in id order, after `start_after`.
+	/// Reads only the page.
 	pub fn jobs_by_client(
 		client: &T::AccountId,
 		start_after: Option<JobId>,
 		limit: u32,
 	) -> Vec<JobId> {
-		Self::page(JobsByClient::<T>::iter_key_prefix(client), start_after, limit)
+		let take = limit.min(MAX_PAGE) as usize;
+		match start_after {
+			None => {
+				JobsByClient::<T>::iter_key_prefix(client).take(take).map(JobId::from).collect()
+			}
+			Some(after) => JobsByClient::<T>::iter_key_prefix_from(
+				client,
+				JobsByClient::<T>::hashed_key_for(client, JobKey::from(after)),
+			)
+			.take(take)
+			.map(JobId::from)
+			.collect(),
+		}
 	}
 
-	/// Up to `limit` job ids assigned to `provider`, after `start_after`.
+	/// Up to `limit` (at most `MAX_PAGE`) job ids assigned to `provider` in id order, after
+	/// `start_after`. Reads only the page.
 	pub fn jobs_by_provider(
 		provider: &T::AccountId,
 		start_after: Option<JobId>,
 		limit: u32,
 	) -> Vec<JobId> {
-		Self::page(JobsByProvider::<T>::iter_key_prefix(provider), start_after, limit)
-	}
-
-	fn page(
-		ids: impl Iterator<Item = JobId>,
-		start_after: Option<JobId>,
-		limit: u32,
-	) -> Vec<JobId> {
-		let mut ids: Vec<JobId> = ids.collect();
-		ids.sort();
-		ids.into_iter()
-			.filter(|id| start_after.is_none_or(|s| *id > s))
-			.take(limit.min(100) as usize)
-			.collect()
+		let take = limit.min(MAX_PAGE) as usize;
+		match start_after {
+			None => {
+				JobsByProvider::<T>::iter_key_prefix(provider).take(take).map(JobId::from).collect()
+			}
+			Some(after) => JobsByProvider::<T>::iter_key_prefix_from(
+				provider,
+				JobsByProvider::<T>::hashed_key_for(provider, JobKey::from(after)),
+			)
+			.take(take)
+			.map(JobId::from)
+			.collect(),
+		}
 	}
 }

@@ -1,7 +1,7 @@
 //! Where a job's escrow goes: payment after the challenge window, refunds, and pruning to a
 //! receipt. Money only: who is slashed and why is decided in `audit.rs` and `hook.rs`.
 
-use crate::{pallet::*, BalanceOf, JobOf, JobStatus, Receipt, RefundReason, Verdict};
+use crate::{pallet::*, BalanceOf, JobKey, JobOf, JobStatus, Receipt, RefundReason, Verdict};
 use alloc::vec::Vec;
 use frame_support::traits::{
 	fungible::MutateHold,
@@ -103,24 +103,33 @@ impl<T: Config> Pallet<T> {
 		Self::finish(id, job, JobStatus::Settled, fee_paid);
 	}
 
-	/// Releases the whole escrow (and any challenge bond) to the client and unlocks the
-	/// provider's stake.
+	/// Releases the escrow (and any challenge bond) to the client and unlocks the provider's
+	/// stake. A job cancelled or refunded for want of a provider keeps its `storage_fee` (at
+	/// most its `max_fee`) for the protocol: the state it leaves is paid for, and jamming a
+	/// model's queue costs the jammer.
 	pub(crate) fn refund(id: JobId, mut job: JobOf<T>, reason: RefundReason) {
 		let bond = core::mem::replace(&mut job.challenge_bond, Zero::zero());
 		TotalEscrow::<T>::mutate(|t| *t = t.saturating_sub(bond));
-		if let Err(e) = T::Currency::release(
-			&Self::escrow_reason(),
-			&job.client,
-			job.max_fee.saturating_add(bond),
-			Precision::BestEffort,
-		) {
+		let mut storage_fee = match reason {
+			RefundReason::Cancelled | RefundReason::NoProvider => {
+				Params::<T>::get().storage_fee.min(job.max_fee)
+			}
+			RefundReason::NoShow | RefundReason::Fraud | RefundReason::Withheld => Zero::zero(),
+		};
+		if !Self::pay(&job.client, &T::ProtocolAccount::get(), storage_fee) {
+			storage_fee = Zero::zero();
+		}
+		let amount = job.max_fee.saturating_add(bond).saturating_sub(storage_fee);
+		if let Err(e) =
+			T::Currency::release(&Self::escrow_reason(), &job.client, amount, Precision::BestEffort)
+		{
 			log::error!(target: "runtime::job-escrow", "job {}: refund failed: {e:?}", id.0);
 		}
 		if let Some(p) = job.provider.as_ref() {
 			T::Providers::unlock(&p.who, job.stake);
 		}
-		Self::deposit_event(Event::JobRefunded { job: id, reason, amount: job.max_fee });
-		Self::finish(id, job, JobStatus::Refunded { reason }, Zero::zero());
+		Self::deposit_event(Event::JobRefunded { job: id, reason, amount, storage_fee });
+		Self::finish(id, job, JobStatus::Refunded { reason }, storage_fee);
 	}
 
 	/// Closes the books on a job: aggregates, the model's open-job count, the receipt, and the
@@ -158,23 +167,32 @@ impl<T: Config> Pallet<T> {
 		);
 		job.status = status;
 		let retention = Params::<T>::get().retention;
-		match Self::schedule(id, now.saturating_add(retention)) {
-			Ok(when) => {
-				job.wake_at = when;
-				Jobs::<T>::insert(id, job);
-			}
-			// No room to schedule the pruning: prune now, the receipt stays.
-			Err(_) => {
-				Jobs::<T>::insert(id, job);
-				Self::prune(id);
-			}
-		}
+		Self::advance(id, job, status, now.saturating_add(retention));
 	}
 
-	/// Removes a finished job and its outputs; its receipt remains.
-	pub(crate) fn prune(id: JobId) {
+	/// Removes a finished job, its outputs and the index entries of providers that failed it;
+	/// its receipt remains until `receipt_retention` after the job ended.
+	pub(crate) fn prune(id: JobId, job: JobOf<T>) {
 		Jobs::<T>::remove(id);
 		let _ = Outputs::<T>::clear_prefix(id, T::MaxCommittee::get().saturating_add(1), None);
-		Self::deposit_event(Event::JobPruned { job: id });
+		let key = JobKey::from(id);
+		for who in job.no_shows.iter() {
+			JobsByProvider::<T>::remove(who, key);
+		}
+		let finished = Receipts::<T>::get(id).map(|r| r.finished_at).unwrap_or_else(Self::now);
+		let expires =
+			Self::schedule(id, finished.saturating_add(Params::<T>::get().receipt_retention));
+		Self::deposit_event(Event::JobPruned { job: id, receipt_expires: expires });
+	}
+
+	/// Removes an expired receipt and its client's and provider's index entries.
+	pub(crate) fn expire_receipt(id: JobId) {
+		let Some(receipt) = Receipts::<T>::take(id) else { return };
+		let key = JobKey::from(id);
+		JobsByClient::<T>::remove(&receipt.client, key);
+		if let Some(provider) = receipt.provider.as_ref() {
+			JobsByProvider::<T>::remove(provider, key);
+		}
+		Self::deposit_event(Event::ReceiptExpired { job: id });
 	}
 }

@@ -276,10 +276,48 @@ pub struct JobParams<Balance, BlockNumber> {
 	pub protocol_cut: Perbill,
 	/// Blocks a finished job stays in full before only its receipt remains.
 	pub retention: BlockNumber,
+	/// Blocks a finished job's receipt and its index entries are kept, counted from the job's
+	/// end (at least `retention`); then they are removed, so a job's state lives a bounded time.
+	pub receipt_retention: BlockNumber,
+	/// What a job keeps when it is cancelled or refunded for want of a provider (capped at its
+	/// `max_fee`): the price of the state it leaves for `receipt_retention` blocks. At most
+	/// `base_fee`, which every paid job pays. Refunds caused by a provider (no-show, fraud,
+	/// withholding) keep nothing: the provider's slash covers them.
+	pub storage_fee: Balance,
 	/// Every this many blocks the protocol issues a probe job (0: never): a sentence of its own
 	/// for a model in `ProbeModels`, assigned like any job, always audited, paid in emission
 	/// only.
 	pub probe_interval: BlockNumber,
+}
+
+/// A job id as a storage key that sorts in numeric order (big-endian bytes), so a client's or
+/// provider's jobs can be paged from any id by reading only the page.
+#[derive(
+	Copy,
+	Clone,
+	PartialEq,
+	Eq,
+	PartialOrd,
+	Ord,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub struct JobKey(pub [u8; 8]);
+
+impl From<JobId> for JobKey {
+	fn from(id: JobId) -> Self {
+		Self(id.0.to_be_bytes())
+	}
+}
+
+impl From<JobKey> for JobId {
+	fn from(key: JobKey) -> Self {
+		Self(u64::from_be_bytes(key.0))
+	}
 }
 
 /// Audits drawn and audits that reached a verdict, ever.

@@ -93,8 +93,10 @@ parameter_types! {
 	/// the price (0.05 · (1 + 1 · 30) = 1.55 ≥ 1: skipping work does not pay even if only 65 %
 	/// of drawn audits reach a verdict); a no-show loses 10 % of that, a proven fraud or a
 	/// withheld reveal all of it; 5 % of each price to the protocol; finished jobs kept for a day
-	/// before only their receipt remains; a probe job every ten minutes for a model governance
-	/// lists in `ProbeModels` (none until it does).
+	/// before only their receipt remains, and the receipt (with its index entries) for 30 days;
+	/// a cancelled or unserved job keeps 0.01 INFR, the base fee, for the state it leaves; a
+	/// probe job every ten minutes for a model governance lists in `ProbeModels` (none until it
+	/// does).
 	pub const DefaultJobParams: JobParams<Balance, BlockNumber> = JobParams {
 		audit_rate: Perbill::from_percent(5),
 		committee_size: 3,
@@ -111,6 +113,8 @@ parameter_types! {
 		fraud_slash: Perbill::from_percent(100),
 		protocol_cut: Perbill::from_percent(5),
 		retention: DAYS,
+		receipt_retention: 30 * DAYS,
+		storage_fee: UNITS / 100,
 		probe_interval: 10 * MINUTES,
 	};
 }
