@@ -273,7 +273,8 @@ test('a client submits a job, it waits for a provider, and cancelling returns th
   assert.equal(holds.find((h) => h.id.isJobEscrow).amount.toBigInt(), maxFee);
   const fee1 = events.find(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event)).event.data.actualFee.toBigInt();
 
-  // A stranger cannot cancel it; the client can, and gets the whole escrow back.
+  // A stranger cannot cancel it; the client can, and gets the escrow back less the storage fee
+  // (the metadata's parameter), which the protocol keeps for the state the job leaves.
   await assert.rejects(
     submit(api.tx.jobEscrow.cancelJob(job), keyring.addFromUri('//Eve')),
     /jobEscrow\.NotClient/,
@@ -281,13 +282,17 @@ test('a client submits a job, it waits for a provider, and cancelling returns th
   const { blockHash: h2, events: ev2 } = await submit(api.tx.jobEscrow.cancelJob(job), ferdie);
   const refunded = ev2.find(({ event }) => api.events.jobEscrow.JobRefunded.is(event));
   assert.ok(refunded.event.data.reason.isCancelled);
-  assert.equal(refunded.event.data.amount.toBigInt(), maxFee);
+  const storageFee = (await api.query.jobEscrow.params()).storageFee.toBigInt();
+  assert.ok(storageFee > 0n);
+  assert.equal(refunded.event.data.storageFee.toBigInt(), storageFee);
+  assert.equal(refunded.event.data.amount.toBigInt(), maxFee - storageFee);
   const fee2 = ev2.find(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event)).event.data.actualFee.toBigInt();
   const after = (await api.query.system.account.at(h2, ferdie.address)).data;
-  // Only the two transaction fees and the model's registration deposit left the free balance.
+  // Only the two transaction fees, the storage fee and the model's registration deposit left the
+  // free balance.
   const deposit = regEvents.find(({ event }) => api.events.modelRegistry.ModelRegistered.is(event)).event.data.deposit.toBigInt();
   const regFee = regEvents.find(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event)).event.data.actualFee.toBigInt();
-  assert.equal(before.free.toBigInt() - after.free.toBigInt(), fee1 + fee2);
+  assert.equal(before.free.toBigInt() - after.free.toBigInt(), fee1 + fee2 + storageFee);
   assert.ok(deposit > 0n && regFee > 0n);
   const status = (await api.query.jobEscrow.jobs.at(h2, job)).unwrap().status;
   assert.ok(status.isRefunded && status.asRefunded.reason.isCancelled);

@@ -149,3 +149,79 @@ fn input_a_text_model_cannot_read_is_refused_at_submit() {
 		check_invariants();
 	});
 }
+
+/// Jamming: 256 jobs for a model nobody serves fill that model's queue, and only that one. A
+/// job for another model still queues and is assigned as soon as a provider serves it; the
+/// jammer's jobs are refunded at their deadline less the storage fee each (the wake-ups of all
+/// 256 falling in one block are carried over, none lost), so the jam cost real money.
+#[test]
+fn jamming_one_models_queue_costs_the_jammer_and_never_blocks_another_model() {
+	ext_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		run_to(1);
+		let jammed = register_model(&alice(), 20);
+		let other = register_model(&alice(), 21);
+		let jammer: AccountId = sp_core::crypto::AccountId32::new([77; 32]);
+		let client = Sr25519Keyring::Ferdie.to_account_id();
+		Balances::set_balance(&jammer, 1_000 * UNITS);
+		let max_queued = <Runtime as pallet_job_escrow::Config>::MaxQueued::get();
+		let params = pallet_job_escrow::Params::<Runtime>::get();
+		let deadline = System::block_number() + 40;
+		let submit = |who: &AccountId, model| {
+			JobEscrow::submit_job(
+				RuntimeOrigin::signed(who.clone()),
+				model,
+				b"jam".to_vec(),
+				UNITS / 10,
+				deadline,
+			)
+		};
+		let jammer_start = Balances::balance(&jammer);
+		for _ in 0..max_queued {
+			assert_ok!(submit(&jammer, jammed));
+		}
+		assert_noop!(submit(&jammer, jammed), pallet_job_escrow::Error::<Runtime>::QueueFull);
+
+		// Another model's job queues behind nobody's and is assigned once Bob's stash serves it.
+		let id = pallet_job_escrow::NextJobId::<Runtime>::get();
+		assert_ok!(submit(&client, other));
+		assert_eq!(
+			pallet_job_escrow::Jobs::<Runtime>::get(id).map(|j| j.status),
+			Some(pallet_job_escrow::JobStatus::Queued)
+		);
+		assert_ok!(ComputeStaking::register_provider(RuntimeOrigin::signed(provider()), cpu()));
+		assert_ok!(ComputeStaking::bond(RuntimeOrigin::signed(provider()), 1_000 * UNITS));
+		assert_ok!(ComputeStaking::set_models(
+			RuntimeOrigin::signed(provider()),
+			frame_support::BoundedVec::truncate_from(vec![other])
+		));
+		run_to(System::block_number() + 2);
+		let job = pallet_job_escrow::Jobs::<Runtime>::get(id).expect("kept");
+		assert_eq!(job.status, pallet_job_escrow::JobStatus::Assigned);
+		assert_eq!(job.provider.map(|p| p.who), Some(provider()));
+
+		// The jam ends at its deadline: 256 refunds over two blocks (128 wake-ups a block).
+		run_to(deadline);
+		// (count, storage fees kept) of the refunds for want of a provider so far.
+		let refunded = || {
+			events().iter().fold((0u32, 0), |(n, kept), e| match e {
+				RuntimeEvent::JobEscrow(pallet_job_escrow::Event::JobRefunded {
+					reason: pallet_job_escrow::RefundReason::NoProvider,
+					storage_fee,
+					..
+				}) => (n + 1, kept + storage_fee),
+				_ => (n, kept),
+			})
+		};
+		let first = refunded();
+		assert_eq!(first.0, 128, "the hook's budget, the rest carried over");
+		run_to(deadline + 1);
+		let all = refunded();
+		assert_eq!(all.0, 256, "the other half in the next block");
+		assert!(pallet_job_escrow::Queues::<Runtime>::get(jammed).is_empty());
+		let cost = params.storage_fee * Balance::from(max_queued);
+		assert!(cost > 0);
+		assert_eq!(all.1, cost, "the protocol kept a storage fee per job");
+		assert_eq!(Balances::balance(&jammer), jammer_start - cost);
+		check_invariants();
+	});
+}
