@@ -363,7 +363,9 @@ mod benchmarks {
 	/// another one read (the worst case: one model per job). The setup grows with `n × 64`
 	/// providers, so `n` runs to 16 and the (linear) weight is extrapolated to the hook's bound.
 	#[benchmark]
-	fn on_initialize_wakeups(n: Linear<0, 16>) -> Result<(), BenchmarkError> {
+	fn on_initialize_wakeups(
+		n: Linear<0, { T::MaxWakeupsPerBlock::get().min(16) }>,
+	) -> Result<(), BenchmarkError> {
 		let client = funded::<T>("client", 0);
 		let mut ids: Vec<JobId> = Vec::new();
 		for k in 0..n {
