@@ -34,7 +34,7 @@ pub trait WeightInfo {
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `JobEscrow::Params` (r:1 w:0)
-	/// Proof: `JobEscrow::Params` (`max_values`: Some(1), `max_size`: Some(100), added: 595, mode: `MaxEncodedLen`)
+	/// Proof: `JobEscrow::Params` (`max_values`: Some(1), `max_size`: Some(120), added: 615, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:0)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(469), added: 2944, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::NextJobId` (r:1 w:1)
@@ -61,46 +61,43 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ComputeStaking::ProvidersByModel` (`max_values`: None, `max_size`: Some(2066), added: 4541, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::Providers` (r:64 w:1)
 	/// Proof: `ComputeStaking::Providers` (`max_values`: None, `max_size`: Some(558), added: 3033, mode: `MaxEncodedLen`)
-	/// Storage: `JobEscrow::Wakeups` (r:1 w:1)
-	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(1038), added: 3513, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Jobs` (r:0 w:1)
 	/// Proof: `JobEscrow::Jobs` (`max_values`: None, `max_size`: Some(3489), added: 5964, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::JobsByProvider` (r:0 w:1)
-	/// Proof: `JobEscrow::JobsByProvider` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Proof: `JobEscrow::JobsByProvider` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::JobsByClient` (r:0 w:1)
-	/// Proof: `JobEscrow::JobsByClient` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
-	fn submit_job(n: u32, ) -> Weight {
-		//  Measured:  `9919`
+	/// Proof: `JobEscrow::JobsByClient` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::Wakeups` (r:0 w:1)
+	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	fn submit_job(_n: u32, ) -> Weight {
+		//  Measured:  `9939`
 		//  Estimated: `195102`
-		// Minimum execution time: 409_362_000 picoseconds.
-		Weight::from_parts(459_246_674, 195102)
-			.saturating_add(Weight::from_parts(11_774, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(78_u64))
+		// Minimum execution time: 348_117_000 picoseconds.
+		Weight::from_parts(435_192_446, 195102)
+			.saturating_add(T::DbWeight::get().reads(77_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
 	/// Storage: `JobEscrow::Jobs` (r:1 w:1)
 	/// Proof: `JobEscrow::Jobs` (`max_values`: None, `max_size`: Some(3489), added: 5964, mode: `MaxEncodedLen`)
-	/// Storage: `JobEscrow::Wakeups` (r:2 w:2)
-	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(1038), added: 3513, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::Wakeups` (r:0 w:2)
+	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn commit_result() -> Weight {
-		//  Measured:  `464`
-		//  Estimated: `8016`
-		// Minimum execution time: 30_800_000 picoseconds.
-		Weight::from_parts(50_614_000, 8016)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
+		//  Measured:  `456`
+		//  Estimated: `6954`
+		// Minimum execution time: 27_436_000 picoseconds.
+		Weight::from_parts(40_863_000, 6954)
+			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `JobEscrow::Jobs` (r:1 w:1)
 	/// Proof: `JobEscrow::Jobs` (`max_values`: None, `max_size`: Some(3489), added: 5964, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:0)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(469), added: 2944, mode: `MaxEncodedLen`)
-	/// Storage: `JobEscrow::Wakeups` (r:2 w:2)
-	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(1038), added: 3513, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Params` (r:1 w:0)
-	/// Proof: `JobEscrow::Params` (`max_values`: Some(1), `max_size`: Some(100), added: 595, mode: `MaxEncodedLen`)
+	/// Proof: `JobEscrow::Params` (`max_values`: Some(1), `max_size`: Some(120), added: 615, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::Providers` (r:9 w:9)
 	/// Proof: `ComputeStaking::Providers` (`max_values`: None, `max_size`: Some(558), added: 3033, mode: `MaxEncodedLen`)
-	/// Storage: `JobEscrow::Outputs` (r:6 w:1)
+	/// Storage: `JobEscrow::Outputs` (r:8 w:1)
 	/// Proof: `JobEscrow::Outputs` (`max_values`: None, `max_size`: Some(16468), added: 18943, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::TotalBonded` (r:1 w:1)
 	/// Proof: `ComputeStaking::TotalBonded` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
@@ -120,11 +117,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::OpenJobs` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Receipts` (r:0 w:1)
 	/// Proof: `JobEscrow::Receipts` (`max_values`: None, `max_size`: Some(499), added: 2974, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::Wakeups` (r:0 w:2)
+	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn reveal_result() -> Weight {
-		//  Measured:  `40366`
-		//  Estimated: `114648`
-		// Minimum execution time: 686_262_000 picoseconds.
-		Weight::from_parts(858_156_000, 114648)
+		//  Measured:  `138687`
+		//  Estimated: `152534`
+		// Minimum execution time: 842_511_000 picoseconds.
+		Weight::from_parts(1_056_120_000, 152534)
 			.saturating_add(T::DbWeight::get().reads(38_u64))
 			.saturating_add(T::DbWeight::get().writes(31_u64))
 	}
@@ -137,7 +136,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ComputeStaking::Params` (r:1 w:0)
 	/// Proof: `ComputeStaking::Params` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Params` (r:1 w:0)
-	/// Proof: `JobEscrow::Params` (`max_values`: Some(1), `max_size`: Some(100), added: 595, mode: `MaxEncodedLen`)
+	/// Proof: `JobEscrow::Params` (`max_values`: Some(1), `max_size`: Some(120), added: 615, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::TotalEscrow` (r:1 w:1)
 	/// Proof: `JobEscrow::TotalEscrow` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::Initialized` (r:1 w:0)
@@ -150,45 +149,45 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
-	/// Storage: `JobEscrow::Wakeups` (r:2 w:2)
-	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(1038), added: 3513, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::Wakeups` (r:0 w:2)
+	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn challenge_job() -> Weight {
-		//  Measured:  `9576`
+		//  Measured:  `9611`
 		//  Estimated: `192069`
-		// Minimum execution time: 565_321_000 picoseconds.
-		Weight::from_parts(620_443_000, 192069)
-			.saturating_add(T::DbWeight::get().reads(75_u64))
+		// Minimum execution time: 479_266_000 picoseconds.
+		Weight::from_parts(604_215_000, 192069)
+			.saturating_add(T::DbWeight::get().reads(73_u64))
 			.saturating_add(T::DbWeight::get().writes(14_u64))
 	}
 	/// Storage: `JobEscrow::Jobs` (r:1 w:1)
 	/// Proof: `JobEscrow::Jobs` (`max_values`: None, `max_size`: Some(3489), added: 5964, mode: `MaxEncodedLen`)
-	/// Storage: `JobEscrow::Wakeups` (r:1 w:1)
-	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(1038), added: 3513, mode: `MaxEncodedLen`)
-	/// Storage: `JobEscrow::Queue` (r:1 w:1)
-	/// Proof: `JobEscrow::Queue` (`max_values`: Some(1), `max_size`: Some(2050), added: 2545, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::Queues` (r:1 w:1)
+	/// Proof: `JobEscrow::Queues` (`max_values`: None, `max_size`: Some(2066), added: 4541, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::TotalEscrow` (r:1 w:1)
 	/// Proof: `JobEscrow::TotalEscrow` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:1 w:1)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::Params` (r:1 w:0)
+	/// Proof: `JobEscrow::Params` (`max_values`: Some(1), `max_size`: Some(120), added: 615, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:2 w:2)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::OpenJobs` (r:1 w:1)
 	/// Proof: `JobEscrow::OpenJobs` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::OpenJobs` (r:1 w:1)
 	/// Proof: `ModelRegistry::OpenJobs` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:0)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(469), added: 2944, mode: `MaxEncodedLen`)
-	/// Storage: `JobEscrow::Params` (r:1 w:0)
-	/// Proof: `JobEscrow::Params` (`max_values`: Some(1), `max_size`: Some(100), added: 595, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Receipts` (r:0 w:1)
 	/// Proof: `JobEscrow::Receipts` (`max_values`: None, `max_size`: Some(499), added: 2974, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::Wakeups` (r:0 w:2)
+	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn cancel_job() -> Weight {
-		//  Measured:  `7461`
+		//  Measured:  `6573`
 		//  Estimated: `6954`
-		// Minimum execution time: 153_620_000 picoseconds.
-		Weight::from_parts(167_639_000, 6954)
+		// Minimum execution time: 149_912_000 picoseconds.
+		Weight::from_parts(178_656_000, 6954)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
-			.saturating_add(T::DbWeight::get().writes(9_u64))
+			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
 	/// Storage: `ModelRegistry::Models` (r:16 w:0)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(469), added: 2944, mode: `MaxEncodedLen`)
@@ -197,19 +196,23 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_probe_models(n: u32, ) -> Weight {
 		//  Measured:  `219 + n * (249 ±0)`
 		//  Estimated: `990 + n * (2944 ±0)`
-		// Minimum execution time: 8_406_000 picoseconds.
-		Weight::from_parts(17_710_201, 990)
-			.saturating_add(Weight::from_parts(4_822_105, 0).saturating_mul(n.into()))
+		// Minimum execution time: 5_368_000 picoseconds.
+		Weight::from_parts(15_761_670, 990)
+			.saturating_add(Weight::from_parts(4_449_517, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 			.saturating_add(Weight::from_parts(0, 2944).saturating_mul(n.into()))
 	}
+	/// Storage: `JobEscrow::WakeCursor` (r:1 w:1)
+	/// Proof: `JobEscrow::WakeCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Wakeups` (r:2 w:1)
-	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(1038), added: 3513, mode: `MaxEncodedLen`)
-	/// Storage: `JobEscrow::Queue` (r:1 w:0)
-	/// Proof: `JobEscrow::Queue` (`max_values`: Some(1), `max_size`: Some(2050), added: 2545, mode: `MaxEncodedLen`)
+	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::QueueCursor` (r:1 w:0)
+	/// Proof: `JobEscrow::QueueCursor` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::Queues` (r:1 w:0)
+	/// Proof: `JobEscrow::Queues` (`max_values`: None, `max_size`: Some(2066), added: 4541, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Params` (r:1 w:0)
-	/// Proof: `JobEscrow::Params` (`max_values`: Some(1), `max_size`: Some(100), added: 595, mode: `MaxEncodedLen`)
+	/// Proof: `JobEscrow::Params` (`max_values`: Some(1), `max_size`: Some(120), added: 615, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::ProbeModels` (r:1 w:0)
 	/// Proof: `JobEscrow::ProbeModels` (`max_values`: Some(1), `max_size`: Some(129), added: 624, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::NextJobId` (r:1 w:1)
@@ -235,24 +238,24 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `JobEscrow::Jobs` (r:0 w:1)
 	/// Proof: `JobEscrow::Jobs` (`max_values`: None, `max_size`: Some(3489), added: 5964, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::JobsByProvider` (r:0 w:1)
-	/// Proof: `JobEscrow::JobsByProvider` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Proof: `JobEscrow::JobsByProvider` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	fn on_initialize_probe() -> Weight {
-		//  Measured:  `8827`
+		//  Measured:  `8852`
 		//  Estimated: `195102`
-		// Minimum execution time: 363_133_000 picoseconds.
-		Weight::from_parts(428_090_000, 195102)
-			.saturating_add(T::DbWeight::get().reads(78_u64))
-			.saturating_add(T::DbWeight::get().writes(7_u64))
+		// Minimum execution time: 311_961_000 picoseconds.
+		Weight::from_parts(361_944_000, 195102)
+			.saturating_add(T::DbWeight::get().reads(80_u64))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
 	/// Storage: `JobEscrow::AuditStats` (r:1 w:0)
 	/// Proof: `JobEscrow::AuditStats` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Params` (r:0 w:1)
-	/// Proof: `JobEscrow::Params` (`max_values`: Some(1), `max_size`: Some(100), added: 595, mode: `MaxEncodedLen`)
+	/// Proof: `JobEscrow::Params` (`max_values`: Some(1), `max_size`: Some(120), added: 615, mode: `MaxEncodedLen`)
 	fn set_params() -> Weight {
 		//  Measured:  `75`
 		//  Estimated: `1501`
-		// Minimum execution time: 10_094_000 picoseconds.
-		Weight::from_parts(14_214_000, 1501)
+		// Minimum execution time: 7_468_000 picoseconds.
+		Weight::from_parts(13_090_000, 1501)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -261,8 +264,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn add_auditor() -> Weight {
 		//  Measured:  `2113`
 		//  Estimated: `3535`
-		// Minimum execution time: 17_471_000 picoseconds.
-		Weight::from_parts(25_424_000, 3535)
+		// Minimum execution time: 15_540_000 picoseconds.
+		Weight::from_parts(20_655_000, 3535)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -271,24 +274,26 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn remove_auditor() -> Weight {
 		//  Measured:  `2146`
 		//  Estimated: `3535`
-		// Minimum execution time: 17_643_000 picoseconds.
-		Weight::from_parts(25_371_000, 3535)
+		// Minimum execution time: 15_713_000 picoseconds.
+		Weight::from_parts(20_284_000, 3535)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
-	/// Storage: `JobEscrow::Wakeups` (r:2 w:2)
-	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(1038), added: 3513, mode: `MaxEncodedLen`)
-	/// Storage: `JobEscrow::Jobs` (r:128 w:128)
+	/// Storage: `JobEscrow::WakeCursor` (r:1 w:1)
+	/// Proof: `JobEscrow::WakeCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::Wakeups` (r:22 w:32)
+	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::Jobs` (r:16 w:16)
 	/// Proof: `JobEscrow::Jobs` (`max_values`: None, `max_size`: Some(3489), added: 5964, mode: `MaxEncodedLen`)
-	/// Storage: `ComputeStaking::Providers` (r:64 w:63)
+	/// Storage: `ComputeStaking::Providers` (r:1024 w:32)
 	/// Proof: `ComputeStaking::Providers` (`max_values`: None, `max_size`: Some(558), added: 3033, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Params` (r:1 w:0)
-	/// Proof: `JobEscrow::Params` (`max_values`: Some(1), `max_size`: Some(100), added: 595, mode: `MaxEncodedLen`)
+	/// Proof: `JobEscrow::Params` (`max_values`: Some(1), `max_size`: Some(120), added: 615, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::TotalBonded` (r:1 w:1)
 	/// Proof: `ComputeStaking::TotalBonded` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:55 w:55)
+	/// Storage: `Balances::Holds` (r:16 w:16)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:56 w:56)
+	/// Storage: `System::Account` (r:17 w:17)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::Params` (r:1 w:0)
 	/// Proof: `ComputeStaking::Params` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
@@ -298,30 +303,34 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Babe::AuthorVrfRandomness` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
 	/// Storage: `System::ParentHash` (r:1 w:0)
 	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
-	/// Storage: `ComputeStaking::ProvidersByModel` (r:1 w:0)
+	/// Storage: `ComputeStaking::ProvidersByModel` (r:16 w:0)
 	/// Proof: `ComputeStaking::ProvidersByModel` (`max_values`: None, `max_size`: Some(2066), added: 4541, mode: `MaxEncodedLen`)
-	/// Storage: `JobEscrow::Queue` (r:1 w:0)
-	/// Proof: `JobEscrow::Queue` (`max_values`: Some(1), `max_size`: Some(2050), added: 2545, mode: `MaxEncodedLen`)
-	/// Storage: `JobEscrow::JobsByProvider` (r:0 w:128)
-	/// Proof: `JobEscrow::JobsByProvider` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::QueueCursor` (r:1 w:0)
+	/// Proof: `JobEscrow::QueueCursor` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::Queues` (r:1 w:0)
+	/// Proof: `JobEscrow::Queues` (`max_values`: None, `max_size`: Some(2066), added: 4541, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::JobsByProvider` (r:0 w:16)
+	/// Proof: `JobEscrow::JobsByProvider` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	fn on_initialize_wakeups(n: u32, ) -> Weight {
-		//  Measured:  `15412 + n * (184 ±0)`
-		//  Estimated: `195102 + n * (5964 ±29)`
-		// Minimum execution time: 11_279_000 picoseconds.
-		Weight::from_parts(728_380_369, 195102)
-			.saturating_add(Weight::from_parts(215_205_919, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(86_u64))
-			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(43_u64))
-			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 5964).saturating_mul(n.into()))
+		//  Measured:  `1404 + n * (8902 ±0)`
+		//  Estimated: `16008 + n * (194112 ±0)`
+		// Minimum execution time: 28_764_000 picoseconds.
+		Weight::from_parts(31_352_000, 16008)
+			.saturating_add(Weight::from_parts(423_386_291, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(15_u64))
+			.saturating_add(T::DbWeight::get().reads((69_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+			.saturating_add(T::DbWeight::get().writes((8_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 194112).saturating_mul(n.into()))
 	}
-	/// Storage: `JobEscrow::Wakeups` (r:2 w:2)
-	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(1038), added: 3513, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::WakeCursor` (r:1 w:1)
+	/// Proof: `JobEscrow::WakeCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::Wakeups` (r:133 w:256)
+	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Jobs` (r:128 w:128)
 	/// Proof: `JobEscrow::Jobs` (`max_values`: None, `max_size`: Some(3489), added: 5964, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Params` (r:1 w:0)
-	/// Proof: `JobEscrow::Params` (`max_values`: Some(1), `max_size`: Some(100), added: 595, mode: `MaxEncodedLen`)
+	/// Proof: `JobEscrow::Params` (`max_values`: Some(1), `max_size`: Some(120), added: 615, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::Providers` (r:63 w:59)
 	/// Proof: `ComputeStaking::Providers` (`max_values`: None, `max_size`: Some(558), added: 3033, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::TotalBonded` (r:1 w:1)
@@ -340,26 +349,34 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Babe::AuthorVrfRandomness` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
 	/// Storage: `System::ParentHash` (r:1 w:0)
 	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
-	/// Storage: `JobEscrow::Queue` (r:1 w:0)
-	/// Proof: `JobEscrow::Queue` (`max_values`: Some(1), `max_size`: Some(2050), added: 2545, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::QueueCursor` (r:1 w:0)
+	/// Proof: `JobEscrow::QueueCursor` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::Queues` (r:1 w:0)
+	/// Proof: `JobEscrow::Queues` (`max_values`: None, `max_size`: Some(2066), added: 4541, mode: `MaxEncodedLen`)
 	fn on_initialize_audits(n: u32, ) -> Weight {
-		//  Measured:  `19104 + n * (548 ±0)`
-		//  Estimated: `192069 + n * (5964 ±71)`
-		// Minimum execution time: 12_229_000 picoseconds.
-		Weight::from_parts(168_126_317, 192069)
-			.saturating_add(Weight::from_parts(649_271_464, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(157_u64))
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(143_u64))
-			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
+		//  Measured:  `19148 + n * (559 ±0)`
+		//  Estimated: `192069 + n * (5964 ±0)`
+		// Minimum execution time: 37_228_000 picoseconds.
+		Weight::from_parts(38_516_000, 192069)
+			.saturating_add(Weight::from_parts(575_222_232, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(163_u64))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(142_u64))
+			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5964).saturating_mul(n.into()))
 	}
-	/// Storage: `JobEscrow::Wakeups` (r:3 w:2)
-	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(1038), added: 3513, mode: `MaxEncodedLen`)
-	/// Storage: `JobEscrow::Queue` (r:1 w:1)
-	/// Proof: `JobEscrow::Queue` (`max_values`: Some(1), `max_size`: Some(2050), added: 2545, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::WakeCursor` (r:1 w:1)
+	/// Proof: `JobEscrow::WakeCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::Wakeups` (r:2 w:8)
+	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::QueueCursor` (r:1 w:1)
+	/// Proof: `JobEscrow::QueueCursor` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::Queues` (r:5 w:4)
+	/// Proof: `JobEscrow::Queues` (`max_values`: None, `max_size`: Some(2066), added: 4541, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Jobs` (r:4 w:4)
 	/// Proof: `JobEscrow::Jobs` (`max_values`: None, `max_size`: Some(3489), added: 5964, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::Params` (r:1 w:0)
+	/// Proof: `JobEscrow::Params` (`max_values`: Some(1), `max_size`: Some(120), added: 615, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::Initialized` (r:1 w:0)
 	/// Proof: `Babe::Initialized` (`max_values`: Some(1), `max_size`: Some(110), added: 605, mode: `MaxEncodedLen`)
 	/// Storage: `Babe::AuthorVrfRandomness` (r:1 w:0)
@@ -368,97 +385,94 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::Params` (r:1 w:0)
 	/// Proof: `ComputeStaking::Params` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
-	/// Storage: `ComputeStaking::ProvidersByModel` (r:1 w:0)
+	/// Storage: `ComputeStaking::ProvidersByModel` (r:4 w:0)
 	/// Proof: `ComputeStaking::ProvidersByModel` (`max_values`: None, `max_size`: Some(2066), added: 4541, mode: `MaxEncodedLen`)
-	/// Storage: `ComputeStaking::Providers` (r:64 w:4)
+	/// Storage: `ComputeStaking::Providers` (r:256 w:4)
 	/// Proof: `ComputeStaking::Providers` (`max_values`: None, `max_size`: Some(558), added: 3033, mode: `MaxEncodedLen`)
-	/// Storage: `JobEscrow::Params` (r:1 w:0)
-	/// Proof: `JobEscrow::Params` (`max_values`: Some(1), `max_size`: Some(100), added: 595, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::JobsByProvider` (r:0 w:4)
-	/// Proof: `JobEscrow::JobsByProvider` (`max_values`: None, `max_size`: Some(64), added: 2539, mode: `MaxEncodedLen`)
+	/// Proof: `JobEscrow::JobsByProvider` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	fn on_initialize_assign(n: u32, ) -> Weight {
-		//  Measured:  `2268 + n * (2172 ±0)`
-		//  Estimated: `195102 + n * (5964 ±335)`
-		// Minimum execution time: 10_447_000 picoseconds.
-		Weight::from_parts(76_640_247, 195102)
-			.saturating_add(Weight::from_parts(230_154_329, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(24_u64))
-			.saturating_add(T::DbWeight::get().reads((21_u64).saturating_mul(n.into())))
+		//  Measured:  `334 + n * (8016 ±0)`
+		//  Estimated: `5996 + n * (194112 ±0)`
+		// Minimum execution time: 18_940_000 picoseconds.
+		Weight::from_parts(26_985_883, 5996)
+			.saturating_add(Weight::from_parts(372_807_028, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(7_u64))
+			.saturating_add(T::DbWeight::get().reads((68_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
-			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 5964).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().writes((6_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 194112).saturating_mul(n.into()))
 	}
 }
 
 /// The same weights with ParityDB's database weights, for mocks and tests.
 impl WeightInfo for () {
-	fn submit_job(n: u32, ) -> Weight {
-		Weight::from_parts(459_246_674, 195102)
-			.saturating_add(Weight::from_parts(11_774, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(78_u64))
+	fn submit_job(_n: u32, ) -> Weight {
+		Weight::from_parts(435_192_446, 195102)
+			.saturating_add(ParityDbWeight::get().reads(77_u64))
 			.saturating_add(ParityDbWeight::get().writes(11_u64))
 	}
 	fn commit_result() -> Weight {
-		Weight::from_parts(50_614_000, 8016)
-			.saturating_add(ParityDbWeight::get().reads(3_u64))
+		Weight::from_parts(40_863_000, 6954)
+			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn reveal_result() -> Weight {
-		Weight::from_parts(858_156_000, 114648)
+		Weight::from_parts(1_056_120_000, 152534)
 			.saturating_add(ParityDbWeight::get().reads(38_u64))
 			.saturating_add(ParityDbWeight::get().writes(31_u64))
 	}
 	fn challenge_job() -> Weight {
-		Weight::from_parts(620_443_000, 192069)
-			.saturating_add(ParityDbWeight::get().reads(75_u64))
+		Weight::from_parts(604_215_000, 192069)
+			.saturating_add(ParityDbWeight::get().reads(73_u64))
 			.saturating_add(ParityDbWeight::get().writes(14_u64))
 	}
 	fn cancel_job() -> Weight {
-		Weight::from_parts(167_639_000, 6954)
+		Weight::from_parts(178_656_000, 6954)
 			.saturating_add(ParityDbWeight::get().reads(10_u64))
-			.saturating_add(ParityDbWeight::get().writes(9_u64))
+			.saturating_add(ParityDbWeight::get().writes(11_u64))
 	}
 	fn set_probe_models(n: u32, ) -> Weight {
-		Weight::from_parts(17_710_201, 990)
-			.saturating_add(Weight::from_parts(4_822_105, 0).saturating_mul(n.into()))
+		Weight::from_parts(15_761_670, 990)
+			.saturating_add(Weight::from_parts(4_449_517, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn on_initialize_probe() -> Weight {
-		Weight::from_parts(428_090_000, 195102)
-			.saturating_add(ParityDbWeight::get().reads(78_u64))
-			.saturating_add(ParityDbWeight::get().writes(7_u64))
+		Weight::from_parts(361_944_000, 195102)
+			.saturating_add(ParityDbWeight::get().reads(80_u64))
+			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	fn set_params() -> Weight {
-		Weight::from_parts(14_214_000, 1501)
+		Weight::from_parts(13_090_000, 1501)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn add_auditor() -> Weight {
-		Weight::from_parts(25_424_000, 3535)
+		Weight::from_parts(20_655_000, 3535)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn remove_auditor() -> Weight {
-		Weight::from_parts(25_371_000, 3535)
+		Weight::from_parts(20_284_000, 3535)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn on_initialize_wakeups(n: u32, ) -> Weight {
-		Weight::from_parts(728_380_369, 195102)
-			.saturating_add(Weight::from_parts(215_205_919, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(86_u64))
-			.saturating_add(ParityDbWeight::get().writes(43_u64))
+		Weight::from_parts(31_352_000, 16008)
+			.saturating_add(Weight::from_parts(423_386_291, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(15_u64))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn on_initialize_audits(n: u32, ) -> Weight {
-		Weight::from_parts(168_126_317, 192069)
-			.saturating_add(Weight::from_parts(649_271_464, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(157_u64))
-			.saturating_add(ParityDbWeight::get().writes(143_u64))
+		Weight::from_parts(38_516_000, 192069)
+			.saturating_add(Weight::from_parts(575_222_232, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(163_u64))
+			.saturating_add(ParityDbWeight::get().writes(142_u64))
 	}
 	fn on_initialize_assign(n: u32, ) -> Weight {
-		Weight::from_parts(76_640_247, 195102)
-			.saturating_add(Weight::from_parts(230_154_329, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(24_u64))
+		Weight::from_parts(26_985_883, 5996)
+			.saturating_add(Weight::from_parts(372_807_028, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 }
