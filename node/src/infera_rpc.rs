@@ -148,6 +148,7 @@ fn output(bytes: &[u8]) -> Value {
 			out["logits"] = json!(logits);
 		}
 		Ok(CanonicalOutput::Generation(tokens)) => out["tokens"] = json!(tokens),
+		Ok(CanonicalOutput::Refused(reason)) => out["refused"] = json!(format!("{reason:?}")),
 		Err(_) => {}
 	}
 	out

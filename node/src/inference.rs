@@ -315,6 +315,15 @@ fn judge(
 	rules: &Rules,
 ) -> Result<(bool, String), String> {
 	let loaded = engine.model_checked(model, files).map_err(|e| e.to_string())?;
+	if let CanonicalOutput::Refused(reason) = claimed {
+		// A refusal stands when this node cannot run the input either, as the audit rules.
+		return Ok(match engine.run_bytes_checked(model, files, input.as_bytes()) {
+			Ok(_) => (false, format!("refusal ({reason:?}) claimed, but this node ran the input")),
+			Err(e) => {
+				(true, format!("refusal ({reason:?}) confirmed: this node cannot run it: {e}"))
+			}
+		});
+	}
 	if let (LoadedModel::Generation(g), CanonicalOutput::Generation(tokens)) = (&*loaded, claimed) {
 		// The claim is judged step by step against this node's logits (τ).
 		let tolerance = match rules {

@@ -17,6 +17,17 @@ pub enum CanonicalOutput {
 	Classification { class: u32, logits: Vec<i32> },
 	/// Greedy token ids.
 	Generation(Vec<u32>),
+	/// The model could not run the input: a provider's claim that the job is the client's
+	/// problem. Audited like any output (checkers that can run the input contradict it).
+	Refused(Refusal),
+}
+
+/// Why a model could not run an input.
+#[derive(Copy, Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub enum Refusal {
+	/// The engine refused the input itself (its tokenizer cannot read it, nothing is left of
+	/// it, …): nothing about the provider's node.
+	InputUnreadable,
 }
 
 /// Why a float output has no canonical form.

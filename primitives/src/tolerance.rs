@@ -35,6 +35,9 @@ pub enum Mismatch {
 	ClassOutOfRange,
 	/// A token that is neither the checker's choice nor within τ of it.
 	Token,
+	/// One side could not run the input and the other could (or they refused for different
+	/// reasons).
+	Refusal,
 }
 
 fn fail(m: Mismatch) -> Check {
@@ -171,6 +174,14 @@ pub fn outputs_match(
 			O::Classification { class: rc, logits },
 			O::Classification { class: cc, .. },
 		) => compare_classifications(logits, *rc, *cc, *tolerance),
+		(_, O::Refused(r), O::Refused(c)) => {
+			if r == c {
+				Check::Pass
+			} else {
+				fail(Mismatch::Refusal)
+			}
+		}
+		(_, O::Refused(_), _) | (_, _, O::Refused(_)) => fail(Mismatch::Refusal),
 		(A::Generation { .. }, O::Generation(r), O::Generation(c)) => {
 			if r == c {
 				Check::Pass
@@ -329,6 +340,11 @@ mod tests {
 		assert_eq!(outputs_match(&emb, &a, &close), Check::Pass);
 		assert_eq!(outputs_match(&emb, &a, &far), Check::Fail(Mismatch::Element));
 		assert_eq!(outputs_match(&emb, &a, &O::Generation(vec![1])), Check::Fail(Mismatch::Length));
+		// A refusal matches only the same refusal, whatever the architecture.
+		let refused = O::Refused(crate::canonical::Refusal::InputUnreadable);
+		assert_eq!(outputs_match(&emb, &refused, &refused.clone()), Check::Pass);
+		assert_eq!(outputs_match(&emb, &refused, &a), Check::Fail(Mismatch::Refusal));
+		assert_eq!(outputs_match(&emb, &a, &refused), Check::Fail(Mismatch::Refusal));
 		let gen =
 			A::Generation { max_tokens: 4, tolerance: GenerationTolerance { logit_margin: 9 } };
 		assert_eq!(

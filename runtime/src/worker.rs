@@ -22,7 +22,10 @@ use frame_system::offchain::{
 	AppCrypto, CreateSignedTransaction, CreateTransactionBase, SigningTypes, SubmitTransaction,
 };
 use infera_interface::{inference, InferenceError, ModelFiles, WorkerEvent};
-use infera_primitives::{JobId, Role, Verdict};
+use infera_primitives::{
+	canonical::{CanonicalOutput, Refusal},
+	JobId, Role, Verdict,
+};
 use pallet_job_escrow::{
 	phases::{self, Due},
 	Event as JobEvent, JobOf,
@@ -299,7 +302,22 @@ fn commit(
 	// The registry's three hashes: the engine refuses a store whose files are not these.
 	let files = ModelFiles::new(weights.0, model.files.config_hash.0, model.files.tokenizer_hash.0);
 	let started = sp_io::offchain::timestamp();
-	match inference::run(files, &job.input, role) {
+	// An input the engine itself refuses is the client's problem: the worker commits that
+	// refusal as its result, and the audit checks it like any other.
+	let ran = match inference::run(files, &job.input, role) {
+		Err(InferenceError::InvalidInput) => {
+			log::info!(
+				target: LOG,
+				"job {}: model {} cannot run this input; committing a refusal as {}",
+				id.0,
+				job.model.0,
+				role.name(),
+			);
+			Ok(CanonicalOutput::Refused(Refusal::InputUnreadable).encode())
+		}
+		other => other,
+	};
+	match ran {
 		Ok(output) => {
 			let ms = sp_io::offchain::timestamp().diff(&started).millis();
 			let work = Work {

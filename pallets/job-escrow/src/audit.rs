@@ -26,6 +26,7 @@ use alloc::vec::Vec;
 use frame_support::traits::fungible::MutateHold;
 use frame_system::pallet_prelude::BlockNumberFor;
 use infera_primitives::{
+	canonical::{CanonicalOutput, Refusal},
 	traits::{ComputeProviders, WorkRecorder},
 	JobId, ModelId,
 };
@@ -243,6 +244,10 @@ impl<T: Config> Pallet<T> {
 			return;
 		}
 		if !audited {
+			if let Some(reason) = Self::refusal(id, &job.model, &provider) {
+				Self::check_refusal(id, job, reason);
+				return;
+			}
 			// A demanded audit nobody committed to: the client's bond comes back.
 			Self::pay_challenge_bond(id, &mut job, &[]);
 			Self::verify(id, job);
@@ -308,6 +313,41 @@ impl<T: Config> Pallet<T> {
 			});
 			Self::verify(id, job);
 		}
+	}
+
+	/// The refusal `party` revealed for job `id`, if its output is one.
+	fn refusal(id: JobId, model: &ModelId, party: &Party<T::AccountId>) -> Option<Refusal> {
+		let output = Outputs::<T>::get(id, &party.who)?;
+		match Self::decode_output(*model, &output)? {
+			CanonicalOutput::Refused(reason) => Some(reason),
+			_ => None,
+		}
+	}
+
+	/// The provider of an unaudited job revealed that the model cannot run its input. A claim
+	/// nobody checked would pay for no work, so a panel is drawn to run the input itself (once:
+	/// a job whose audit lapsed is not drawn again); its verdict decides as in any audit. With
+	/// nobody to check it, the job ends without a result: nobody paid, nobody slashed, the
+	/// client's storage fee kept.
+	fn check_refusal(id: JobId, mut job: JobOf<T>, reason: Refusal) {
+		let now = Self::now();
+		let params = Params::<T>::get();
+		if job.verdict == Verdict::Unaudited && job.challenge_bond.is_zero() {
+			let checkers =
+				Self::draw_checkers(id, &mut job, params.committee_size, b"infera/refusal");
+			if !checkers.is_empty() {
+				if !job.probe {
+					AuditStats::<T>::mutate(|s| s.drawn = s.drawn.saturating_add(1));
+				}
+				Self::deposit_event(Event::RefusalAudited { job: id, reason, checkers });
+				let at = now.saturating_add(params.commit_window);
+				Self::advance(id, job, JobStatus::Auditing, at);
+				return;
+			}
+		}
+		Self::pay_challenge_bond(id, &mut job, &[]);
+		job.verdict = Verdict::NoResult;
+		Self::refund(id, job, RefundReason::Unrunnable);
 	}
 
 	/// Pays a demanded audit's bond in equal shares to `to` (the checkers that confirmed the

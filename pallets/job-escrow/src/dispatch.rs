@@ -279,6 +279,8 @@ impl<T: Config> Pallet<T> {
 			(A::Generation { max_tokens, .. }, CanonicalOutput::Generation(t)) => {
 				t.len() <= max_tokens as usize
 			}
+			// Any model may be unable to run an input; the audit says whether that is true.
+			(_, CanonicalOutput::Refused(_)) => true,
 			_ => false,
 		};
 		kind_matches.then_some(out)

@@ -99,7 +99,7 @@ pub mod pallet {
 		},
 	};
 	use frame_system::pallet_prelude::*;
-	use infera_primitives::{JobId, ModelId};
+	use infera_primitives::{canonical::Refusal, JobId, ModelId};
 	use sp_core::H256;
 
 	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
@@ -341,6 +341,10 @@ pub mod pallet {
 		/// The panel's revealed outputs were compared with the provider's: how many matched it
 		/// within the model's tolerance and how many contradicted it.
 		AuditJudged { job: JobId, for_provider: u32, against: u32, verdict: Verdict },
+		/// The provider revealed that the model could not run the input (`reason`): the claim is
+		/// audited by this panel before anyone is paid. Confirmed, the client pays the price;
+		/// contradicted, the provider is slashed as for a wrong output.
+		RefusalAudited { job: JobId, reason: Refusal, checkers: Vec<T::AccountId> },
 		/// A party missed its window.
 		PartyMissedWindow { job: JobId, who: T::AccountId, status: JobStatus },
 		/// The job was paid out.
@@ -498,8 +502,10 @@ pub mod pallet {
 			Self::do_commit(who, job, commitment)
 		}
 
-		/// Reveals the output and salt behind the signer's commitment.
+		/// Reveals the output and salt behind the signer's commitment. A provider's reveal of a
+		/// refusal (`CanonicalOutput::Refused`) on an unaudited job draws an audit panel.
 		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::reveal_result().max(T::WeightInfo::challenge_job()))]
 		pub fn reveal_result(
 			origin: OriginFor<T>,
 			job: JobId,

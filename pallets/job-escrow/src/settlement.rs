@@ -111,7 +111,7 @@ impl<T: Config> Pallet<T> {
 		let bond = core::mem::replace(&mut job.challenge_bond, Zero::zero());
 		TotalEscrow::<T>::mutate(|t| *t = t.saturating_sub(bond));
 		let mut storage_fee = match reason {
-			RefundReason::Cancelled | RefundReason::NoProvider => {
+			RefundReason::Cancelled | RefundReason::NoProvider | RefundReason::Unrunnable => {
 				Params::<T>::get().storage_fee.min(job.max_fee)
 			}
 			RefundReason::NoShow | RefundReason::Fraud | RefundReason::Withheld => Zero::zero(),

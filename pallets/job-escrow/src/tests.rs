@@ -1328,3 +1328,107 @@ fn a_client_s_jobs_page_in_id_order() {
 		assert_eq!(JobEscrow::jobs_by_provider(&P1, Some(ids[7]), 100), ids[8..].to_vec());
 	});
 }
+
+fn refused() -> Vec<u8> {
+	use codec::Encode;
+	infera_primitives::canonical::CanonicalOutput::Refused(
+		infera_primitives::canonical::Refusal::InputUnreadable,
+	)
+	.encode()
+}
+
+fn commit_bytes(id: JobId, who: u64, out: &[u8]) {
+	assert_ok!(JobEscrow::commit_result(
+		RuntimeOrigin::signed(who),
+		id,
+		commitment(id, who, out, SALT)
+	));
+}
+
+fn reveal_bytes(id: JobId, who: u64, out: &[u8]) {
+	assert_ok!(JobEscrow::reveal_result(RuntimeOrigin::signed(who), id, out.to_vec(), SALT));
+}
+
+/// Issue 15: an unaudited job whose provider reveals "could not run" gets an audit panel.
+/// The panel cannot run it either: the claim stands, the client pays the price for the attempt
+/// and nobody is slashed.
+#[test]
+fn a_refusal_the_panel_confirms_is_paid_by_the_client_and_costs_the_provider_nothing() {
+	build_and_execute(|| {
+		set_audit_rate(Perbill::zero());
+		add_provider(P1, 10_000);
+		let client = Balances::balance(&CLIENT);
+		let id = submit(1_000);
+		commit_bytes(id, P1, &refused());
+		run_to(2);
+		assert_eq!(job(id).status, JobStatus::Revealing { audited: false });
+		reveal_bytes(id, P1, &refused());
+		let panel = checkers_of(id);
+		assert_eq!(panel.len(), 3);
+		assert!(has_event(Event::RefusalAudited {
+			job: id,
+			reason: infera_primitives::canonical::Refusal::InputUnreadable,
+			checkers: panel.clone()
+		}));
+		assert_eq!(job(id).status, JobStatus::Auditing);
+		for &c in &panel {
+			commit_bytes(id, c, &refused());
+		}
+		for &c in &panel {
+			reveal_bytes(id, c, &refused());
+		}
+		assert_eq!((job(id).status, job(id).verdict), (JobStatus::Verified, Verdict::AuditPassed));
+		run_to(job(id).wake_at);
+		assert_eq!(job(id).status, JobStatus::Settled);
+		assert!(slashes().is_empty(), "nobody is slashed for a true refusal");
+		assert_eq!(Balances::balance(&CLIENT), client - 111, "the client paid the price");
+		assert_eq!(AuditStats::<Test>::get(), AuditRecord { drawn: 1, concluded: 1 });
+	});
+}
+
+/// A provider that claims "could not run" to skip the work is contradicted by the panel that
+/// ran the input and slashed as for a wrong output; the client gets everything back.
+#[test]
+fn a_false_refusal_is_caught_by_the_panel_and_slashed_as_fraud() {
+	build_and_execute(|| {
+		set_audit_rate(Perbill::zero());
+		add_provider(P1, 10_000);
+		let client = Balances::balance(&CLIENT);
+		let id = submit(1_000);
+		commit_bytes(id, P1, &refused());
+		run_to(2);
+		reveal_bytes(id, P1, &refused());
+		let panel = checkers_of(id);
+		for &c in &panel {
+			commit(id, c, RIGHT);
+		}
+		for &c in &panel {
+			reveal(id, c, RIGHT);
+		}
+		assert_eq!(job(id).status, JobStatus::Refunded { reason: RefundReason::Fraud });
+		assert_eq!(slashes().first().map(|s| (s.0, s.1)), Some((P1, STAKE)));
+		assert_eq!((Balances::balance(&CLIENT), escrow(CLIENT)), (client, 0));
+	});
+}
+
+/// With nobody to check a refusal the job ends without a result: the provider is neither paid
+/// nor slashed and the client keeps all but the storage fee.
+#[test]
+fn a_refusal_nobody_can_check_ends_the_job_without_a_result() {
+	build_and_execute(|| {
+		set_audit_rate(Perbill::zero());
+		add_provider(P1, 10_000);
+		for a in [A1, A2, A3, A4] {
+			assert_ok!(JobEscrow::remove_auditor(RuntimeOrigin::root(), a));
+		}
+		let client = Balances::balance(&CLIENT);
+		let id = submit(1_000);
+		commit_bytes(id, P1, &refused());
+		run_to(2);
+		reveal_bytes(id, P1, &refused());
+		assert_eq!(job(id).status, JobStatus::Refunded { reason: RefundReason::Unrunnable });
+		assert!(slashes().is_empty());
+		assert_eq!(Balances::balance(&CLIENT), client - 10, "only the storage fee");
+		assert_eq!(provider(P1).locked, 0);
+	});
+}

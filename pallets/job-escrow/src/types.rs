@@ -50,6 +50,9 @@ pub enum RefundReason {
 	Fraud,
 	/// The provider committed to a result and never revealed it; it was slashed as for fraud.
 	Withheld,
+	/// The provider reported that the model cannot run the input and no audit panel could
+	/// check the claim: the client keeps the storage fee's loss, nobody is paid or slashed.
+	Unrunnable,
 }
 
 /// Where a job is in its life. Every change emits an event; finished jobs keep their final

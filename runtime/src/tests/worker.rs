@@ -229,3 +229,47 @@ fn without_local_keys_the_worker_does_nothing() {
 		assert!(backend.runs.lock().unwrap().is_empty());
 	});
 }
+
+/// An input the engine itself refuses: the worker commits and reveals a refusal, which draws an
+/// audit panel on the real runtime (the preset's auditors check MiniLM) instead of leaving the
+/// provider to be slashed as a no-show.
+#[test]
+fn an_input_the_engine_refuses_is_committed_as_a_refusal_and_audited() {
+	use codec::Encode;
+	use infera_primitives::canonical::{CanonicalOutput, Refusal};
+	let (mut ext, backend, pool) = ext();
+	ext.execute_with(|| {
+		*backend.fail.lock().unwrap() = Some(InferenceError::InvalidInput);
+		let job = submit(b"text the tokenizer cannot read");
+		run_worker(1);
+		let calls = include(&pool);
+		assert!(matches!(calls.as_slice(), [pallet_job_escrow::Call::commit_result { .. }]));
+		let decide = Jobs::<Runtime>::get(job).unwrap().wake_at;
+		run_to(decide);
+		// Unaudited by the draw (5 %) or audited: either way the refusal is checked.
+		let audited = matches!(
+			Jobs::<Runtime>::get(job).unwrap().status,
+			JobStatus::Auditing | JobStatus::Revealing { audited: true }
+		);
+		if !audited {
+			run_worker(decide);
+			let calls = include(&pool);
+			let [pallet_job_escrow::Call::reveal_result { output, .. }] = calls.as_slice() else {
+				panic!("one reveal: {calls:?}")
+			};
+			assert_eq!(*output, CanonicalOutput::Refused(Refusal::InputUnreadable).encode());
+			let j = Jobs::<Runtime>::get(job).unwrap();
+			assert_eq!(j.status, JobStatus::Auditing, "the refusal drew a panel");
+			assert_eq!(
+				j.checkers.len() as u32,
+				pallet_job_escrow::Params::<Runtime>::get().committee_size
+			);
+			assert!(events().iter().any(|e| matches!(
+				e,
+				RuntimeEvent::JobEscrow(pallet_job_escrow::Event::RefusalAudited { .. })
+			)));
+		}
+		assert!(backend.notes.lock().unwrap().contains(&WorkerEvent::Committed(Role::Provider)));
+		check_invariants();
+	});
+}
