@@ -115,7 +115,9 @@ fn output_variant<T: Config>(model: ModelId, skew: bool, variant: u32) -> Vec<u8
 	let v: Vec<i16> = (0..dims)
 		.map(|i| if skew && i % 2 == 0 { -300 } else { 300 })
 		.enumerate()
-		.map(|(i, x)| if i as u32 + 1 == dims { x.saturating_add(nudge) } else { x })
+		.map(
+			|(i, x)| if (i as u32).saturating_add(1) == dims { x.saturating_add(nudge) } else { x },
+		)
 		.collect();
 	CanonicalOutput::Embedding(v).encode()
 }

@@ -96,8 +96,11 @@ pub mod v2 {
 			let clients: Vec<_> = old::JobsByClient::<T>::drain().map(|(a, j, _)| (a, j)).collect();
 			let providers: Vec<_> =
 				old::JobsByProvider::<T>::drain().map(|(a, j, _)| (a, j)).collect();
-			reads =
-				reads.saturating_add((wakeups.len() + clients.len() + providers.len()) as u64 + 1);
+			reads = reads.saturating_add(
+				(wakeups.len().saturating_add(clients.len()).saturating_add(providers.len())
+					as u64)
+					.saturating_add(1),
+			);
 
 			if let Some(p) = old::Params::<T>::get() {
 				let defaults = T::DefaultParams::get();
@@ -175,6 +178,7 @@ pub mod v2 {
 	>;
 
 	#[cfg(test)]
+	#[allow(clippy::expect_used, clippy::unwrap_used)] // reason: test code
 	mod tests {
 		use super::*;
 		use crate::mock::*;
