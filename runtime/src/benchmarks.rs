@@ -42,7 +42,9 @@ fn register_bench_model(dimensions: u32) -> infera_primitives::ModelId {
 
 	let id = pallet_model_registry::NextModelId::<crate::Runtime>::get();
 	let seed = id.0;
-	let owner: AccountId = frame_benchmarking::account("model-owner", 0, 0);
+	// An owner per model: royalties paid in one block go to as many accounts as models.
+	let owner: AccountId =
+		frame_benchmarking::account("model-owner", u32::try_from(seed).unwrap_or(u32::MAX), 0);
 	let _ = Balances::set_balance(&owner, UNITS.saturating_mul(1_000_000));
 	let mut bytes = [0u8; 32];
 	for (b, s) in bytes.iter_mut().zip(seed.to_le_bytes()) {

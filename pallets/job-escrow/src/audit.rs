@@ -120,8 +120,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Randomness from a block after the commit decides whether the job is audited; an
-	/// audited job gets its panel at once.
-	pub(crate) fn decide_audit(id: JobId, mut job: JobOf<T>, now: BlockNumberFor<T>) {
+	/// audited job gets its panel at once. Returns whether a panel was drawn (or tried).
+	pub(crate) fn decide_audit(id: JobId, mut job: JobOf<T>, now: BlockNumberFor<T>) -> bool {
 		let params = Params::<T>::get();
 		let seed = Self::random_seed(b"infera/audit", id);
 		let parts = Self::seed_u64(&seed, 0).checked_rem(1_000_000_000).unwrap_or(0);
@@ -133,7 +133,7 @@ impl<T: Config> Pallet<T> {
 				checkers: Vec::new(),
 			});
 			Self::open_reveals(id, job, false, now);
-			return;
+			return false;
 		}
 		if !job.probe {
 			AuditStats::<T>::mutate(|s| s.drawn = s.drawn.saturating_add(1));
@@ -148,11 +148,12 @@ impl<T: Config> Pallet<T> {
 			job.verdict = Verdict::Unverifiable;
 			Self::deposit_event(Event::AuditUnavailable { job: id, model: job.model });
 			Self::open_reveals(id, job, false, now);
-			return;
+			return true;
 		}
 		job.status = JobStatus::Auditing;
 		let at = now.saturating_add(params.commit_window);
 		Self::advance(id, job, JobStatus::Auditing, at);
+		true
 	}
 
 	/// The panel's commit window ended: silent checkers are penalised and, once, replaced while

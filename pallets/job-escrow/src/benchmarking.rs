@@ -424,6 +424,49 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// `n` verified jobs paid in the same block, each on a model of its own (its own owner and
+	/// provider): royalty, protocol cut and provider share moved out of each escrow, the rest
+	/// released, the stake unlocked, the receipt written. The dearest light visit of the hook.
+	#[benchmark]
+	fn on_initialize_settle(
+		n: Linear<0, { T::MaxWakeupsPerBlock::get() }>,
+	) -> Result<(), BenchmarkError> {
+		Params::<T>::mutate(|p| p.audit_rate = Perbill::zero());
+		let client = funded::<T>("client", 0);
+		let mut jobs: Vec<(JobId, ModelId)> = Vec::new();
+		for k in 0..n {
+			let model = T::BenchmarkHelper::model(largest_dimensions::<T>());
+			T::BenchmarkHelper::provider(&funded::<T>("settle-provider", k), model);
+			jobs.push((submit::<T>(&client, model, 16)?, model));
+		}
+		for (id, model) in jobs.iter() {
+			commit_as::<T>(*id, &provider_of::<T>(*id)?, &output::<T>(*model, false))?;
+		}
+		let decide = Pallet::<T>::now().saturating_add(crate::AUDIT_DECISION_DELAY.into());
+		run_to::<T>(decide);
+		for (id, model) in jobs.iter() {
+			Pallet::<T>::do_reveal(
+				provider_of::<T>(*id)?,
+				*id,
+				output::<T>(*model, false),
+				[1u8; 32],
+			)?;
+		}
+		let pay = decide.saturating_add(Params::<T>::get().challenge_window);
+		run_to::<T>(pay.saturating_sub(1u32.into()));
+		frame_system::Pallet::<T>::set_block_number(pay);
+
+		#[block]
+		{
+			Pallet::<T>::on_block(pay);
+		}
+
+		for (id, _) in jobs {
+			assert_eq!(Jobs::<T>::get(id).map(|j| j.status), Some(JobStatus::Settled));
+		}
+		Ok(())
+	}
+
 	/// `n` queued jobs, each in the queue of its own model (a queue read and written per
 	/// model), that find a provider in the block, each by a selection over a full provider
 	/// list.

@@ -7,6 +7,16 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use infera_primitives::{traits::ComputeProviders, JobId, ModelId};
 use sp_runtime::traits::{Saturating, Zero};
 
+/// What waking a job cost, for the hook's weight.
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+enum Visit {
+	/// A payment, a pruning, an expired receipt, a queued job's refund or a decision that drew no
+	/// audit: at most the cost of a payment (`on_initialize_settle`).
+	Light,
+	/// A reassignment, a panel drawn or re-staffed, or reveals judged.
+	Heavy,
+}
+
 impl<T: Config> Pallet<T> {
 	/// Puts `job` in the wake-up list of block `at`, or of the next block when `at` is not in
 	/// the future (its hook has run or is running). Any number of jobs may share a block: the
@@ -38,7 +48,7 @@ impl<T: Config> Pallet<T> {
 	/// Handles up to `MaxWakeupsPerBlock` wake-ups, oldest block first (what an earlier block
 	/// could not handle comes before this block's own), then tries to assign a few queued jobs.
 	pub(crate) fn on_block(now: BlockNumberFor<T>) -> Weight {
-		let (woken, blocks) = Self::wake_due(now);
+		let (heavy, light, blocks) = Self::wake_due(now);
 		let tried = Self::assign_queued(now);
 		let probe = if Self::maybe_probe(now) {
 			T::WeightInfo::on_initialize_probe()
@@ -49,25 +59,32 @@ impl<T: Config> Pallet<T> {
 		// block the cursor walks reads one more (empty) list.
 		let db = <T as frame_system::Config>::DbWeight::get();
 		let idle = db.reads_writes(3u64.saturating_add(blocks.into()), 1);
-		// A woken job may be a no-show to reassign or an audit to re-staff: charge the dearer.
-		let wakeups = if woken == 0 {
+		// A heavy visit may be a no-show to reassign, an audit to staff or re-staff, or reveals
+		// to judge: charge the dearest. A light one (a payment, a pruning, an expired receipt, a
+		// queued job's refund, a decision that drew no audit) is charged as the dearest of those,
+		// a payment.
+		let wakeups = if heavy == 0 {
 			Weight::zero()
 		} else {
-			T::WeightInfo::on_initialize_wakeups(woken)
-				.max(T::WeightInfo::on_initialize_audits(woken))
+			T::WeightInfo::on_initialize_wakeups(heavy)
+				.max(T::WeightInfo::on_initialize_audits(heavy))
+				.max(T::WeightInfo::reveal_result().saturating_mul(heavy.into()))
 		};
+		let light =
+			if light == 0 { Weight::zero() } else { T::WeightInfo::on_initialize_settle(light) };
+		let wakeups = wakeups.saturating_add(light);
 		let assign =
 			if tried == 0 { Weight::zero() } else { T::WeightInfo::on_initialize_assign(tried) };
 		idle.saturating_add(wakeups).saturating_add(assign).saturating_add(probe)
 	}
 
 	/// Takes wake-ups from the cursor's block up to `now`, at most `MaxWakeupsPerBlock` of
-	/// them, and moves the cursor past every block it emptied. Returns the wake-ups handled and
-	/// the blocks looked at.
-	fn wake_due(now: BlockNumberFor<T>) -> (u32, u32) {
+	/// them, and moves the cursor past every block it emptied. Returns the heavy and the light
+	/// visits and the blocks looked at.
+	fn wake_due(now: BlockNumberFor<T>) -> (u32, u32, u32) {
 		let budget = T::MaxWakeupsPerBlock::get();
 		let mut block = WakeCursor::<T>::get();
-		let (mut woken, mut blocks) = (0u32, 0u32);
+		let (mut woken, mut heavy, mut blocks) = (0u32, 0u32, 0u32);
 		// Each block looked at costs a read even when empty, so the walk is bounded too: a
 		// cursor far behind (after an upgrade) catches up over several blocks.
 		while block <= now && woken < budget && blocks < budget {
@@ -79,7 +96,9 @@ impl<T: Config> Pallet<T> {
 			for id in due {
 				Wakeups::<T>::remove(block, id);
 				woken = woken.saturating_add(1);
-				Self::wake(id, block, now);
+				if Self::wake(id, block, now) == Visit::Heavy {
+					heavy = heavy.saturating_add(1);
+				}
 			}
 			if !drained {
 				break;
@@ -87,30 +106,52 @@ impl<T: Config> Pallet<T> {
 			block = block.saturating_add(1u32.into());
 		}
 		WakeCursor::<T>::put(block);
-		(woken, blocks)
+		(heavy, woken.saturating_sub(heavy), blocks)
 	}
 
 	/// The phase of job `id` that ended at `block` times out now (the same block, or a later
 	/// one when wake-ups were carried over); a pruned job's receipt that expired is removed.
-	fn wake(id: JobId, block: BlockNumberFor<T>, now: BlockNumberFor<T>) {
+	fn wake(id: JobId, block: BlockNumberFor<T>, now: BlockNumberFor<T>) -> Visit {
 		let Some(job) = Jobs::<T>::get(id) else {
 			Self::expire_receipt(id);
-			return;
+			return Visit::Light;
 		};
 		if job.wake_at != block {
-			return;
+			return Visit::Light;
 		}
 		match job.status {
 			JobStatus::Queued => {
 				Self::dequeue(job.model, id);
 				Self::refund(id, job, RefundReason::NoProvider);
+				Visit::Light
 			}
-			JobStatus::Assigned => Self::provider_no_show(id, job, now),
-			JobStatus::Committed => Self::decide_audit(id, job, now),
-			JobStatus::Auditing => Self::close_audit_commits(id, job, now),
-			JobStatus::Revealing { .. } => Self::close_reveals(id, job),
-			JobStatus::Verified => Self::settle(id, job),
-			JobStatus::Settled | JobStatus::Refunded { .. } => Self::prune(id, job),
+			JobStatus::Assigned => {
+				Self::provider_no_show(id, job, now);
+				Visit::Heavy
+			}
+			JobStatus::Committed => {
+				if Self::decide_audit(id, job, now) {
+					Visit::Heavy
+				} else {
+					Visit::Light
+				}
+			}
+			JobStatus::Auditing => {
+				Self::close_audit_commits(id, job, now);
+				Visit::Heavy
+			}
+			JobStatus::Revealing { .. } => {
+				Self::close_reveals(id, job);
+				Visit::Heavy
+			}
+			JobStatus::Verified => {
+				Self::settle(id, job);
+				Visit::Light
+			}
+			JobStatus::Settled | JobStatus::Refunded { .. } => {
+				Self::prune(id, job);
+				Visit::Light
+			}
 		}
 	}
 
