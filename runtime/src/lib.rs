@@ -114,8 +114,12 @@ pub type UncheckedExtrinsic =
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
 /// Storage migrations to run on the next runtime upgrade: job escrow's version 2 (per-model
-/// queues, carried-over wake-ups, expiring receipts; a no-op on chains started from it).
-type Migrations = (pallet_job_escrow::migrations::v2::MigrateToV2<Runtime>,);
+/// queues, carried-over wake-ups, expiring receipts) and compute staking's (stored selection
+/// weights); no-ops on chains started from them.
+type Migrations = (
+	pallet_job_escrow::migrations::v2::MigrateToV2<Runtime>,
+	pallet_compute_staking::migrations::v2::MigrateToV2<Runtime>,
+);
 
 /// Executive: dispatches incoming extrinsics to the pallets.
 pub type Executive = frame_executive::Executive<

@@ -61,6 +61,7 @@ fn widest_model_cap<T: Config>() {
 /// (records like `template`'s), so whoever joins it reads every member and displaces one.
 fn fill_list<T: Config>(model: ModelId, template: &ProviderInfoOf<T>, seed: u32) {
 	let mut list = ProvidersByModel::<T>::get(model);
+	let mut weights = crate::ListWeights::<T>::get(model);
 	let mut j = 0u32;
 	while !list.is_full() {
 		let member: T::AccountId = account("member", j, seed);
@@ -71,12 +72,14 @@ fn fill_list<T: Config>(model: ModelId, template: &ProviderInfoOf<T>, seed: u32)
 		let mut info = template.clone();
 		info.bonded = Params::<T>::get().min_bond;
 		info.models = BoundedVec::truncate_from(alloc::vec![model]);
+		let weight = ComputeStaking::<T>::selection_weight(&info);
 		Providers::<T>::insert(&member, info);
-		if list.try_push(member).is_err() {
+		if list.try_push(member).is_err() || weights.try_push(weight).is_err() {
 			break;
 		}
 	}
 	ProvidersByModel::<T>::insert(model, list);
+	crate::ListWeights::<T>::insert(model, weights);
 }
 
 /// A provider record to copy into list members.

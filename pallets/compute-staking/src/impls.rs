@@ -25,16 +25,47 @@ impl<T: Config> Pallet<T> {
 		Providers::<T>::get(who).ok_or_else(|| Error::<T>::NotProvider.into())
 	}
 
-	/// Takes `who` off `model`'s provider list, dropping the list when it empties.
+	/// Takes `who` off `model`'s provider list (and its weight off the weights), dropping both
+	/// when the list empties.
 	fn leave_model_index(model: ModelId, who: &T::AccountId) {
-		ProvidersByModel::<T>::mutate_exists(model, |maybe| {
-			if let Some(list) = maybe {
-				list.retain(|p| p != who);
-				if list.is_empty() {
-					*maybe = None;
-				}
+		let mut list = ProvidersByModel::<T>::get(model);
+		let Some(at) = list.iter().position(|p| p == who) else { return };
+		let mut weights = ListWeights::<T>::get(model);
+		list.remove(at);
+		if at < weights.len() {
+			weights.remove(at);
+		}
+		Self::put_list(model, list, weights);
+	}
+
+	/// Stores a list and its weights, or removes both when the list is empty.
+	fn put_list(
+		model: ModelId,
+		list: BoundedVec<T::AccountId, T::MaxProvidersPerModel>,
+		weights: BoundedVec<u128, T::MaxProvidersPerModel>,
+	) {
+		if list.is_empty() {
+			ProvidersByModel::<T>::remove(model);
+			ListWeights::<T>::remove(model);
+		} else {
+			ProvidersByModel::<T>::insert(model, list);
+			ListWeights::<T>::insert(model, weights);
+		}
+	}
+
+	/// Writes `who`'s current selection weight into every list it holds a place in.
+	fn refresh_weights(who: &T::AccountId, info: &ProviderInfoOf<T>) {
+		let weight = Self::selection_weight(info);
+		for model in info.models.iter() {
+			let list = ProvidersByModel::<T>::get(model);
+			if let Some(at) = list.iter().position(|p| p == who) {
+				ListWeights::<T>::mutate(model, |w| {
+					if let Some(slot) = w.get_mut(at) {
+						*slot = weight;
+					}
+				});
 			}
-		});
+		}
 	}
 
 	fn hold_reason() -> T::RuntimeHoldReason {
@@ -55,11 +86,13 @@ impl<T: Config> Pallet<T> {
 	/// Puts `who` (bonded `bond`) on `model`'s provider list. A full list makes room by dropping
 	/// its weakest member (least bond; the latest to join among equals) when `who` is bonded
 	/// more; otherwise `ModelProvidersFull`. Reads at most one list and its members' records.
-	fn join_list(model: ModelId, who: &T::AccountId, bond: BalanceOf<T>) -> DispatchResult {
+	fn join_list(model: ModelId, who: &T::AccountId, info: &ProviderInfoOf<T>) -> DispatchResult {
+		let bond = info.bonded;
 		let mut list = ProvidersByModel::<T>::get(model);
 		if list.contains(who) {
 			return Ok(());
 		}
+		let mut weights = ListWeights::<T>::get(model);
 		if list.try_push(who.clone()).is_err() {
 			let mut weakest: Option<(usize, BalanceOf<T>)> = None;
 			for (i, member) in list.iter().enumerate() {
@@ -71,6 +104,9 @@ impl<T: Config> Pallet<T> {
 			let (at, weakest_bond) = weakest.ok_or(Error::<T>::ModelProvidersFull)?;
 			ensure!(bond > weakest_bond, Error::<T>::ModelProvidersFull);
 			let displaced = list.remove(at);
+			if at < weights.len() {
+				weights.remove(at);
+			}
 			list.try_push(who.clone()).map_err(|_| Error::<T>::ModelProvidersFull)?;
 			Self::deposit_event(Event::ProviderDisplaced {
 				model,
@@ -79,7 +115,11 @@ impl<T: Config> Pallet<T> {
 				by: who.clone(),
 			});
 		}
-		ProvidersByModel::<T>::insert(model, list);
+		// The weights run parallel to the list: `who` is last in both.
+		weights
+			.try_push(Self::selection_weight(info))
+			.map_err(|_| Error::<T>::ModelProvidersFull)?;
+		Self::put_list(model, list, weights);
 		Ok(())
 	}
 
@@ -89,7 +129,7 @@ impl<T: Config> Pallet<T> {
 			return;
 		}
 		for model in info.models.iter() {
-			if Self::join_list(*model, who, info.bonded).is_err() {
+			if Self::join_list(*model, who, info).is_err() {
 				Self::deposit_event(Event::NotListed { who: who.clone(), model: *model });
 			}
 		}
@@ -157,7 +197,9 @@ impl<T: Config> Pallet<T> {
 		info.bonded = bonded;
 		TotalBonded::<T>::put(total);
 		Self::deposit_event(Event::Bonded { who: who.clone(), amount: value, bonded });
-		// A first bond lists the provider; more bond may win a place in a full list.
+		// A first bond lists the provider; more bond may win a place in a full list, and raises
+		// its weight where it is listed.
+		Self::refresh_weights(&who, &info);
 		Self::join_lists_where_possible(&who, &info);
 		Providers::<T>::insert(&who, info);
 		Ok(())
@@ -182,7 +224,7 @@ impl<T: Config> Pallet<T> {
 		// The call is transactional: a list it cannot join undoes every change.
 		if Self::listable(&info) {
 			for model in models.iter() {
-				Self::join_list(*model, &who, info.bonded)?;
+				Self::join_list(*model, &who, &info)?;
 			}
 		}
 		info.models = models.clone();
@@ -214,6 +256,8 @@ impl<T: Config> Pallet<T> {
 		info.bonded = remaining;
 		if remaining.is_zero() {
 			Self::leave_lists(&who, &info);
+		} else {
+			Self::refresh_weights(&who, &info);
 		}
 		Providers::<T>::insert(&who, info);
 		Self::deposit_event(Event::Unbonded { who, amount: value, unlock_at });
@@ -433,8 +477,15 @@ impl<T: Config> Pallet<T> {
 		ensure!(count == ProviderCount::<T>::get(), "ProviderCount does not match the providers");
 		ensure!(total == TotalBonded::<T>::get(), "TotalBonded does not match the bonds");
 		let mut listed: u32 = 0;
+		for model in ListWeights::<T>::iter_keys() {
+			ensure!(ProvidersByModel::<T>::contains_key(model), "weights of no list are stored");
+		}
 		for (model, list) in ProvidersByModel::<T>::iter() {
 			ensure!(!list.is_empty(), "an empty model index is stored");
+			ensure!(
+				ListWeights::<T>::get(model).len() == list.len(),
+				"a list's weights and members differ in number"
+			);
 			for who in list.iter() {
 				let info = Providers::<T>::get(who).ok_or("a model index names a non-provider")?;
 				ensure!(

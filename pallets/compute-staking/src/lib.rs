@@ -10,6 +10,7 @@ pub use weights::WeightInfo;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod impls;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 mod selection;
@@ -65,7 +66,7 @@ pub mod pallet {
 	use frame_system::pallet_prelude::*;
 	use infera_primitives::{HardwareProfile, ModelId};
 
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -132,6 +133,15 @@ pub mod pallet {
 		BoundedVec<T::AccountId, T::MaxProvidersPerModel>,
 		ValueQuery,
 	>;
+
+	/// The selection weight of each provider in a model's list, in the list's order: a snapshot
+	/// of `bonded · (reputation + floor) / (max + floor)` (see `selection.rs`), taken when the
+	/// provider joins or bonds or unbonds, and refreshed whenever a selection draws it. A
+	/// selection reads this and the list, then only the records it draws: O(1) reads however
+	/// long the list.
+	#[pallet::storage]
+	pub type ListWeights<T: Config> =
+		StorageMap<_, Twox64Concat, ModelId, BoundedVec<u128, T::MaxProvidersPerModel>, ValueQuery>;
 
 	/// Number of registered providers.
 	#[pallet::storage]

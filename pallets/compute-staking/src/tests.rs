@@ -627,3 +627,39 @@ fn a_full_list_never_locks_out_a_provider_bonded_more_than_its_weakest_member() 
 		assert_eq!(deposit_held(CHARLIE), DEPOSIT);
 	});
 }
+
+/// Issue 15: a selection reads the list's stored weights and only the records it draws. A busy
+/// provider (no free stake) is drawn around; a stored weight is a snapshot that catches up when
+/// its provider is drawn, and at once when it bonds more.
+#[test]
+fn selection_draws_from_stored_weights_around_busy_providers_and_refreshes_what_it_draws() {
+	build_and_execute(|| {
+		provider(ALICE, 10_000, &[M1]);
+		provider(BOB, 10_000, &[M1]);
+		let weights = || crate::ListWeights::<Test>::get(M1).into_inner();
+		assert_eq!(weights().len(), 2);
+		assert_eq!(weights()[0], ComputeStaking::selection_weight(&info(ALICE)));
+
+		assert_ok!(ComputeStaking::lock(&BOB, 10_000));
+		for i in 0..50 {
+			assert_eq!(ComputeStaking::select(M1, 1, &[], seed(i)), Some(ALICE), "Bob is busy");
+		}
+		ComputeStaking::unlock(&BOB, 10_000);
+
+		let before = weights()[1];
+		for _ in 0..5 {
+			ComputeStaking::record_no_show(&BOB);
+		}
+		assert_eq!(weights()[1], before, "a snapshot until Bob is drawn");
+		assert!((0..400).any(|i| ComputeStaking::select(M1, 0, &[], seed(i)) == Some(BOB)));
+		assert_eq!(weights()[1], ComputeStaking::selection_weight(&info(BOB)));
+		assert!(weights()[1] < before);
+
+		assert_ok!(ComputeStaking::bond_extra(RuntimeOrigin::signed(ALICE), 10_000));
+		assert_eq!(weights()[0], ComputeStaking::selection_weight(&info(ALICE)));
+		// Leaving the list takes the weight with it.
+		assert_ok!(ComputeStaking::chill(RuntimeOrigin::signed(ALICE)));
+		assert_eq!(weights().len(), 1);
+		assert_eq!(ProvidersByModel::<Test>::get(M1).to_vec(), vec![BOB]);
+	});
+}
