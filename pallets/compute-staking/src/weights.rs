@@ -41,8 +41,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn register_provider() -> Weight {
 		//  Measured:  `755`
 		//  Estimated: `4023`
-		// Minimum execution time: 60_765_000 picoseconds.
-		Weight::from_parts(76_725_000, 4023)
+		// Minimum execution time: 53_499_000 picoseconds.
+		Weight::from_parts(70_032_000, 4023)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -58,13 +58,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::ProvidersByModel` (r:16 w:16)
 	/// Proof: `ComputeStaking::ProvidersByModel` (`max_values`: None, `max_size`: Some(2066), added: 4541, mode: `MaxEncodedLen`)
+	/// Storage: `ComputeStaking::ListWeights` (r:16 w:16)
+	/// Proof: `ComputeStaking::ListWeights` (`max_values`: None, `max_size`: Some(1042), added: 3517, mode: `MaxEncodedLen`)
 	fn bond() -> Weight {
-		//  Measured:  `122586`
+		//  Measured:  `124838`
 		//  Estimated: `3109815`
-		// Minimum execution time: 4_935_587_000 picoseconds.
-		Weight::from_parts(5_413_960_000, 3109815)
-			.saturating_add(T::DbWeight::get().reads(1045_u64))
-			.saturating_add(T::DbWeight::get().writes(20_u64))
+		// Minimum execution time: 4_160_092_000 picoseconds.
+		Weight::from_parts(5_049_449_000, 3109815)
+			.saturating_add(T::DbWeight::get().reads(1061_u64))
+			.saturating_add(T::DbWeight::get().writes(36_u64))
 	}
 	/// Storage: `ComputeStaking::Providers` (r:1025 w:1)
 	/// Proof: `ComputeStaking::Providers` (`max_values`: None, `max_size`: Some(558), added: 3033, mode: `MaxEncodedLen`)
@@ -78,13 +80,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::ProvidersByModel` (r:16 w:16)
 	/// Proof: `ComputeStaking::ProvidersByModel` (`max_values`: None, `max_size`: Some(2066), added: 4541, mode: `MaxEncodedLen`)
+	/// Storage: `ComputeStaking::ListWeights` (r:16 w:16)
+	/// Proof: `ComputeStaking::ListWeights` (`max_values`: None, `max_size`: Some(1042), added: 3517, mode: `MaxEncodedLen`)
 	fn bond_extra() -> Weight {
-		//  Measured:  `122605`
+		//  Measured:  `124857`
 		//  Estimated: `3109815`
-		// Minimum execution time: 5_114_696_000 picoseconds.
-		Weight::from_parts(5_702_255_000, 3109815)
-			.saturating_add(T::DbWeight::get().reads(1045_u64))
-			.saturating_add(T::DbWeight::get().writes(20_u64))
+		// Minimum execution time: 4_222_051_000 picoseconds.
+		Weight::from_parts(5_310_822_000, 3109815)
+			.saturating_add(T::DbWeight::get().reads(1061_u64))
+			.saturating_add(T::DbWeight::get().writes(36_u64))
 	}
 	/// Storage: `ComputeStaking::Providers` (r:1025 w:1)
 	/// Proof: `ComputeStaking::Providers` (`max_values`: None, `max_size`: Some(558), added: 3033, mode: `MaxEncodedLen`)
@@ -94,16 +98,18 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(469), added: 2944, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::ProvidersByModel` (r:32 w:32)
 	/// Proof: `ComputeStaking::ProvidersByModel` (`max_values`: None, `max_size`: Some(2066), added: 4541, mode: `MaxEncodedLen`)
+	/// Storage: `ComputeStaking::ListWeights` (r:32 w:32)
+	/// Proof: `ComputeStaking::ListWeights` (`max_values`: None, `max_size`: Some(1042), added: 3517, mode: `MaxEncodedLen`)
 	fn set_models(n: u32, ) -> Weight {
-		//  Measured:  `54728 + n * (8693 ±0)`
+		//  Measured:  `57612 + n * (8745 ±0)`
 		//  Estimated: `73646 + n * (194112 ±0)`
-		// Minimum execution time: 551_321_000 picoseconds.
-		Weight::from_parts(339_267_344, 73646)
-			.saturating_add(Weight::from_parts(359_398_539, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(18_u64))
-			.saturating_add(T::DbWeight::get().reads((66_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(17_u64))
-			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
+		// Minimum execution time: 676_522_000 picoseconds.
+		Weight::from_parts(499_540_033, 73646)
+			.saturating_add(Weight::from_parts(362_047_568, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(34_u64))
+			.saturating_add(T::DbWeight::get().reads((67_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(33_u64))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 194112).saturating_mul(n.into()))
 	}
 	/// Storage: `ComputeStaking::Providers` (r:1 w:1)
@@ -112,13 +118,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ComputeStaking::Params` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::ProvidersByModel` (r:16 w:16)
 	/// Proof: `ComputeStaking::ProvidersByModel` (`max_values`: None, `max_size`: Some(2066), added: 4541, mode: `MaxEncodedLen`)
+	/// Storage: `ComputeStaking::ListWeights` (r:16 w:16)
+	/// Proof: `ComputeStaking::ListWeights` (`max_values`: None, `max_size`: Some(1042), added: 3517, mode: `MaxEncodedLen`)
 	fn unbond() -> Weight {
-		//  Measured:  `35031`
+		//  Measured:  `36920`
 		//  Estimated: `73646`
-		// Minimum execution time: 139_704_000 picoseconds.
-		Weight::from_parts(172_877_000, 73646)
-			.saturating_add(T::DbWeight::get().reads(18_u64))
-			.saturating_add(T::DbWeight::get().writes(17_u64))
+		// Minimum execution time: 267_661_000 picoseconds.
+		Weight::from_parts(309_792_000, 73646)
+			.saturating_add(T::DbWeight::get().reads(34_u64))
+			.saturating_add(T::DbWeight::get().writes(33_u64))
 	}
 	/// Storage: `ComputeStaking::Providers` (r:1 w:1)
 	/// Proof: `ComputeStaking::Providers` (`max_values`: None, `max_size`: Some(558), added: 3033, mode: `MaxEncodedLen`)
@@ -129,10 +137,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
 	fn withdraw_unbonded() -> Weight {
-		//  Measured:  `1192`
+		//  Measured:  `1229`
 		//  Estimated: `4023`
-		// Minimum execution time: 58_449_000 picoseconds.
-		Weight::from_parts(77_695_000, 4023)
+		// Minimum execution time: 60_831_000 picoseconds.
+		Weight::from_parts(76_958_000, 4023)
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
@@ -140,29 +148,33 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ComputeStaking::Providers` (`max_values`: None, `max_size`: Some(558), added: 3033, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::ProvidersByModel` (r:16 w:16)
 	/// Proof: `ComputeStaking::ProvidersByModel` (`max_values`: None, `max_size`: Some(2066), added: 4541, mode: `MaxEncodedLen`)
+	/// Storage: `ComputeStaking::ListWeights` (r:16 w:16)
+	/// Proof: `ComputeStaking::ListWeights` (`max_values`: None, `max_size`: Some(1042), added: 3517, mode: `MaxEncodedLen`)
 	fn chill() -> Weight {
-		//  Measured:  `34705`
+		//  Measured:  `36595`
 		//  Estimated: `73646`
-		// Minimum execution time: 132_008_000 picoseconds.
-		Weight::from_parts(165_054_000, 73646)
-			.saturating_add(T::DbWeight::get().reads(17_u64))
-			.saturating_add(T::DbWeight::get().writes(17_u64))
+		// Minimum execution time: 251_382_000 picoseconds.
+		Weight::from_parts(284_214_000, 73646)
+			.saturating_add(T::DbWeight::get().reads(33_u64))
+			.saturating_add(T::DbWeight::get().writes(33_u64))
 	}
 	/// Storage: `ComputeStaking::Providers` (r:1025 w:1)
 	/// Proof: `ComputeStaking::Providers` (`max_values`: None, `max_size`: Some(558), added: 3033, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::ProvidersByModel` (r:16 w:16)
 	/// Proof: `ComputeStaking::ProvidersByModel` (`max_values`: None, `max_size`: Some(2066), added: 4541, mode: `MaxEncodedLen`)
+	/// Storage: `ComputeStaking::ListWeights` (r:16 w:16)
+	/// Proof: `ComputeStaking::ListWeights` (`max_values`: None, `max_size`: Some(1042), added: 3517, mode: `MaxEncodedLen`)
 	fn unchill() -> Weight {
-		//  Measured:  `122676`
+		//  Measured:  `124565`
 		//  Estimated: `3109815`
-		// Minimum execution time: 4_640_874_000 picoseconds.
-		Weight::from_parts(5_085_337_000, 3109815)
-			.saturating_add(T::DbWeight::get().reads(1041_u64))
-			.saturating_add(T::DbWeight::get().writes(17_u64))
+		// Minimum execution time: 5_103_962_000 picoseconds.
+		Weight::from_parts(5_441_990_000, 3109815)
+			.saturating_add(T::DbWeight::get().reads(1057_u64))
+			.saturating_add(T::DbWeight::get().writes(33_u64))
 	}
 	/// Storage: `ComputeStaking::Providers` (r:1 w:1)
 	/// Proof: `ComputeStaking::Providers` (`max_values`: None, `max_size`: Some(558), added: 3033, mode: `MaxEncodedLen`)
-	/// Storage: `ComputeStaking::ProvidersByModel` (r:16 w:16)
+	/// Storage: `ComputeStaking::ProvidersByModel` (r:16 w:0)
 	/// Proof: `ComputeStaking::ProvidersByModel` (`max_values`: None, `max_size`: Some(2066), added: 4541, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
@@ -171,15 +183,14 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `ComputeStaking::ProviderCount` (r:1 w:1)
 	/// Proof: `ComputeStaking::ProviderCount` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	fn deregister(n: u32, ) -> Weight {
-		//  Measured:  `1380 + n * (2118 ±0)`
+		//  Measured:  `1402 + n * (2138 ±0)`
 		//  Estimated: `4023 + n * (4541 ±0)`
-		// Minimum execution time: 76_709_000 picoseconds.
-		Weight::from_parts(91_041_345, 4023)
-			.saturating_add(Weight::from_parts(8_688_256, 0).saturating_mul(n.into()))
+		// Minimum execution time: 79_857_000 picoseconds.
+		Weight::from_parts(90_780_872, 4023)
+			.saturating_add(Weight::from_parts(6_689_403, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(4_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(4_u64))
-			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 4541).saturating_mul(n.into()))
 	}
 	/// Storage: `ComputeStaking::Params` (r:0 w:1)
@@ -187,8 +198,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_params() -> Weight {
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 7_655_000 picoseconds.
-		Weight::from_parts(10_249_000, 0)
+		// Minimum execution time: 5_207_000 picoseconds.
+		Weight::from_parts(10_072_000, 0)
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 }
@@ -196,54 +207,54 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's database weights, for mocks and tests.
 impl WeightInfo for () {
 	fn register_provider() -> Weight {
-		Weight::from_parts(76_725_000, 4023)
+		Weight::from_parts(70_032_000, 4023)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn bond() -> Weight {
-		Weight::from_parts(5_413_960_000, 3109815)
-			.saturating_add(ParityDbWeight::get().reads(1045_u64))
-			.saturating_add(ParityDbWeight::get().writes(20_u64))
+		Weight::from_parts(5_049_449_000, 3109815)
+			.saturating_add(ParityDbWeight::get().reads(1061_u64))
+			.saturating_add(ParityDbWeight::get().writes(36_u64))
 	}
 	fn bond_extra() -> Weight {
-		Weight::from_parts(5_702_255_000, 3109815)
-			.saturating_add(ParityDbWeight::get().reads(1045_u64))
-			.saturating_add(ParityDbWeight::get().writes(20_u64))
+		Weight::from_parts(5_310_822_000, 3109815)
+			.saturating_add(ParityDbWeight::get().reads(1061_u64))
+			.saturating_add(ParityDbWeight::get().writes(36_u64))
 	}
 	fn set_models(n: u32, ) -> Weight {
-		Weight::from_parts(339_267_344, 73646)
-			.saturating_add(Weight::from_parts(359_398_539, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(18_u64))
-			.saturating_add(ParityDbWeight::get().writes(17_u64))
+		Weight::from_parts(499_540_033, 73646)
+			.saturating_add(Weight::from_parts(362_047_568, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(34_u64))
+			.saturating_add(ParityDbWeight::get().writes(33_u64))
 	}
 	fn unbond() -> Weight {
-		Weight::from_parts(172_877_000, 73646)
-			.saturating_add(ParityDbWeight::get().reads(18_u64))
-			.saturating_add(ParityDbWeight::get().writes(17_u64))
+		Weight::from_parts(309_792_000, 73646)
+			.saturating_add(ParityDbWeight::get().reads(34_u64))
+			.saturating_add(ParityDbWeight::get().writes(33_u64))
 	}
 	fn withdraw_unbonded() -> Weight {
-		Weight::from_parts(77_695_000, 4023)
+		Weight::from_parts(76_958_000, 4023)
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn chill() -> Weight {
-		Weight::from_parts(165_054_000, 73646)
-			.saturating_add(ParityDbWeight::get().reads(17_u64))
-			.saturating_add(ParityDbWeight::get().writes(17_u64))
+		Weight::from_parts(284_214_000, 73646)
+			.saturating_add(ParityDbWeight::get().reads(33_u64))
+			.saturating_add(ParityDbWeight::get().writes(33_u64))
 	}
 	fn unchill() -> Weight {
-		Weight::from_parts(5_085_337_000, 3109815)
-			.saturating_add(ParityDbWeight::get().reads(1041_u64))
-			.saturating_add(ParityDbWeight::get().writes(17_u64))
+		Weight::from_parts(5_441_990_000, 3109815)
+			.saturating_add(ParityDbWeight::get().reads(1057_u64))
+			.saturating_add(ParityDbWeight::get().writes(33_u64))
 	}
 	fn deregister(n: u32, ) -> Weight {
-		Weight::from_parts(91_041_345, 4023)
-			.saturating_add(Weight::from_parts(8_688_256, 0).saturating_mul(n.into()))
+		Weight::from_parts(90_780_872, 4023)
+			.saturating_add(Weight::from_parts(6_689_403, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(4_u64))
 			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn set_params() -> Weight {
-		Weight::from_parts(10_249_000, 0)
+		Weight::from_parts(10_072_000, 0)
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 }

@@ -27,8 +27,8 @@ pub trait WeightInfo {
 	fn remove_auditor() -> Weight;
 	fn on_initialize_wakeups(n: u32, ) -> Weight;
 	fn on_initialize_audits(n: u32, ) -> Weight;
-	fn on_initialize_assign(n: u32, ) -> Weight;
 	fn on_initialize_settle(n: u32, ) -> Weight;
+	fn on_initialize_assign(n: u32, ) -> Weight;
 }
 
 /// Weights measured on the reference machine, with the runtime's database weights.
@@ -56,11 +56,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Babe::AuthorVrfRandomness` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
 	/// Storage: `System::ParentHash` (r:1 w:0)
 	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
-	/// Storage: `ComputeStaking::Params` (r:1 w:0)
-	/// Proof: `ComputeStaking::Params` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::ProvidersByModel` (r:1 w:0)
 	/// Proof: `ComputeStaking::ProvidersByModel` (`max_values`: None, `max_size`: Some(2066), added: 4541, mode: `MaxEncodedLen`)
-	/// Storage: `ComputeStaking::Providers` (r:64 w:1)
+	/// Storage: `ComputeStaking::ListWeights` (r:1 w:0)
+	/// Proof: `ComputeStaking::ListWeights` (`max_values`: None, `max_size`: Some(1042), added: 3517, mode: `MaxEncodedLen`)
+	/// Storage: `ComputeStaking::Params` (r:1 w:0)
+	/// Proof: `ComputeStaking::Params` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
+	/// Storage: `ComputeStaking::Providers` (r:1 w:1)
 	/// Proof: `ComputeStaking::Providers` (`max_values`: None, `max_size`: Some(558), added: 3033, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Jobs` (r:0 w:1)
 	/// Proof: `JobEscrow::Jobs` (`max_values`: None, `max_size`: Some(3489), added: 5964, mode: `MaxEncodedLen`)
@@ -70,12 +72,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `JobEscrow::JobsByClient` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Wakeups` (r:0 w:1)
 	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
-	fn submit_job(_n: u32, ) -> Weight {
-		//  Measured:  `9939`
-		//  Estimated: `195102`
-		// Minimum execution time: 348_117_000 picoseconds.
-		Weight::from_parts(435_192_446, 195102)
-			.saturating_add(T::DbWeight::get().reads(77_u64))
+	fn submit_job(n: u32, ) -> Weight {
+		//  Measured:  `6018`
+		//  Estimated: `5531`
+		// Minimum execution time: 173_462_000 picoseconds.
+		Weight::from_parts(198_571_247, 5531)
+			.saturating_add(Weight::from_parts(445, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(15_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
 	/// Storage: `JobEscrow::Jobs` (r:1 w:1)
@@ -85,8 +88,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn commit_result() -> Weight {
 		//  Measured:  `456`
 		//  Estimated: `6954`
-		// Minimum execution time: 27_436_000 picoseconds.
-		Weight::from_parts(40_863_000, 6954)
+		// Minimum execution time: 33_172_000 picoseconds.
+		Weight::from_parts(44_304_000, 6954)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -121,10 +124,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `JobEscrow::Wakeups` (r:0 w:2)
 	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn reveal_result() -> Weight {
-		//  Measured:  `138687`
+		//  Measured:  `138690`
 		//  Estimated: `152534`
-		// Minimum execution time: 842_511_000 picoseconds.
-		Weight::from_parts(1_056_120_000, 152534)
+		// Minimum execution time: 969_681_000 picoseconds.
+		Weight::from_parts(1_105_974_000, 152534)
 			.saturating_add(T::DbWeight::get().reads(38_u64))
 			.saturating_add(T::DbWeight::get().writes(31_u64))
 	}
@@ -155,8 +158,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn challenge_job() -> Weight {
 		//  Measured:  `9611`
 		//  Estimated: `192069`
-		// Minimum execution time: 479_266_000 picoseconds.
-		Weight::from_parts(604_215_000, 192069)
+		// Minimum execution time: 580_029_000 picoseconds.
+		Weight::from_parts(638_192_000, 192069)
 			.saturating_add(T::DbWeight::get().reads(73_u64))
 			.saturating_add(T::DbWeight::get().writes(14_u64))
 	}
@@ -183,10 +186,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `JobEscrow::Wakeups` (r:0 w:2)
 	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn cancel_job() -> Weight {
-		//  Measured:  `6573`
+		//  Measured:  `6606`
 		//  Estimated: `6954`
-		// Minimum execution time: 149_912_000 picoseconds.
-		Weight::from_parts(178_656_000, 6954)
+		// Minimum execution time: 193_948_000 picoseconds.
+		Weight::from_parts(216_292_000, 6954)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
@@ -197,9 +200,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_probe_models(n: u32, ) -> Weight {
 		//  Measured:  `219 + n * (249 ±0)`
 		//  Estimated: `990 + n * (2944 ±0)`
-		// Minimum execution time: 5_368_000 picoseconds.
-		Weight::from_parts(15_761_670, 990)
-			.saturating_add(Weight::from_parts(4_449_517, 0).saturating_mul(n.into()))
+		// Minimum execution time: 8_053_000 picoseconds.
+		Weight::from_parts(17_478_536, 990)
+			.saturating_add(Weight::from_parts(5_201_638, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 			.saturating_add(Weight::from_parts(0, 2944).saturating_mul(n.into()))
@@ -228,11 +231,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(469), added: 2944, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::OpenJobs` (r:1 w:1)
 	/// Proof: `ModelRegistry::OpenJobs` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
-	/// Storage: `ComputeStaking::Params` (r:1 w:0)
-	/// Proof: `ComputeStaking::Params` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::ProvidersByModel` (r:1 w:0)
 	/// Proof: `ComputeStaking::ProvidersByModel` (`max_values`: None, `max_size`: Some(2066), added: 4541, mode: `MaxEncodedLen`)
-	/// Storage: `ComputeStaking::Providers` (r:64 w:1)
+	/// Storage: `ComputeStaking::ListWeights` (r:1 w:0)
+	/// Proof: `ComputeStaking::ListWeights` (`max_values`: None, `max_size`: Some(1042), added: 3517, mode: `MaxEncodedLen`)
+	/// Storage: `ComputeStaking::Params` (r:1 w:0)
+	/// Proof: `ComputeStaking::Params` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
+	/// Storage: `ComputeStaking::Providers` (r:1 w:1)
 	/// Proof: `ComputeStaking::Providers` (`max_values`: None, `max_size`: Some(558), added: 3033, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::OpenJobs` (r:1 w:1)
 	/// Proof: `JobEscrow::OpenJobs` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
@@ -241,11 +246,11 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `JobEscrow::JobsByProvider` (r:0 w:1)
 	/// Proof: `JobEscrow::JobsByProvider` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	fn on_initialize_probe() -> Weight {
-		//  Measured:  `8852`
-		//  Estimated: `195102`
-		// Minimum execution time: 311_961_000 picoseconds.
-		Weight::from_parts(361_944_000, 195102)
-			.saturating_add(T::DbWeight::get().reads(80_u64))
+		//  Measured:  `4931`
+		//  Estimated: `5996`
+		// Minimum execution time: 128_097_000 picoseconds.
+		Weight::from_parts(154_578_000, 5996)
+			.saturating_add(T::DbWeight::get().reads(18_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
 	/// Storage: `JobEscrow::AuditStats` (r:1 w:0)
@@ -255,8 +260,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_params() -> Weight {
 		//  Measured:  `75`
 		//  Estimated: `1501`
-		// Minimum execution time: 7_468_000 picoseconds.
-		Weight::from_parts(13_090_000, 1501)
+		// Minimum execution time: 10_258_000 picoseconds.
+		Weight::from_parts(14_826_000, 1501)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -265,8 +270,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn add_auditor() -> Weight {
 		//  Measured:  `2113`
 		//  Estimated: `3535`
-		// Minimum execution time: 15_540_000 picoseconds.
-		Weight::from_parts(20_655_000, 3535)
+		// Minimum execution time: 17_120_000 picoseconds.
+		Weight::from_parts(24_340_000, 3535)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -275,8 +280,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn remove_auditor() -> Weight {
 		//  Measured:  `2146`
 		//  Estimated: `3535`
-		// Minimum execution time: 15_713_000 picoseconds.
-		Weight::from_parts(20_284_000, 3535)
+		// Minimum execution time: 17_160_000 picoseconds.
+		Weight::from_parts(24_679_000, 3535)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -286,7 +291,7 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Jobs` (r:16 w:16)
 	/// Proof: `JobEscrow::Jobs` (`max_values`: None, `max_size`: Some(3489), added: 5964, mode: `MaxEncodedLen`)
-	/// Storage: `ComputeStaking::Providers` (r:1024 w:32)
+	/// Storage: `ComputeStaking::Providers` (r:32 w:32)
 	/// Proof: `ComputeStaking::Providers` (`max_values`: None, `max_size`: Some(558), added: 3033, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Params` (r:1 w:0)
 	/// Proof: `JobEscrow::Params` (`max_values`: Some(1), `max_size`: Some(120), added: 615, mode: `MaxEncodedLen`)
@@ -306,6 +311,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::ProvidersByModel` (r:16 w:0)
 	/// Proof: `ComputeStaking::ProvidersByModel` (`max_values`: None, `max_size`: Some(2066), added: 4541, mode: `MaxEncodedLen`)
+	/// Storage: `ComputeStaking::ListWeights` (r:16 w:0)
+	/// Proof: `ComputeStaking::ListWeights` (`max_values`: None, `max_size`: Some(1042), added: 3517, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::QueueCursor` (r:1 w:0)
 	/// Proof: `JobEscrow::QueueCursor` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Queues` (r:1 w:0)
@@ -313,29 +320,16 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `JobEscrow::JobsByProvider` (r:0 w:16)
 	/// Proof: `JobEscrow::JobsByProvider` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	fn on_initialize_wakeups(n: u32, ) -> Weight {
-		//  Measured:  `1404 + n * (8902 ±0)`
-		//  Estimated: `16008 + n * (194112 ±0)`
-		// Minimum execution time: 28_764_000 picoseconds.
-		Weight::from_parts(31_352_000, 16008)
-			.saturating_add(Weight::from_parts(423_386_291, 0).saturating_mul(n.into()))
+		//  Measured:  `725 + n * (4156 ±0)`
+		//  Estimated: `16008 + n * (6066 ±0)`
+		// Minimum execution time: 32_081_000 picoseconds.
+		Weight::from_parts(16_709_841, 16008)
+			.saturating_add(Weight::from_parts(181_490_901, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(15_u64))
-			.saturating_add(T::DbWeight::get().reads((69_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 			.saturating_add(T::DbWeight::get().writes((8_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 194112).saturating_mul(n.into()))
-	}
-	/// Not yet measured: charged as a no-show reassignment, which costs more.
-	fn on_initialize_settle(n: u32, ) -> Weight {
-		//  Measured:  `1404 + n * (8902 ±0)`
-		//  Estimated: `16008 + n * (194112 ±0)`
-		// Minimum execution time: 28_764_000 picoseconds.
-		Weight::from_parts(31_352_000, 16008)
-			.saturating_add(Weight::from_parts(423_386_291, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(15_u64))
-			.saturating_add(T::DbWeight::get().reads((69_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(3_u64))
-			.saturating_add(T::DbWeight::get().writes((8_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 194112).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 6066).saturating_mul(n.into()))
 	}
 	/// Storage: `JobEscrow::WakeCursor` (r:1 w:1)
 	/// Proof: `JobEscrow::WakeCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
@@ -368,15 +362,57 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `JobEscrow::Queues` (r:1 w:0)
 	/// Proof: `JobEscrow::Queues` (`max_values`: None, `max_size`: Some(2066), added: 4541, mode: `MaxEncodedLen`)
 	fn on_initialize_audits(n: u32, ) -> Weight {
-		//  Measured:  `19148 + n * (559 ±0)`
+		//  Measured:  `19218 + n * (559 ±0)`
 		//  Estimated: `192069 + n * (5964 ±0)`
-		// Minimum execution time: 37_228_000 picoseconds.
-		Weight::from_parts(38_516_000, 192069)
-			.saturating_add(Weight::from_parts(575_222_232, 0).saturating_mul(n.into()))
+		// Minimum execution time: 45_711_000 picoseconds.
+		Weight::from_parts(878_908_114, 192069)
+			.saturating_add(Weight::from_parts(655_990_267, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(163_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(142_u64))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 5964).saturating_mul(n.into()))
+	}
+	/// Storage: `JobEscrow::WakeCursor` (r:1 w:1)
+	/// Proof: `JobEscrow::WakeCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::Wakeups` (r:128 w:256)
+	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::Jobs` (r:128 w:128)
+	/// Proof: `JobEscrow::Jobs` (`max_values`: None, `max_size`: Some(3489), added: 5964, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::Params` (r:1 w:0)
+	/// Proof: `JobEscrow::Params` (`max_values`: Some(1), `max_size`: Some(120), added: 615, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::Models` (r:128 w:0)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(469), added: 2944, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:1 w:1)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(157), added: 2632, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:258 w:258)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `ComputeStaking::Providers` (r:128 w:128)
+	/// Proof: `ComputeStaking::Providers` (`max_values`: None, `max_size`: Some(558), added: 3033, mode: `MaxEncodedLen`)
+	/// Storage: `ComputeStaking::Params` (r:1 w:0)
+	/// Proof: `ComputeStaking::Params` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::TotalEscrow` (r:1 w:1)
+	/// Proof: `JobEscrow::TotalEscrow` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::OpenJobs` (r:1 w:1)
+	/// Proof: `JobEscrow::OpenJobs` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::OpenJobs` (r:128 w:128)
+	/// Proof: `ModelRegistry::OpenJobs` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::QueueCursor` (r:1 w:0)
+	/// Proof: `JobEscrow::QueueCursor` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::Queues` (r:1 w:0)
+	/// Proof: `JobEscrow::Queues` (`max_values`: None, `max_size`: Some(2066), added: 4541, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::Receipts` (r:0 w:128)
+	/// Proof: `JobEscrow::Receipts` (`max_values`: None, `max_size`: Some(499), added: 2974, mode: `MaxEncodedLen`)
+	fn on_initialize_settle(n: u32, ) -> Weight {
+		//  Measured:  `1791 + n * (887 ±0)`
+		//  Estimated: `6196 + n * (5964 ±0)`
+		// Minimum execution time: 18_754_000 picoseconds.
+		Weight::from_parts(21_365_000, 6196)
+			.saturating_add(Weight::from_parts(214_424_147, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(11_u64))
+			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(6_u64))
+			.saturating_add(T::DbWeight::get().writes((8_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5964).saturating_mul(n.into()))
 	}
 	/// Storage: `JobEscrow::WakeCursor` (r:1 w:1)
@@ -397,102 +433,104 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Babe::AuthorVrfRandomness` (`max_values`: Some(1), `max_size`: Some(33), added: 528, mode: `MaxEncodedLen`)
 	/// Storage: `System::ParentHash` (r:1 w:0)
 	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
-	/// Storage: `ComputeStaking::Params` (r:1 w:0)
-	/// Proof: `ComputeStaking::Params` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::ProvidersByModel` (r:4 w:0)
 	/// Proof: `ComputeStaking::ProvidersByModel` (`max_values`: None, `max_size`: Some(2066), added: 4541, mode: `MaxEncodedLen`)
-	/// Storage: `ComputeStaking::Providers` (r:256 w:4)
+	/// Storage: `ComputeStaking::ListWeights` (r:4 w:0)
+	/// Proof: `ComputeStaking::ListWeights` (`max_values`: None, `max_size`: Some(1042), added: 3517, mode: `MaxEncodedLen`)
+	/// Storage: `ComputeStaking::Params` (r:1 w:0)
+	/// Proof: `ComputeStaking::Params` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
+	/// Storage: `ComputeStaking::Providers` (r:4 w:4)
 	/// Proof: `ComputeStaking::Providers` (`max_values`: None, `max_size`: Some(558), added: 3033, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::JobsByProvider` (r:0 w:4)
 	/// Proof: `JobEscrow::JobsByProvider` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	fn on_initialize_assign(n: u32, ) -> Weight {
-		//  Measured:  `334 + n * (8016 ±0)`
-		//  Estimated: `5996 + n * (194112 ±0)`
-		// Minimum execution time: 18_940_000 picoseconds.
-		Weight::from_parts(26_985_883, 5996)
-			.saturating_add(Weight::from_parts(372_807_028, 0).saturating_mul(n.into()))
+		//  Measured:  `617 + n * (3323 ±0)`
+		//  Estimated: `5996 + n * (5964 ±0)`
+		// Minimum execution time: 18_930_000 picoseconds.
+		Weight::from_parts(36_004_690, 5996)
+			.saturating_add(Weight::from_parts(112_265_533, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
-			.saturating_add(T::DbWeight::get().reads((68_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 			.saturating_add(T::DbWeight::get().writes((6_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 194112).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(0, 5964).saturating_mul(n.into()))
 	}
 }
 
 /// The same weights with ParityDB's database weights, for mocks and tests.
 impl WeightInfo for () {
-	fn submit_job(_n: u32, ) -> Weight {
-		Weight::from_parts(435_192_446, 195102)
-			.saturating_add(ParityDbWeight::get().reads(77_u64))
+	fn submit_job(n: u32, ) -> Weight {
+		Weight::from_parts(198_571_247, 5531)
+			.saturating_add(Weight::from_parts(445, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(15_u64))
 			.saturating_add(ParityDbWeight::get().writes(11_u64))
 	}
 	fn commit_result() -> Weight {
-		Weight::from_parts(40_863_000, 6954)
+		Weight::from_parts(44_304_000, 6954)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn reveal_result() -> Weight {
-		Weight::from_parts(1_056_120_000, 152534)
+		Weight::from_parts(1_105_974_000, 152534)
 			.saturating_add(ParityDbWeight::get().reads(38_u64))
 			.saturating_add(ParityDbWeight::get().writes(31_u64))
 	}
 	fn challenge_job() -> Weight {
-		Weight::from_parts(604_215_000, 192069)
+		Weight::from_parts(638_192_000, 192069)
 			.saturating_add(ParityDbWeight::get().reads(73_u64))
 			.saturating_add(ParityDbWeight::get().writes(14_u64))
 	}
 	fn cancel_job() -> Weight {
-		Weight::from_parts(178_656_000, 6954)
+		Weight::from_parts(216_292_000, 6954)
 			.saturating_add(ParityDbWeight::get().reads(10_u64))
 			.saturating_add(ParityDbWeight::get().writes(11_u64))
 	}
 	fn set_probe_models(n: u32, ) -> Weight {
-		Weight::from_parts(15_761_670, 990)
-			.saturating_add(Weight::from_parts(4_449_517, 0).saturating_mul(n.into()))
+		Weight::from_parts(17_478_536, 990)
+			.saturating_add(Weight::from_parts(5_201_638, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn on_initialize_probe() -> Weight {
-		Weight::from_parts(361_944_000, 195102)
-			.saturating_add(ParityDbWeight::get().reads(80_u64))
+		Weight::from_parts(154_578_000, 5996)
+			.saturating_add(ParityDbWeight::get().reads(18_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	fn set_params() -> Weight {
-		Weight::from_parts(13_090_000, 1501)
+		Weight::from_parts(14_826_000, 1501)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn add_auditor() -> Weight {
-		Weight::from_parts(20_655_000, 3535)
+		Weight::from_parts(24_340_000, 3535)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn remove_auditor() -> Weight {
-		Weight::from_parts(20_284_000, 3535)
+		Weight::from_parts(24_679_000, 3535)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn on_initialize_wakeups(n: u32, ) -> Weight {
-		Weight::from_parts(31_352_000, 16008)
-			.saturating_add(Weight::from_parts(423_386_291, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(15_u64))
-			.saturating_add(ParityDbWeight::get().writes(3_u64))
-	}
-	/// Not yet measured: charged as a no-show reassignment, which costs more.
-	fn on_initialize_settle(n: u32, ) -> Weight {
-		Weight::from_parts(31_352_000, 16008)
-			.saturating_add(Weight::from_parts(423_386_291, 0).saturating_mul(n.into()))
+		Weight::from_parts(16_709_841, 16008)
+			.saturating_add(Weight::from_parts(181_490_901, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(15_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn on_initialize_audits(n: u32, ) -> Weight {
-		Weight::from_parts(38_516_000, 192069)
-			.saturating_add(Weight::from_parts(575_222_232, 0).saturating_mul(n.into()))
+		Weight::from_parts(878_908_114, 192069)
+			.saturating_add(Weight::from_parts(655_990_267, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(163_u64))
 			.saturating_add(ParityDbWeight::get().writes(142_u64))
 	}
+	fn on_initialize_settle(n: u32, ) -> Weight {
+		Weight::from_parts(21_365_000, 6196)
+			.saturating_add(Weight::from_parts(214_424_147, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(11_u64))
+			.saturating_add(ParityDbWeight::get().writes(6_u64))
+	}
 	fn on_initialize_assign(n: u32, ) -> Weight {
-		Weight::from_parts(26_985_883, 5996)
-			.saturating_add(Weight::from_parts(372_807_028, 0).saturating_mul(n.into()))
+		Weight::from_parts(36_004_690, 5996)
+			.saturating_add(Weight::from_parts(112_265_533, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
