@@ -163,13 +163,11 @@ async function main() {
     const settled = busy.reduce((n, r) => n + r.settled, 0);
     const all = rows.reduce((n, r) => n + r.settled, 0);
     // What the chain spends in a block with no jobs (the hooks' idle reads, the timestamp): the
-    // first block seen, before any job was submitted.
-    const idle = rows[0]?.refTime ?? 0n;
+    // lightest block seen.
+    const idle = rows.reduce((m, r) => (r.refTime < m ? r.refTime : m), rows[0]?.refTime ?? 0n);
     const refTime = rows.reduce((n, r) => n + (r.refTime > idle ? r.refTime - idle : 0n), 0n);
     const jobs = rows.reduce((n, r) => n + r.submitted, 0);
-    const xt = api.tx.balances.transferKeepAlive(bob.address, UNITS);
-    await xt.signAsync(alice);
-    const transfer = await api.call.transactionPaymentApi.queryInfo(xt, xt.encodedLength);
+    const transfer = await api.tx.balances.transferKeepAlive(bob.address, UNITS).paymentInfo(alice);
     const transferRef = transfer.weight.refTime.toBigInt();
     const perJob = jobs ? refTime / BigInt(jobs) : 0n;
     console.log(`jobs submitted ${jobs}, settled ${all}; at most ${Math.max(0, ...rows.map((r) => r.settled))} settled in one block, ${busy.length ? (settled / busy.length).toFixed(1) : 0} on average over ${busy.length} blocks that settled any`);
