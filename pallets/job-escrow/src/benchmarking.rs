@@ -235,6 +235,28 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// The provider's reveal of an unaudited job with the largest embedding: decoded, stored,
+	/// and the job verified. What every reveal that judges nothing costs.
+	#[benchmark]
+	fn reveal_result_unaudited() -> Result<(), BenchmarkError> {
+		let model = T::BenchmarkHelper::model(largest_dimensions::<T>());
+		add_providers::<T>(model, 1);
+		Params::<T>::mutate(|p| p.audit_rate = Perbill::zero());
+		let client = funded::<T>("client", 0);
+		let id = submit::<T>(&client, model, 16)?;
+		let provider = provider_of::<T>(id)?;
+		let out = output::<T>(model, false);
+		commit_as::<T>(id, &provider, &out)?;
+		let decide = Jobs::<T>::get(id).map(|j| j.wake_at).ok_or(BenchmarkError::Weightless)?;
+		run_to::<T>(decide);
+
+		#[extrinsic_call]
+		reveal_result(RawOrigin::Signed(provider), id, out, [1u8; 32]);
+
+		assert_eq!(Jobs::<T>::get(id).map(|j| j.status), Some(JobStatus::Verified));
+		Ok(())
+	}
+
 	/// A client demands an audit of its verified job: the largest panel is drawn over a full
 	/// auditor set and locks its stake.
 	#[benchmark]

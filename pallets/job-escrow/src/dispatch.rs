@@ -234,7 +234,7 @@ impl<T: Config> Pallet<T> {
 		id: JobId,
 		output: Vec<u8>,
 		salt: [u8; 32],
-	) -> DispatchResult {
+	) -> Result<bool, DispatchError> {
 		let mut job = Jobs::<T>::get(id).ok_or(Error::<T>::JobNotFound)?;
 		let (status, model) = (job.status, job.model);
 		let (role, party) = Self::role_of(&mut job, &who).ok_or(Error::<T>::NotAssigned)?;
@@ -248,21 +248,28 @@ impl<T: Config> Pallet<T> {
 			crate::commitment_of(id, &who, &output_hash, &salt) == commitment,
 			Error::<T>::CommitmentMismatch
 		);
-		ensure!(Self::decode_output(model, &output).is_some(), Error::<T>::MalformedOutput);
+		let decoded = Self::decode_output(model, &output).ok_or(Error::<T>::MalformedOutput)?;
+		let refusal = matches!(decoded, CanonicalOutput::Refused(_));
 		party.output_hash = Some(output_hash);
 		Outputs::<T>::insert(id, &who, output);
 		Self::deposit_event(Event::ResultRevealed { job: id, who, output_hash });
 
 		let provider_done = job.provider.as_ref().is_some_and(|p| p.output_hash.is_some());
 		let panel_done = job.checkers.iter().all(|p| p.output_hash.is_some());
-		match job.status {
+		// Heavy: the reveal that closes an audit (every output judged) or a refusal that draws a
+		// panel. Any other reveal stores its output and at most verifies an unaudited job.
+		let heavy = match job.status {
 			JobStatus::Revealing { audited } if provider_done && (!audited || panel_done) => {
 				Self::unschedule(id, job.wake_at);
 				Self::close_reveals(id, job);
+				audited || refusal
 			}
-			_ => Jobs::<T>::insert(id, job),
-		}
-		Ok(())
+			_ => {
+				Jobs::<T>::insert(id, job);
+				false
+			}
+		};
+		Ok(heavy)
 	}
 
 	/// The canonical output in `bytes`, when it is one of `model`'s architecture.

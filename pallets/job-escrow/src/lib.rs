@@ -511,9 +511,12 @@ pub mod pallet {
 			job: JobId,
 			output: Vec<u8>,
 			salt: [u8; 32],
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			Self::do_reveal(who, job, output, salt)
+			let heavy = Self::do_reveal(who, job, output, salt)?;
+			// Charged in full only when it judged an audit or drew a panel.
+			let actual = (!heavy).then(T::WeightInfo::reveal_result_unaudited);
+			Ok(actual.into())
 		}
 
 		/// Cancels a job still waiting for a provider; the escrow comes back in full.

@@ -201,7 +201,9 @@ fn act_all(ids: &[JobId]) -> bool {
 							id,
 							embedding(out),
 							salt(p.who),
-						),
+						)
+						.map(|_| ())
+						.map_err(|e| e.error),
 						None => continue,
 					},
 					_ => continue,

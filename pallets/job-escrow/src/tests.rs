@@ -1432,3 +1432,30 @@ fn a_refusal_nobody_can_check_ends_the_job_without_a_result() {
 		assert_eq!(provider(P1).locked, 0);
 	});
 }
+
+/// A reveal that judges nothing is charged what such a reveal costs; one that draws a panel (a
+/// refusal) or judges an audit keeps the full charge.
+#[test]
+fn a_reveal_is_charged_for_the_path_it_took() {
+	build_and_execute(|| {
+		use crate::WeightInfo as _;
+		set_audit_rate(Perbill::zero());
+		add_provider(P1, 10_000);
+		let plain = submit(1_000);
+		let refusing = submit(1_000);
+		commit(plain, P1, RIGHT);
+		commit_bytes(refusing, P1, &refused());
+		run_to(2);
+		let info =
+			JobEscrow::reveal_result(RuntimeOrigin::signed(P1), plain, embedding(RIGHT), SALT)
+				.unwrap();
+		assert_eq!(
+			info.actual_weight,
+			Some(<Test as crate::Config>::WeightInfo::reveal_result_unaudited())
+		);
+		let info =
+			JobEscrow::reveal_result(RuntimeOrigin::signed(P1), refusing, refused(), SALT).unwrap();
+		assert_eq!(info.actual_weight, None, "drew a panel: charged in full");
+		assert_eq!(job(refusing).status, JobStatus::Auditing);
+	});
+}
