@@ -76,9 +76,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn submit_job(n: u32, ) -> Weight {
 		//  Measured:  `6018`
 		//  Estimated: `5531`
-		// Minimum execution time: 173_462_000 picoseconds.
-		Weight::from_parts(198_571_247, 5531)
-			.saturating_add(Weight::from_parts(445, 0).saturating_mul(n.into()))
+		// Minimum execution time: 144_046_000 picoseconds.
+		Weight::from_parts(179_244_691, 5531)
+			.saturating_add(Weight::from_parts(8_800, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(15_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
@@ -89,8 +89,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn commit_result() -> Weight {
 		//  Measured:  `456`
 		//  Estimated: `6954`
-		// Minimum execution time: 33_172_000 picoseconds.
-		Weight::from_parts(44_304_000, 6954)
+		// Minimum execution time: 31_560_000 picoseconds.
+		Weight::from_parts(39_958_000, 6954)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -127,19 +127,28 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn reveal_result() -> Weight {
 		//  Measured:  `138690`
 		//  Estimated: `152534`
-		// Minimum execution time: 969_681_000 picoseconds.
-		Weight::from_parts(1_105_974_000, 152534)
+		// Minimum execution time: 870_539_000 picoseconds.
+		Weight::from_parts(1_043_907_000, 152534)
 			.saturating_add(T::DbWeight::get().reads(38_u64))
 			.saturating_add(T::DbWeight::get().writes(31_u64))
 	}
-	/// Not yet measured: charged as the dispute-resolving reveal, which costs more.
+	/// Storage: `JobEscrow::Jobs` (r:1 w:1)
+	/// Proof: `JobEscrow::Jobs` (`max_values`: None, `max_size`: Some(3489), added: 5964, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::Models` (r:1 w:0)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(469), added: 2944, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::Params` (r:1 w:0)
+	/// Proof: `JobEscrow::Params` (`max_values`: Some(1), `max_size`: Some(120), added: 615, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::Outputs` (r:0 w:1)
+	/// Proof: `JobEscrow::Outputs` (`max_values`: None, `max_size`: Some(16468), added: 18943, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::Wakeups` (r:0 w:2)
+	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn reveal_result_unaudited() -> Weight {
-		//  Measured:  `138690`
-		//  Estimated: `152534`
-		// Minimum execution time: 969_681_000 picoseconds.
-		Weight::from_parts(1_105_974_000, 152534)
-			.saturating_add(T::DbWeight::get().reads(38_u64))
-			.saturating_add(T::DbWeight::get().writes(31_u64))
+		//  Measured:  `1091`
+		//  Estimated: `6954`
+		// Minimum execution time: 74_812_000 picoseconds.
+		Weight::from_parts(98_783_000, 6954)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
 	}
 	/// Storage: `JobEscrow::Jobs` (r:1 w:1)
 	/// Proof: `JobEscrow::Jobs` (`max_values`: None, `max_size`: Some(3489), added: 5964, mode: `MaxEncodedLen`)
@@ -168,8 +177,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn challenge_job() -> Weight {
 		//  Measured:  `9611`
 		//  Estimated: `192069`
-		// Minimum execution time: 580_029_000 picoseconds.
-		Weight::from_parts(638_192_000, 192069)
+		// Minimum execution time: 505_758_000 picoseconds.
+		Weight::from_parts(626_459_000, 192069)
 			.saturating_add(T::DbWeight::get().reads(73_u64))
 			.saturating_add(T::DbWeight::get().writes(14_u64))
 	}
@@ -198,8 +207,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn cancel_job() -> Weight {
 		//  Measured:  `6606`
 		//  Estimated: `6954`
-		// Minimum execution time: 193_948_000 picoseconds.
-		Weight::from_parts(216_292_000, 6954)
+		// Minimum execution time: 173_723_000 picoseconds.
+		Weight::from_parts(222_304_000, 6954)
 			.saturating_add(T::DbWeight::get().reads(10_u64))
 			.saturating_add(T::DbWeight::get().writes(11_u64))
 	}
@@ -210,9 +219,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_probe_models(n: u32, ) -> Weight {
 		//  Measured:  `219 + n * (249 ±0)`
 		//  Estimated: `990 + n * (2944 ±0)`
-		// Minimum execution time: 8_053_000 picoseconds.
-		Weight::from_parts(17_478_536, 990)
-			.saturating_add(Weight::from_parts(5_201_638, 0).saturating_mul(n.into()))
+		// Minimum execution time: 5_746_000 picoseconds.
+		Weight::from_parts(16_800_455, 990)
+			.saturating_add(Weight::from_parts(4_917_883, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 			.saturating_add(Weight::from_parts(0, 2944).saturating_mul(n.into()))
@@ -258,8 +267,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn on_initialize_probe() -> Weight {
 		//  Measured:  `4931`
 		//  Estimated: `5996`
-		// Minimum execution time: 128_097_000 picoseconds.
-		Weight::from_parts(154_578_000, 5996)
+		// Minimum execution time: 116_723_000 picoseconds.
+		Weight::from_parts(146_840_000, 5996)
 			.saturating_add(T::DbWeight::get().reads(18_u64))
 			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
@@ -270,8 +279,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_params() -> Weight {
 		//  Measured:  `75`
 		//  Estimated: `1501`
-		// Minimum execution time: 10_258_000 picoseconds.
-		Weight::from_parts(14_826_000, 1501)
+		// Minimum execution time: 8_037_000 picoseconds.
+		Weight::from_parts(14_603_000, 1501)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -280,8 +289,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn add_auditor() -> Weight {
 		//  Measured:  `2113`
 		//  Estimated: `3535`
-		// Minimum execution time: 17_120_000 picoseconds.
-		Weight::from_parts(24_340_000, 3535)
+		// Minimum execution time: 16_647_000 picoseconds.
+		Weight::from_parts(22_979_000, 3535)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -290,8 +299,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn remove_auditor() -> Weight {
 		//  Measured:  `2146`
 		//  Estimated: `3535`
-		// Minimum execution time: 17_160_000 picoseconds.
-		Weight::from_parts(24_679_000, 3535)
+		// Minimum execution time: 16_541_000 picoseconds.
+		Weight::from_parts(22_240_000, 3535)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -332,9 +341,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn on_initialize_wakeups(n: u32, ) -> Weight {
 		//  Measured:  `725 + n * (4156 ±0)`
 		//  Estimated: `16008 + n * (6066 ±0)`
-		// Minimum execution time: 32_081_000 picoseconds.
-		Weight::from_parts(16_709_841, 16008)
-			.saturating_add(Weight::from_parts(181_490_901, 0).saturating_mul(n.into()))
+		// Minimum execution time: 30_808_000 picoseconds.
+		Weight::from_parts(101_008_556, 16008)
+			.saturating_add(Weight::from_parts(140_571_841, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(15_u64))
 			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
@@ -373,10 +382,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `JobEscrow::Queues` (`max_values`: None, `max_size`: Some(2066), added: 4541, mode: `MaxEncodedLen`)
 	fn on_initialize_audits(n: u32, ) -> Weight {
 		//  Measured:  `19218 + n * (559 ±0)`
-		//  Estimated: `192069 + n * (5964 ±0)`
-		// Minimum execution time: 45_711_000 picoseconds.
-		Weight::from_parts(878_908_114, 192069)
-			.saturating_add(Weight::from_parts(655_990_267, 0).saturating_mul(n.into()))
+		//  Estimated: `192069 + n * (5964 ±71)`
+		// Minimum execution time: 38_781_000 picoseconds.
+		Weight::from_parts(369_702_311, 192069)
+			.saturating_add(Weight::from_parts(570_708_117, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(163_u64))
 			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(142_u64))
@@ -416,9 +425,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn on_initialize_settle(n: u32, ) -> Weight {
 		//  Measured:  `1791 + n * (887 ±0)`
 		//  Estimated: `6196 + n * (5964 ±0)`
-		// Minimum execution time: 18_754_000 picoseconds.
-		Weight::from_parts(21_365_000, 6196)
-			.saturating_add(Weight::from_parts(214_424_147, 0).saturating_mul(n.into()))
+		// Minimum execution time: 16_266_000 picoseconds.
+		Weight::from_parts(20_386_000, 6196)
+			.saturating_add(Weight::from_parts(182_601_211, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(11_u64))
 			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(6_u64))
@@ -456,9 +465,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn on_initialize_assign(n: u32, ) -> Weight {
 		//  Measured:  `617 + n * (3323 ±0)`
 		//  Estimated: `5996 + n * (5964 ±0)`
-		// Minimum execution time: 18_930_000 picoseconds.
-		Weight::from_parts(36_004_690, 5996)
-			.saturating_add(Weight::from_parts(112_265_533, 0).saturating_mul(n.into()))
+		// Minimum execution time: 16_956_000 picoseconds.
+		Weight::from_parts(31_715_679, 5996)
+			.saturating_add(Weight::from_parts(83_168_175, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(7_u64))
 			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
@@ -470,83 +479,82 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's database weights, for mocks and tests.
 impl WeightInfo for () {
 	fn submit_job(n: u32, ) -> Weight {
-		Weight::from_parts(198_571_247, 5531)
-			.saturating_add(Weight::from_parts(445, 0).saturating_mul(n.into()))
+		Weight::from_parts(179_244_691, 5531)
+			.saturating_add(Weight::from_parts(8_800, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(15_u64))
 			.saturating_add(ParityDbWeight::get().writes(11_u64))
 	}
 	fn commit_result() -> Weight {
-		Weight::from_parts(44_304_000, 6954)
+		Weight::from_parts(39_958_000, 6954)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn reveal_result() -> Weight {
-		Weight::from_parts(1_105_974_000, 152534)
+		Weight::from_parts(1_043_907_000, 152534)
 			.saturating_add(ParityDbWeight::get().reads(38_u64))
 			.saturating_add(ParityDbWeight::get().writes(31_u64))
 	}
-	/// Not yet measured: charged as the dispute-resolving reveal, which costs more.
 	fn reveal_result_unaudited() -> Weight {
-		Weight::from_parts(1_105_974_000, 152534)
-			.saturating_add(ParityDbWeight::get().reads(38_u64))
-			.saturating_add(ParityDbWeight::get().writes(31_u64))
+		Weight::from_parts(98_783_000, 6954)
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn challenge_job() -> Weight {
-		Weight::from_parts(638_192_000, 192069)
+		Weight::from_parts(626_459_000, 192069)
 			.saturating_add(ParityDbWeight::get().reads(73_u64))
 			.saturating_add(ParityDbWeight::get().writes(14_u64))
 	}
 	fn cancel_job() -> Weight {
-		Weight::from_parts(216_292_000, 6954)
+		Weight::from_parts(222_304_000, 6954)
 			.saturating_add(ParityDbWeight::get().reads(10_u64))
 			.saturating_add(ParityDbWeight::get().writes(11_u64))
 	}
 	fn set_probe_models(n: u32, ) -> Weight {
-		Weight::from_parts(17_478_536, 990)
-			.saturating_add(Weight::from_parts(5_201_638, 0).saturating_mul(n.into()))
+		Weight::from_parts(16_800_455, 990)
+			.saturating_add(Weight::from_parts(4_917_883, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn on_initialize_probe() -> Weight {
-		Weight::from_parts(154_578_000, 5996)
+		Weight::from_parts(146_840_000, 5996)
 			.saturating_add(ParityDbWeight::get().reads(18_u64))
 			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	fn set_params() -> Weight {
-		Weight::from_parts(14_826_000, 1501)
+		Weight::from_parts(14_603_000, 1501)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn add_auditor() -> Weight {
-		Weight::from_parts(24_340_000, 3535)
+		Weight::from_parts(22_979_000, 3535)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn remove_auditor() -> Weight {
-		Weight::from_parts(24_679_000, 3535)
+		Weight::from_parts(22_240_000, 3535)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn on_initialize_wakeups(n: u32, ) -> Weight {
-		Weight::from_parts(16_709_841, 16008)
-			.saturating_add(Weight::from_parts(181_490_901, 0).saturating_mul(n.into()))
+		Weight::from_parts(101_008_556, 16008)
+			.saturating_add(Weight::from_parts(140_571_841, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(15_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn on_initialize_audits(n: u32, ) -> Weight {
-		Weight::from_parts(878_908_114, 192069)
-			.saturating_add(Weight::from_parts(655_990_267, 0).saturating_mul(n.into()))
+		Weight::from_parts(369_702_311, 192069)
+			.saturating_add(Weight::from_parts(570_708_117, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(163_u64))
 			.saturating_add(ParityDbWeight::get().writes(142_u64))
 	}
 	fn on_initialize_settle(n: u32, ) -> Weight {
-		Weight::from_parts(21_365_000, 6196)
-			.saturating_add(Weight::from_parts(214_424_147, 0).saturating_mul(n.into()))
+		Weight::from_parts(20_386_000, 6196)
+			.saturating_add(Weight::from_parts(182_601_211, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
 	}
 	fn on_initialize_assign(n: u32, ) -> Weight {
-		Weight::from_parts(36_004_690, 5996)
-			.saturating_add(Weight::from_parts(112_265_533, 0).saturating_mul(n.into()))
+		Weight::from_parts(31_715_679, 5996)
+			.saturating_add(Weight::from_parts(83_168_175, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(7_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
