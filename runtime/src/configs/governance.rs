@@ -1,4 +1,5 @@
 //! OpenGov: referenda with conviction voting, plus the preimage store and scheduler they use.
+#![allow(clippy::arithmetic_side_effects)] // reason: Perbill × Weight scales down: it cannot overflow
 
 use crate::{
 	deposit,

@@ -1,4 +1,5 @@
 //! frame-system and timestamp.
+#![allow(clippy::arithmetic_side_effects)] // reason: Perbill × Weight and Perbill × u32 scale down: they cannot overflow
 
 use crate::{
 	AccountId, Balance, Block, Hash, Nonce, PalletInfo, Runtime, RuntimeCall, RuntimeEvent,

@@ -3,6 +3,7 @@
 pub use pallet_custom_origins::*;
 
 #[frame_support::pallet]
+#[allow(clippy::expect_used)] // reason: FRAME's pallet macro expands to an `expect` on a value it always sets
 pub mod pallet_custom_origins {
 	use frame_support::pallet_prelude::*;
 
