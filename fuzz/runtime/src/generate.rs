@@ -62,8 +62,14 @@ pub fn ops(seed: u64, max_ops: usize) -> Vec<Op> {
 		match p.rng.below(10) {
 			// Mostly a block or two, so the workers act inside their windows; sometimes a jump.
 			0..=2 => {
-				let b = if p.rng.chance(75) { p.rng.below(2) } else { p.rng.below(256) } as u8;
-				p.block += 1 + u32::from(b) % crate::MAX_BLOCKS_PER_OP;
+				let b = if p.rng.chance(75) {
+					p.rng.below(2)
+				} else if p.rng.chance(4) {
+					255 // a long jump (costly: rare here; the fuzzer chains them where they pay)
+				} else {
+					p.rng.below(256)
+				} as u8;
+				p.block += crate::blocks_of(b);
 				ops.push(Op::Blocks(b));
 			}
 			// Half the time every party is honest.

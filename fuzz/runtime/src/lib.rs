@@ -8,7 +8,7 @@
 //!   reachable). It is applied as the node's block builder applies it: decoded again with the
 //!   node's depth limit, its signature checked, every transaction extension run (nonce, fees,
 //!   block weight), dispatched, and dropped with its storage changes if it is invalid;
-//! - **blocks**: the open block is finalised and 1–8 more are built: BABE pre-digest with a
+//! - **blocks**: the open block is finalised and 1–8 more are built (100 for a long jump): BABE pre-digest with a
 //!   real VRF signature of the slot's authority, the timestamp inherent, `on_initialize`,
 //!   `on_idle`, `on_finalize`, state root;
 //! - **the workers**: every open job's provider and checkers act as the offchain worker would
@@ -49,8 +49,20 @@ use std::{
 
 /// Most operations one input runs.
 pub const MAX_OPS: usize = 64;
-/// Most blocks one `blocks` operation builds.
+/// Most blocks one ordinary `blocks` operation builds.
 pub const MAX_BLOCKS_PER_OP: u32 = 8;
+/// Blocks a long `blocks` operation builds (its byte ≥ 248): enough to reach a session and
+/// epoch change (600 blocks) within one input.
+pub const LONG_JUMP: u32 = 100;
+
+/// The blocks a `blocks` operation with byte `n` builds.
+pub fn blocks_of(n: u8) -> u32 {
+	if n >= 248 {
+		LONG_JUMP
+	} else {
+		1 + u32::from(n) % MAX_BLOCKS_PER_OP
+	}
+}
 /// Nesting depth the input's calls are decoded with (the node decodes extrinsics with 256; a
 /// smaller limit keeps inputs cheap and loses nothing deeper nesting could reach).
 pub const CALL_DEPTH: u32 = 32;
@@ -118,7 +130,7 @@ impl Stats {
 pub enum Op {
 	/// `origin`: index into [`accounts`] (signed), or anything else: unsigned.
 	Call { origin: u8, call: RuntimeCall },
-	/// Finalise the open block and build `1 + n % MAX_BLOCKS_PER_OP` more.
+	/// Finalise the open block and build [`blocks_of`]`(n)` more.
 	Blocks(u8),
 	/// Every open job's parties act as their workers would, honestly or not (see [`behaviour`]).
 	Workers(u8),
@@ -383,7 +395,7 @@ impl Chain {
 				}
 			}
 			Op::Blocks(n) => {
-				for _ in 0..(1 + u32::from(*n) % MAX_BLOCKS_PER_OP) {
+				for _ in 0..blocks_of(*n) {
 					c.close_block();
 					c.open_block();
 				}
