@@ -45,11 +45,23 @@ impl Checker {
 	}
 
 	/// After a block's end (`on_idle`, `on_finalize`).
+	///
+	/// A block's weight stays within the maximum, except in a block that rotates the session:
+	/// `pallet_session` charges the whole block for the rotation (its `on_initialize` returns
+	/// `max_block`), so any other hook's weight in that block goes over. Substrate accepts that
+	/// (mandatory weight may exceed the limit; no transaction fits in that block).
 	pub fn after_block(&mut self) {
 		self.after_step("the block's end");
 		let used = System::block_weight().total();
 		let max = <Runtime as frame_system::Config>::BlockWeights::get().max_block;
-		assert!(used.all_lte(max), "block {} used {used:?}, above the maximum {max:?}", self.block);
+		let rotated = System::read_events_no_consensus().any(|r| {
+			matches!(r.event, RuntimeEvent::Session(pallet_session::Event::NewSession { .. }))
+		});
+		assert!(
+			rotated || used.all_lte(max),
+			"block {} used {used:?}, above the maximum {max:?}",
+			self.block
+		);
 	}
 
 	/// Total issuance changes only by the events that say so, and those are: the rewards
