@@ -191,3 +191,24 @@ pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
 pub fn preset_names() -> Vec<PresetId> {
 	vec![PresetId::from(DEV_RUNTIME_PRESET), PresetId::from(LOCAL_TESTNET_RUNTIME_PRESET)]
 }
+
+/// The whole genesis config preset `name` describes: its patch merged over the defaults, the
+/// path the node's chain spec takes. For native tools and tests (the fuzz harness, the runtime
+/// tests).
+#[cfg(feature = "std")]
+pub fn preset_config(name: &str) -> Option<RuntimeGenesisConfig> {
+	fn merge(into: &mut Value, patch: Value) {
+		match (into, patch) {
+			(Value::Object(a), Value::Object(b)) => {
+				for (k, v) in b {
+					merge(a.entry(k).or_insert(Value::Null), v);
+				}
+			}
+			(a, b) => *a = b,
+		}
+	}
+	let patch: Value = serde_json::from_slice(&get_preset(&name.into())?).ok()?;
+	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).ok()?;
+	merge(&mut config, patch);
+	serde_json::from_value(config).ok()
+}

@@ -28,8 +28,8 @@ pub mod invariants;
 use codec::{DecodeLimit, Encode};
 use frame_support::{dispatch::GetDispatchInfo, traits::IntegrityTest};
 use infera_runtime::{
-	Address, Executive, Header, Runtime, RuntimeCall, RuntimeGenesisConfig, Signature,
-	SignedPayload, System, TxExtension, UncheckedExtrinsic, SLOT_DURATION,
+	Address, Executive, Header, Runtime, RuntimeCall, Signature, SignedPayload, System,
+	TxExtension, UncheckedExtrinsic, SLOT_DURATION,
 };
 use sp_consensus_babe::{
 	digests::{PreDigest, SecondaryPlainPreDigest, SecondaryVRFPreDigest},
@@ -246,13 +246,10 @@ fn nested(call: &RuntimeCall) -> Vec<&RuntimeCall> {
 fn genesis() -> &'static sp_core::storage::Storage {
 	static GENESIS: OnceLock<sp_core::storage::Storage> = OnceLock::new();
 	GENESIS.get_or_init(|| {
-		let patch = infera_runtime::genesis_config_presets::get_preset(
-			&sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET.into(),
+		let config = infera_runtime::genesis_config_presets::preset_config(
+			sp_genesis_builder::LOCAL_TESTNET_RUNTIME_PRESET,
 		)
 		.expect("the local_testnet preset exists");
-		let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
-		json_merge(&mut config, serde_json::from_slice(&patch).unwrap());
-		let config: RuntimeGenesisConfig = serde_json::from_value(config).unwrap();
 		// `build_storage` runs every pallet's genesis and `on_genesis` (storage versions), as the
 		// node's genesis block builder does.
 		let storage = config.build_storage().unwrap();
@@ -260,17 +257,6 @@ fn genesis() -> &'static sp_core::storage::Storage {
 			.execute_with(<infera_runtime::AllPalletsWithSystem as IntegrityTest>::integrity_test);
 		storage
 	})
-}
-
-fn json_merge(into: &mut serde_json::Value, patch: serde_json::Value) {
-	match (into, patch) {
-		(serde_json::Value::Object(a), serde_json::Value::Object(b)) => {
-			for (k, v) in b {
-				json_merge(a.entry(k).or_insert(serde_json::Value::Null), v);
-			}
-		}
-		(a, b) => *a = b,
-	}
 }
 
 /// How a party of a job behaves when the workers act: `behaviour` of the operation, the job and

@@ -8,8 +8,8 @@
 use crate::{
 	governance::{origins::pallet_custom_origins, tracks, EnsureRootOrParams},
 	AccountId, Babe, Balance, Balances, ConvictionVoting, Grandpa, OriginCaller, Preimage,
-	Referenda, Runtime, RuntimeCall, RuntimeEvent, RuntimeGenesisConfig, RuntimeOrigin, Scheduler,
-	Session, SessionKeys, System, ValidatorSet, UNITS,
+	Referenda, Runtime, RuntimeCall, RuntimeEvent, RuntimeOrigin, Scheduler, Session, SessionKeys,
+	System, ValidatorSet, UNITS,
 };
 use codec::Encode;
 use frame_support::{
@@ -31,12 +31,8 @@ mod worker;
 
 /// The state a preset describes, built through the same JSON path the node uses.
 pub(crate) fn ext_from_preset(name: &str) -> sp_io::TestExternalities {
-	let patch = crate::genesis_config_presets::get_preset(&name.into())
+	let config = crate::genesis_config_presets::preset_config(name)
 		.unwrap_or_else(|| panic!("preset {name} exists"));
-	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
-	let patch: serde_json::Value = serde_json::from_slice(&patch).unwrap();
-	json_merge(&mut config, patch);
-	let config: RuntimeGenesisConfig = serde_json::from_value(config).unwrap();
 	let storage = config.build_storage().unwrap();
 	let mut ext = sp_io::TestExternalities::new(storage);
 	ext.register_extension(sp_keystore::KeystoreExt::new(
@@ -44,17 +40,6 @@ pub(crate) fn ext_from_preset(name: &str) -> sp_io::TestExternalities {
 	));
 	ext.execute_with(|| System::set_block_number(1));
 	ext
-}
-
-fn json_merge(into: &mut serde_json::Value, patch: serde_json::Value) {
-	match (into, patch) {
-		(serde_json::Value::Object(a), serde_json::Value::Object(b)) => {
-			for (k, v) in b {
-				json_merge(a.entry(k).or_insert(serde_json::Value::Null), v);
-			}
-		}
-		(a, b) => *a = b,
-	}
 }
 
 /// Invariants of the whole runtime: every pallet's `try_state` (with the `try-runtime` feature),
