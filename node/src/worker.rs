@@ -101,6 +101,23 @@ fn reason(e: &InferenceError) -> &'static str {
 	}
 }
 
+/// What the runtime's worker is told when the engine fails: something it can act on.
+fn inference_error(model: &ModelHash, e: EngineError) -> InferenceError {
+	log::warn!(target: LOG, "model {}: {e}", model.to_hex());
+	match e {
+		EngineError::ModelMissing { .. } => InferenceError::ModelNotInStore,
+		EngineError::FileMismatch { .. } => InferenceError::FilesDiffer,
+		EngineError::HashMismatch { .. }
+		| EngineError::BadConfig { .. }
+		| EngineError::Io { .. }
+		| EngineError::BadModelId(_) => InferenceError::ModelCorrupt,
+		EngineError::EmptyInput | EngineError::Tokenizer(_) | EngineError::InvalidUtf8(_) => {
+			InferenceError::InvalidInput
+		}
+		_ => InferenceError::EngineFailure,
+	}
+}
+
 impl InferenceBackend for EngineBackend {
 	fn run(&self, files: &ModelFiles, input: &[u8], role: Role) -> Result<Vec<u8>, InferenceError> {
 		let model = files.weights;
@@ -125,21 +142,10 @@ impl InferenceBackend for EngineBackend {
 				return Err(InferenceError::ModelNotInStore);
 			}
 			let started = Instant::now();
-			let out = self.engine.run_bytes_checked(&hash, &expected, input).map_err(|e| {
-				log::warn!(target: LOG, "model {}: {e}", hash.to_hex());
-				match e {
-					EngineError::ModelMissing { .. } => InferenceError::ModelNotInStore,
-					EngineError::FileMismatch { .. } => InferenceError::FilesDiffer,
-					EngineError::HashMismatch { .. }
-					| EngineError::BadConfig { .. }
-					| EngineError::Io { .. }
-					| EngineError::BadModelId(_) => InferenceError::ModelCorrupt,
-					EngineError::EmptyInput | EngineError::Tokenizer(_) => {
-						InferenceError::InvalidInput
-					}
-					_ => InferenceError::EngineFailure,
-				}
-			})?;
+			let out = self
+				.engine
+				.run_bytes_checked(&hash, &expected, input)
+				.map_err(|e| inference_error(&hash, e))?;
 			let seconds = started.elapsed().as_secs_f64();
 			if let Some(m) = &self.metrics {
 				let label = hash.to_hex();
@@ -158,6 +164,60 @@ impl InferenceBackend for EngineBackend {
 			self.fail(reason(e));
 		}
 		result
+	}
+
+	fn run_batch(
+		&self,
+		files: &ModelFiles,
+		inputs: &[(Vec<u8>, Role)],
+	) -> Vec<Result<Vec<u8>, InferenceError>> {
+		let hash = ModelHash(files.weights);
+		let expected = ExpectedFiles {
+			config: files.config.map(ModelHash),
+			tokenizer: files.tokenizer.map(ModelHash),
+		};
+		if inputs.len() <= 1 || !self.engine.store().contains(&hash) {
+			// One input, or a missing model (warned about once): as `run` does it.
+			return inputs.iter().map(|(input, role)| self.run(files, input, *role)).collect();
+		}
+		let started = Instant::now();
+		let refs: Vec<&[u8]> = inputs.iter().map(|(input, _)| input.as_slice()).collect();
+		let results: Vec<Result<Vec<u8>, InferenceError>> =
+			match self.engine.run_bytes_checked_many(&hash, &expected, &refs) {
+				Ok(each) => each
+					.into_iter()
+					.map(|r| r.map(|out| out.encoded).map_err(|e| inference_error(&hash, e)))
+					.collect(),
+				Err(e) => {
+					let error = inference_error(&hash, e);
+					inputs.iter().map(|_| Err(error.clone())).collect()
+				}
+			};
+		let seconds = started.elapsed().as_secs_f64();
+		let label = hash.to_hex();
+		let label = label.get(..16).unwrap_or(&label);
+		for result in &results {
+			match result {
+				Ok(_) => {
+					if let Some(m) = &self.metrics {
+						// Each job's share of the batch.
+						m.latency
+							.with_label_values(&[label])
+							.observe(seconds / inputs.len() as f64);
+					}
+				}
+				Err(e) => self.fail(reason(e)),
+			}
+		}
+		log::info!(
+			target: LOG,
+			"model {label}: {} inputs in one call ({} failed), {:.1} ms ({:.1} ms an input)",
+			inputs.len(),
+			results.iter().filter(|r| r.is_err()).count(),
+			seconds * 1e3,
+			seconds * 1e3 / inputs.len() as f64,
+		);
+		results
 	}
 
 	fn note(&self, event: WorkerEvent) {

@@ -4,10 +4,14 @@
 //! 1. the block's `JobEscrow` events name new work (`JobAssigned`, `AuditDecided`,
 //!    `CheckersReplaced`); those jobs join an inbox in offchain local storage;
 //! 2. under a storage lock (so overlapping runs never do a job twice), every job in the inbox is
-//!    looked at: when a local key must commit, the model runs through the inference host function,
-//!    the output and a fresh salt are stored *before* the signed `commit_result` goes out, so a
-//!    restarted node can still reveal; when reveals open, the stored output is revealed. Who owes
-//!    what in which status is the pallet's phase table (`pallet_job_escrow::phases`), not a copy;
+//!    looked at: when reveals open, the stored output is revealed; the jobs a local key must
+//!    commit are gathered, grouped by model and run through the inference host function in
+//!    batches (`run_batch`), earliest commit deadline first. After each batch its outputs and
+//!    fresh salts are stored *before* the signed `commit_result`s go out, so a restarted node can
+//!    still reveal, and the commits leave before the next batch runs: a long batch delays only
+//!    what comes after it, and work left when the run's time budget is spent waits for the next
+//!    block. Who owes what in which status is the pallet's phase table
+//!    (`pallet_job_escrow::phases`), not a copy;
 //! 3. finished jobs leave the inbox and their records are cleared.
 //!
 //! Nothing here runs during block execution, and the host function refuses to run there.
@@ -56,6 +60,11 @@ const RESEND_AFTER: BlockNumber = 5;
 pub const RETRY_FAILED_AFTER: BlockNumber = 3;
 /// Blocks a locally remembered next nonce is trusted over the chain's (transactions in the pool).
 const NONCE_MEMORY: BlockNumber = 4;
+/// Jobs of one model the worker hands to the engine in one call: their commits leave together.
+pub const MAX_BATCH_JOBS: usize = 16;
+/// Milliseconds of inference after which a run starts no new batch (the storage lock lasts 120 s);
+/// the jobs left wait for the next block's run, earliest deadline first.
+const RUN_BUDGET_MS: u64 = 60_000;
 
 /// The worker's signing crypto: `infr` sr25519 keys, signing as the account they derive.
 pub struct WorkerAuthId;
@@ -179,8 +188,12 @@ pub fn run(now: BlockNumber) {
 	let inbox: Vec<JobId> =
 		StorageValueRef::persistent(INBOX).get().ok().flatten().unwrap_or_default();
 	let mut nonces = BTreeMap::new();
-	let finished: Vec<JobId> =
-		inbox.into_iter().filter(|id| !work_on(*id, now, &keys, &mut nonces)).collect();
+	let mut pending = Vec::new();
+	let finished: Vec<JobId> = inbox
+		.into_iter()
+		.filter(|id| !work_on(*id, now, &keys, &mut nonces, &mut pending))
+		.collect();
+	run_pending(pending, now, &keys, &mut nonces);
 	if !finished.is_empty() {
 		update_inbox(|inbox| inbox.retain(|id| !finished.contains(id)));
 		for id in &finished {
@@ -239,18 +252,21 @@ fn note_verdict(job: JobId, verdict: Verdict) {
 }
 
 /// Does what the local keys owe `id`. Returns whether the job stays in the inbox.
+/// Looks at job `id` for every local key: reveals what is due now and adds the commits that need
+/// the model run to `pending`. Whether any local key plays a part in the job.
 fn work_on(
 	id: JobId,
 	now: BlockNumber,
 	keys: &[Key],
 	nonces: &mut BTreeMap<AccountId, Nonce>,
+	pending: &mut Vec<Pending>,
 ) -> bool {
 	let Some(job) = pallet_job_escrow::Jobs::<Runtime>::get(id) else { return false };
 	if !job.status.is_open() {
 		return false;
 	}
 	let mut involved = false;
-	for key in keys {
+	for (index, key) in keys.iter().enumerate() {
 		let Some((role, party)) =
 			phases::role_of(job.provider.as_ref(), &job.checkers, &key.account)
 		else {
@@ -258,7 +274,11 @@ fn work_on(
 		};
 		involved = true;
 		match phases::due(job.status, role, party) {
-			Due::Commit => commit(id, &job, role, now, key, nonces),
+			Due::Commit => {
+				if let Some(run) = prepare_commit(id, &job, role, now, key, index, nonces) {
+					pending.push(run);
+				}
+			}
 			Due::Reveal => reveal(id, role, now, key, nonces),
 			Due::Nothing => {}
 		}
@@ -266,14 +286,31 @@ fn work_on(
 	involved
 }
 
-fn commit(
+/// A commit that needs the model run: the job, who commits it, and what to run.
+struct Pending {
+	id: JobId,
+	model: infera_primitives::ModelId,
+	files: ModelFiles,
+	input: Vec<u8>,
+	role: Role,
+	/// Index of the committing key in the run's keys.
+	key: usize,
+	/// The block the commit phase times out at.
+	deadline: BlockNumber,
+}
+
+/// What committing job `id` as `key` needs: nothing when the output is stored already (the
+/// commitment goes out again if it is overdue) or the model failed here recently; else the run
+/// to do.
+fn prepare_commit(
 	id: JobId,
 	job: &JobOf<Runtime>,
 	role: Role,
 	now: BlockNumber,
 	key: &Key,
+	key_index: usize,
 	nonces: &mut BTreeMap<AccountId, Nonce>,
-) {
+) -> Option<Pending> {
 	let work_key = record_key(WORK_PREFIX, id, &key.account);
 	let work_ref = StorageValueRef::persistent(&work_key);
 	if let Ok(Some(work)) = work_ref.get::<Work>() {
@@ -285,32 +322,109 @@ fn commit(
 				work_ref.set(&Work { commit_sent_at: now, ..work });
 			}
 		}
-		return;
+		return None;
 	}
 	let failed_key = record_key(FAILED_PREFIX, id, &key.account);
-	let failed_ref = StorageValueRef::persistent(&failed_key);
-	if let Ok(Some(at)) = failed_ref.get::<BlockNumber>() {
+	if let Ok(Some(at)) = StorageValueRef::persistent(&failed_key).get::<BlockNumber>() {
 		if at.saturating_add(RETRY_FAILED_AFTER) > now {
-			return;
+			return None;
 		}
 	}
 	let Some(model) = pallet_model_registry::Models::<Runtime>::get(job.model) else {
 		log::warn!(target: LOG, "job {}: model {} is not registered; skipped", id.0, job.model.0);
-		return;
+		return None;
 	};
-	let weights = model.files.weights_hash;
 	// The registry's three hashes: the engine refuses a store whose files are not these.
-	let files = ModelFiles::new(weights.0, model.files.config_hash.0, model.files.tokenizer_hash.0);
+	let files = ModelFiles::new(
+		model.files.weights_hash.0,
+		model.files.config_hash.0,
+		model.files.tokenizer_hash.0,
+	);
+	Some(Pending {
+		id,
+		model: job.model,
+		files,
+		input: job.input.to_vec(),
+		role,
+		key: key_index,
+		deadline: job.wake_at,
+	})
+}
+
+/// Runs the pending commits: grouped by model, earliest deadline first, at most
+/// [`MAX_BATCH_JOBS`] a call; each batch's commits go out before the next batch runs, and no
+/// batch starts once [`RUN_BUDGET_MS`] of inference has passed.
+fn run_pending(
+	mut pending: Vec<Pending>,
+	now: BlockNumber,
+	keys: &[Key],
+	nonces: &mut BTreeMap<AccountId, Nonce>,
+) {
+	pending.sort_by_key(|p| (p.deadline, p.id.0));
 	let started = sp_io::offchain::timestamp();
+	while !pending.is_empty() {
+		let spent = sp_io::offchain::timestamp().diff(&started).millis();
+		if spent >= RUN_BUDGET_MS {
+			log::warn!(
+				target: LOG,
+				"block {now}: {spent} ms of inference in this run; {} commits wait for the next run",
+				pending.len()
+			);
+			return;
+		}
+		// The most urgent job's model, with up to MAX_BATCH_JOBS of its jobs in deadline order.
+		let Some(files) = pending.first().map(|p| p.files) else { return };
+		let mut batch = Vec::new();
+		let mut rest = Vec::with_capacity(pending.len());
+		for p in pending {
+			if p.files == files && batch.len() < MAX_BATCH_JOBS {
+				batch.push(p);
+			} else {
+				rest.push(p);
+			}
+		}
+		pending = rest;
+		let inputs: Vec<(Vec<u8>, Role)> =
+			batch.iter().map(|p| (p.input.clone(), p.role)).collect();
+		let ran_at = sp_io::offchain::timestamp();
+		let results = inference::run_batch(files, inputs);
+		let ms = sp_io::offchain::timestamp().diff(&ran_at).millis();
+		if batch.len() > 1 {
+			log::info!(
+				target: LOG,
+				"block {now}: ran {} jobs of model {} in one batch in {ms} ms",
+				batch.len(),
+				batch.first().map_or(0, |p| p.model.0),
+			);
+		}
+		for (p, ran) in batch.into_iter().zip(results) {
+			if let Some(key) = keys.get(p.key) {
+				finish_commit(p, ran, now, ms, key, nonces);
+			}
+		}
+	}
+}
+
+/// Stores the output of a pending commit with a fresh salt, then sends the commitment; or
+/// records the failure so the job is retried after [`RETRY_FAILED_AFTER`] blocks.
+fn finish_commit(
+	p: Pending,
+	ran: Result<Vec<u8>, InferenceError>,
+	now: BlockNumber,
+	ms: u64,
+	key: &Key,
+	nonces: &mut BTreeMap<AccountId, Nonce>,
+) {
+	let Pending { id, model, files, input, role, .. } = p;
 	// An input the engine itself refuses is the client's problem: the worker commits that
 	// refusal as its result, and the audit checks it like any other.
-	let ran = match inference::run(files, &job.input, role) {
+	let ran = match ran {
 		Err(InferenceError::InvalidInput) => {
 			log::info!(
 				target: LOG,
 				"job {}: model {} cannot run this input; committing a refusal as {}",
 				id.0,
-				job.model.0,
+				model.0,
 				role.name(),
 			);
 			Ok(CanonicalOutput::Refused(Refusal::InputUnreadable).encode())
@@ -319,7 +433,6 @@ fn commit(
 	};
 	match ran {
 		Ok(output) => {
-			let ms = sp_io::offchain::timestamp().diff(&started).millis();
 			let work = Work {
 				role,
 				output,
@@ -328,21 +441,21 @@ fn commit(
 				reveal_sent_at: None,
 			};
 			// Stored before the commitment leaves: a restart can always reveal what it committed.
-			work_ref.set(&work);
+			StorageValueRef::persistent(&record_key(WORK_PREFIX, id, &key.account)).set(&work);
 			let call = commit_call(id, &key.account, &work);
 			let sent = submit(call, key, role, now, nonces);
 			log::info!(
 				target: LOG,
 				"job {}: ran model {} ({} input bytes) in {ms} ms as {}, {}",
 				id.0,
-				job.model.0,
-				job.input.len(),
+				model.0,
+				input.len(),
 				role.name(),
 				if sent { "committed" } else { "commit not accepted by the pool; retrying" },
 			);
 		}
 		Err(error) => {
-			failed_ref.set(&now);
+			StorageValueRef::persistent(&record_key(FAILED_PREFIX, id, &key.account)).set(&now);
 			let hint = match error {
 				InferenceError::ModelNotInStore =>
 					"this node's model store lacks its weights: run scripts/fetch-model or import the model",
@@ -358,8 +471,8 @@ fn commit(
 				target: LOG,
 				"job {}: cannot run model {} (weights {:?}) as {}: {:?}: {hint}; retrying in {} blocks",
 				id.0,
-				job.model.0,
-				weights,
+				model.0,
+				H256(files.weights),
 				role.name(),
 				error,
 				RETRY_FAILED_AFTER,

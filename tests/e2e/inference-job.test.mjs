@@ -306,6 +306,50 @@ test("README's demo client submits a sentence and prints the settled result", as
   assert.match(out, /blocks from submission: \d+ to a readable result \(#\d+\), \d+ until it was finalized/);
 });
 
+test("jobs that arrive in one block run as one worker batch: each commits in the next block and reveals the engine's own output", async () => {
+  const dave = keyring.addFromUri('//Dave');
+  const bob = keyring.addFromUri('//Bob');
+  // Lengths from one word to a long paragraph: the engine batches by length, bit-identically.
+  const texts = [
+    'hi',
+    'The quick brown fox jumps over the lazy dog',
+    'Verifiable inference needs honest providers and random audits.',
+    'Stake-weighted randomness assigns a provider to every job, and a blind panel audits a sample.',
+    'Ünïcödé and emoji 🚀 survive tokenisation.',
+    Array(20).fill('a provider batches the jobs of one model that arrive in one block').join(', '),
+  ];
+  const startHead = await head();
+  const calls = texts.map((t) => api.tx.jobEscrow.submitJob(MINILM, t, UNITS, startHead + 60));
+  const { blockHash, events } = await submit(api.tx.utility.batchAll(calls), dave);
+  const submittedAt = await blockNumber(blockHash);
+  const jobs = events
+    .filter(({ event }) => api.events.jobEscrow.JobAssigned.is(event))
+    .map(({ event }) => {
+      assert.equal(event.data.provider.toString(), bob.address, 'the only provider, Bob, is assigned');
+      return event.data.job.toNumber();
+    });
+  assert.equal(jobs.length, texts.length, 'every job is assigned in the block it arrives in');
+  // One engine call ran them all, and every commitment landed in the next block.
+  await waitFor('the batch in the worker log', () => new RegExp(`ran ${texts.length} jobs of model 0 in one batch in \\d+ ms`).test(node.log.text), { timeoutMs: 120_000 });
+  for (const job of jobs) {
+    const committed = await waitForEvent('jobEscrow', 'ResultCommitted', job, { from: submittedAt });
+    assert.equal(committed.number, submittedAt + 1, `job ${job} committed in the next block: ${jobEvents(job)}`);
+  }
+  // Each reveals exactly what the engine computes for its input alone, and settles.
+  const local = await Promise.all(
+    texts.map((t) => runToExit(['inference', 'run', '--model', MINILM_HASH, '--input', t, '--json'], { timeoutMs: 120_000 })),
+  );
+  for (const [i, job] of jobs.entries()) {
+    const settled = await waitForEvent('jobEscrow', 'JobSettled', job, { from: submittedAt });
+    const details = (await api.rpc.infera.job(job)).toJSON();
+    assert.equal(details.input, texts[i]);
+    assert.equal(local[i].code, 0, local[i].output);
+    const alone = JSON.parse(local[i].output.slice(local[i].output.indexOf('{')));
+    assert.equal(details.provider.outputHash, alone.output_hash, `job ${job}: the batched output is bit-identical to a run alone`);
+    assert.ok(settled.number > submittedAt);
+  }
+});
+
 test('a provider that never commits is slashed and the client refunded', async () => {
   const alice = keyring.addFromUri('//Alice');
   const bob = keyring.addFromUri('//Bob');

@@ -51,3 +51,53 @@ pub fn measure(embedder: &TextEmbedder, seconds: f64) -> Result<Vec<Throughput>>
 	}
 	Ok(out)
 }
+
+/// A fixed, seeded corpus of `count` texts of `tokens.0` to `tokens.1` tokens (lengths drawn
+/// uniformly by SplitMix64 from `seed`, words from a fixed list): traffic of mixed lengths, the
+/// same on every machine for the same tokenizer.
+pub fn mixed_corpus(
+	embedder: &TextEmbedder,
+	count: usize,
+	seed: u64,
+	tokens: (usize, usize),
+) -> Result<Vec<String>> {
+	const WORDS: [&str; 12] = [
+		"verifiable",
+		"inference",
+		"on",
+		"chain",
+		"needs",
+		"honest",
+		"providers",
+		"and",
+		"random",
+		"audits",
+		"of",
+		"results",
+	];
+	let mut state = seed;
+	let mut next = move || {
+		state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+		let mut z = state;
+		z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+		z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+		z ^ (z >> 31)
+	};
+	let mut out = Vec::with_capacity(count);
+	for _ in 0..count {
+		let span = tokens.1.saturating_sub(tokens.0).saturating_add(1) as u64;
+		let tokens = tokens.0.saturating_add((next() % span) as usize);
+		let start = (next() % WORDS.len() as u64) as usize;
+		let mut text = String::new();
+		for word in WORDS.iter().cycle().skip(start).take(tokens.saturating_mul(2)) {
+			let longer =
+				if text.is_empty() { (*word).to_string() } else { format!("{text} {word}") };
+			if embedder.token_count(&longer)? > tokens {
+				break;
+			}
+			text = longer;
+		}
+		out.push(text);
+	}
+	Ok(out)
+}

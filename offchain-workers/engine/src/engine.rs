@@ -230,6 +230,9 @@ impl ExpectedFiles {
 	}
 }
 
+/// The most inputs [`Engine::run_bytes_checked_many`] puts into one padded batch.
+pub const WORKER_BATCH: usize = 16;
+
 /// Runs models from a store, loading each once.
 pub struct Engine {
 	store: ModelStore,
@@ -336,6 +339,73 @@ impl Engine {
 			.into_iter()
 			.next()
 			.ok_or(EngineError::EmptyInput)
+	}
+
+	/// Runs `model` on many raw inputs (the jobs a worker must commit in one block) after checking
+	/// its config and tokenizer against `expected`: one result per input, in order, each what
+	/// [`Engine::run_bytes_checked`] would give that input alone. A model that cannot be loaded
+	/// fails the call; an input that cannot run (not UTF-8, empty, untokenisable) fails alone.
+	///
+	/// Encoder inputs are computed in batches of up to [`WORKER_BATCH`] inputs of similar length
+	/// (sorted by length), so a long input pads only inputs of similar length. A batch that fails is run input by
+	/// input, so one bad input cannot fail the others.
+	pub fn run_bytes_checked_many(
+		&self,
+		model: &ModelHash,
+		expected: &ExpectedFiles,
+		inputs: &[&[u8]],
+	) -> Result<Vec<Result<RunOutput>>> {
+		let loaded = self.model_checked(model, expected)?;
+		let mut out: Vec<Option<Result<RunOutput>>> = inputs.iter().map(|_| None).collect();
+		let mut texts: Vec<(usize, &str)> = Vec::with_capacity(inputs.len());
+		for (i, input) in inputs.iter().enumerate() {
+			match std::str::from_utf8(input) {
+				Ok(text) => texts.push((i, text)),
+				Err(e) => {
+					if let Some(slot) = out.get_mut(i) {
+						*slot = Some(Err(EngineError::InvalidUtf8(e.valid_up_to())));
+					}
+				}
+			}
+		}
+		texts.sort_by_key(|(i, text)| (text.len(), *i));
+		// Batches of similar lengths: a new one starts when the current one is full or the next
+		// input is longer than its shortest by more than the slack. On a CPU a padded token costs
+		// what a real one does and batching saves little, so the slack is an eighth (plus a few
+		// bytes); a GPU is bound by calls, not arithmetic, at these sizes, so it takes twice.
+		let wide = self.device.is_cuda();
+		let mut batches: Vec<&[(usize, &str)]> = Vec::new();
+		let mut from = 0usize;
+		for (at, (_, text)) in texts.iter().enumerate() {
+			let shortest = texts.get(from).map_or(0, |(_, t)| t.len());
+			let slack = if wide { shortest.saturating_add(64) } else { shortest / 8 + 16 };
+			let full = at.saturating_sub(from) >= WORKER_BATCH;
+			if at > from && (full || text.len() > shortest.saturating_add(slack)) {
+				batches.extend(texts.get(from..at));
+				from = at;
+			}
+		}
+		batches.extend(texts.get(from..).filter(|rest| !rest.is_empty()));
+		for chunk in batches {
+			let batch: Vec<&str> = chunk.iter().map(|(_, t)| *t).collect();
+			let results: Vec<Result<RunOutput>> = match loaded.run_batch(&batch) {
+				Ok(outputs) if outputs.len() == batch.len() => {
+					outputs.into_iter().map(Ok).collect()
+				}
+				_ => batch
+					.iter()
+					.map(|t| {
+						loaded.run_batch(&[t])?.into_iter().next().ok_or(EngineError::EmptyInput)
+					})
+					.collect(),
+			};
+			for ((i, _), result) in chunk.iter().zip(results) {
+				if let Some(slot) = out.get_mut(*i) {
+					*slot = Some(result);
+				}
+			}
+		}
+		Ok(out.into_iter().map(|r| r.unwrap_or(Err(EngineError::EmptyInput))).collect())
 	}
 
 	/// Runs `model` on several inputs as one batch.

@@ -18,7 +18,7 @@ pub mod synthetic;
 
 pub use engine::{
 	blake2_256, canonical_classification, canonical_embedding, canonical_generation, compare,
-	Comparison, Engine, ExpectedFiles, LoadedFiles, LoadedModel, Output, RunOutput,
+	Comparison, Engine, ExpectedFiles, LoadedFiles, LoadedModel, Output, RunOutput, WORKER_BATCH,
 };
 pub use error::{EngineError, Result};
 pub use store::{Manifest, ModelHash, ModelStore};

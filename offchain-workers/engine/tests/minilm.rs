@@ -277,3 +277,44 @@ fn a_missing_model_and_a_bad_id_are_clear_errors() {
 	assert!(matches!(ModelHash::parse("0x1234"), Err(EngineError::BadModelId(_))));
 	assert!(matches!(engine.run(&minilm(), ""), Err(EngineError::ModelMissing { .. })));
 }
+
+#[test]
+fn a_worker_batch_gives_every_input_what_it_gets_alone_and_a_bad_input_fails_alone() {
+	let model = minilm();
+	let source = store();
+	let registered = ExpectedFiles {
+		config: Some(hash_file(&source.path(&model, "config")).unwrap()),
+		tokenizer: Some(hash_file(&source.path(&model, "tokenizer")).unwrap()),
+	};
+	// More inputs than one batch holds, of 1 to ~200 tokens, with an unreadable and an empty one
+	// in the middle.
+	let mut inputs: Vec<Vec<u8>> = (0..infera_engine::WORKER_BATCH + 5)
+		.map(|i| ["verify the honest provider"; 40][..=(i * 7) % 40].join(" ").into_bytes())
+		.collect();
+	inputs.insert(3, vec![0xff, 0xfe, b'a']);
+	inputs.insert(9, Vec::new());
+	let refs: Vec<&[u8]> = inputs.iter().map(Vec::as_slice).collect();
+	let batch = engine().run_bytes_checked_many(&model, &registered, &refs).unwrap();
+	assert_eq!(batch.len(), inputs.len());
+	for (input, result) in inputs.iter().zip(&batch) {
+		match (engine().run_bytes_checked(&model, &registered, input), result) {
+			(Ok(alone), Ok(batched)) => {
+				// Bit-identical canonical output (the calibration's 0 steps across batches).
+				assert_eq!(alone.encoded, batched.encoded);
+				assert_eq!(alone.output_hash, batched.output_hash);
+			}
+			(Err(alone), Err(batched)) => assert_eq!(alone.to_string(), batched.to_string()),
+			(alone, batched) => panic!("alone {alone:?}, batched {batched:?}"),
+		}
+	}
+	assert!(matches!(batch[3], Err(EngineError::InvalidUtf8(0))));
+	assert!(matches!(batch[9], Err(EngineError::EmptyInput)));
+	assert_eq!(batch.iter().filter(|r| r.is_ok()).count(), inputs.len() - 2);
+	// Files other than the registry's fail the whole call before anything runs.
+	let wrong = ExpectedFiles { config: registered.tokenizer, ..registered };
+	assert!(matches!(
+		engine().run_bytes_checked_many(&model, &wrong, &refs),
+		Err(EngineError::FileMismatch { file: "config.json", .. })
+	));
+	assert!(engine().run_bytes_checked_many(&model, &registered, &[]).unwrap().is_empty());
+}

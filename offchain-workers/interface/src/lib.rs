@@ -101,6 +101,17 @@ pub trait InferenceBackend: Send + Sync {
 	/// (`infera_primitives::canonical::CanonicalOutput`). A store whose files differ from
 	/// `files` is refused with [`InferenceError::FilesDiffer`].
 	fn run(&self, files: &ModelFiles, input: &[u8], role: Role) -> Result<Vec<u8>, InferenceError>;
+	/// Runs the model whose files are `files` on every input (each for a job in which this node
+	/// plays the paired role) and returns one result per input, in order. An input the model
+	/// cannot run fails alone; a model that cannot run fails every input. The default runs the
+	/// inputs one by one; the node's engine computes them in batches.
+	fn run_batch(
+		&self,
+		files: &ModelFiles,
+		inputs: &[(Vec<u8>, Role)],
+	) -> Vec<Result<Vec<u8>, InferenceError>> {
+		inputs.iter().map(|(input, role)| self.run(files, input, *role)).collect()
+	}
 	/// Records what the worker did (metrics).
 	fn note(&self, event: WorkerEvent);
 }
@@ -144,6 +155,27 @@ pub trait Inference {
 		match self.extension::<InferenceExt>() {
 			Some(ext) => ext.0.run(&files, input, role),
 			None => Err(InferenceError::Unavailable),
+		}
+	}
+
+	/// Runs the model named by `files` on many inputs at once (the jobs for one model that a
+	/// worker has to commit in a block) and returns one result per input, in order: what
+	/// [`run`](inference::run) would return for each, computed in batches. An input the model
+	/// cannot run fails alone. Outside offchain workers every input is `Err(Unavailable)`.
+	fn run_batch(
+		&mut self,
+		files: PassFatPointerAndDecode<ModelFiles>,
+		inputs: PassFatPointerAndDecode<Vec<(Vec<u8>, Role)>>,
+	) -> AllocateAndReturnByCodec<Vec<Result<Vec<u8>, InferenceError>>> {
+		match self.extension::<InferenceExt>() {
+			Some(ext) => {
+				let mut out = ext.0.run_batch(&files, &inputs);
+				// A backend answering for fewer or more inputs than asked is the node's bug; the
+				// runtime still gets exactly one result per input.
+				out.resize(inputs.len(), Err(InferenceError::EngineFailure));
+				out
+			}
+			None => inputs.iter().map(|_| Err(InferenceError::Unavailable)).collect(),
 		}
 	}
 
@@ -212,6 +244,13 @@ mod tests {
 				inference::run(ModelFiles::new([1; 32], [7; 32], [7; 32]), b"text", Role::Provider),
 				Err(InferenceError::Unavailable)
 			);
+			assert_eq!(
+				inference::run_batch(
+					ModelFiles::new([1; 32], [7; 32], [7; 32]),
+					vec![(b"a".to_vec(), Role::Provider), (b"b".to_vec(), Role::Checker)]
+				),
+				vec![Err(InferenceError::Unavailable), Err(InferenceError::Unavailable)]
+			);
 			inference::note(WorkerEvent::Committed(Role::Provider));
 		});
 	}
@@ -244,6 +283,17 @@ mod tests {
 			assert_eq!(v1([0; 32], None), Err(InferenceError::ModelNotInStore));
 			assert_eq!(v1([1; 32], Some([8; 32])), Err(InferenceError::ModelCorrupt));
 			inference::note(WorkerEvent::Verdict(Verdict::AuditPassed));
+			// A batch answers input by input: the default runs each as `run` would.
+			let inputs = vec![(b"ab".to_vec(), Role::Provider), (b"xyz".to_vec(), Role::Checker)];
+			assert_eq!(
+				inference::run_batch(files(1, 7), inputs.clone()),
+				vec![Ok(b"baprovider".to_vec()), Ok(b"zyxchecker".to_vec())]
+			);
+			assert_eq!(
+				inference::run_batch(files(1, 8), inputs),
+				vec![Err(InferenceError::FilesDiffer), Err(InferenceError::FilesDiffer)]
+			);
+			assert_eq!(inference::run_batch(files(1, 7), Vec::new()), Vec::new());
 		});
 		assert_eq!(*backend.0.lock().unwrap(), vec![WorkerEvent::Verdict(Verdict::AuditPassed)]);
 	}

@@ -23,6 +23,8 @@ struct Backend {
 	fail: Mutex<Option<InferenceError>>,
 	store: Mutex<ModelFiles>,
 	runs: Mutex<Vec<(Vec<u8>, Role)>>,
+	/// The size of every `run_batch` call.
+	batches: Mutex<Vec<usize>>,
 	notes: Mutex<Vec<WorkerEvent>>,
 }
 
@@ -32,6 +34,7 @@ impl Default for Backend {
 			fail: Default::default(),
 			store: Mutex::new(ModelFiles::new(MINILM_WEIGHTS, MINILM_CONFIG, MINILM_TOKENIZER)),
 			runs: Default::default(),
+			batches: Default::default(),
 			notes: Default::default(),
 		}
 	}
@@ -53,6 +56,14 @@ impl InferenceBackend for Backend {
 			Some(e) => Err(e),
 			None => Ok(minilm_output()),
 		}
+	}
+	fn run_batch(
+		&self,
+		files: &ModelFiles,
+		inputs: &[(Vec<u8>, Role)],
+	) -> Vec<Result<Vec<u8>, InferenceError>> {
+		self.batches.lock().unwrap().push(inputs.len());
+		inputs.iter().map(|(input, role)| self.run(files, input, *role)).collect()
 	}
 	fn note(&self, event: WorkerEvent) {
 		self.notes.lock().unwrap().push(event);
@@ -270,6 +281,34 @@ fn an_input_the_engine_refuses_is_committed_as_a_refusal_and_audited() {
 			)));
 		}
 		assert!(backend.notes.lock().unwrap().contains(&WorkerEvent::Committed(Role::Provider)));
+		check_invariants();
+	});
+}
+
+#[test]
+fn the_jobs_of_one_model_in_a_block_run_in_batches_and_each_commits() {
+	let (mut ext, backend, pool) = ext();
+	ext.execute_with(|| {
+		let count = crate::worker::MAX_BATCH_JOBS + 2;
+		let inputs: Vec<Vec<u8>> =
+			(0..count).map(|i| format!("sentence {i}").into_bytes()).collect();
+		let jobs: Vec<_> = inputs.iter().map(|i| submit(i)).collect();
+		run_worker(1);
+		// One call for the first 16 (equal deadlines: by job id), one for the rest.
+		assert_eq!(*backend.batches.lock().unwrap(), vec![crate::worker::MAX_BATCH_JOBS, 2]);
+		let ran: Vec<Vec<u8>> =
+			backend.runs.lock().unwrap().iter().map(|(i, _)| i.clone()).collect();
+		assert_eq!(ran, inputs);
+		// Every job's commitment went out, with consecutive nonces, and lands.
+		let calls = include(&pool);
+		assert_eq!(calls.len(), count);
+		for job in &jobs {
+			assert_eq!(Jobs::<Runtime>::get(job).unwrap().status, JobStatus::Committed);
+		}
+		// Nothing runs twice: the next block's worker has no commit left to run.
+		run_worker(2);
+		assert_eq!(backend.batches.lock().unwrap().len(), 2);
+		assert!(pool.read().transactions.is_empty());
 		check_invariants();
 	});
 }
