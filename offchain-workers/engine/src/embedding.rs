@@ -45,15 +45,52 @@ impl TextEmbedder {
 		loader::build_from_bytes(config, weights, device, Bert::load)
 	}
 
-	/// Embeddings of `texts`, computed as one padded batch: unit vectors of `dimensions` floats.
+	/// Embeddings of `texts`, computed as one batch: unit vectors of `dimensions` floats. On the
+	/// CPU several texts are packed one after another without padding; elsewhere they are padded
+	/// to the longest.
 	pub fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
 		if texts.is_empty() {
 			return Ok(Vec::new());
+		}
+		if texts.len() > 1 && self.device.is_cpu() {
+			return self.embed_packed(texts);
 		}
 		let (ids, mask) = padded_batch(&self.tokenizer, texts, &self.device)?;
 		let hidden = self.model.forward(&ids, &mask)?;
 		let pooled = bert::mean_pool_normalise(&hidden, &mask)?;
 		Ok(pooled.to_device(&Device::Cpu)?.to_vec2::<f32>()?)
+	}
+
+	/// [`TextEmbedder::embed`] of several texts packed into one row of tokens: each text's
+	/// embedding is what it gets alone (tested bit for bit), without computing padding.
+	fn embed_packed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
+		if texts.iter().any(|t| t.is_empty()) {
+			return Err(EngineError::EmptyInput);
+		}
+		let mut ids = Vec::new();
+		let mut lengths = Vec::with_capacity(texts.len());
+		for text in texts {
+			let e = self
+				.tokenizer
+				.encode(*text, true)
+				.map_err(|e| EngineError::Tokenizer(e.to_string()))?;
+			ids.extend_from_slice(e.get_ids());
+			lengths.push(e.get_ids().len());
+		}
+		let tokens = ids.len();
+		let ids = Tensor::from_vec(ids, (1, tokens), &self.device)?;
+		let hidden = self.model.forward_packed(&ids, &lengths)?;
+		let mut out = Vec::with_capacity(texts.len());
+		let mut first = 0usize;
+		for len in lengths {
+			// Pooled as the input alone is: its rows with an all-ones mask.
+			let rows = hidden.narrow(1, first, len)?;
+			let mask = Tensor::ones((1, len), candle_core::DType::U32, &self.device)?;
+			let pooled = bert::mean_pool_normalise(&rows, &mask)?;
+			out.extend(pooled.to_device(&Device::Cpu)?.to_vec2::<f32>()?);
+			first = first.saturating_add(len);
+		}
+		Ok(out)
 	}
 
 	/// Number of tokens `text` becomes (after truncation).

@@ -346,8 +346,8 @@ impl Engine {
 	/// [`Engine::run_bytes_checked`] would give that input alone. A model that cannot be loaded
 	/// fails the call; an input that cannot run (not UTF-8, empty, untokenisable) fails alone.
 	///
-	/// Encoder inputs are computed in batches of up to [`WORKER_BATCH`] inputs of similar length
-	/// (sorted by length), so a long input pads only inputs of similar length. A batch that fails is run input by
+	/// Encoder inputs are computed in batches of up to [`WORKER_BATCH`] inputs, sorted by length:
+	/// packed without padding on the CPU, and padded only among inputs of similar length on a GPU. A batch that fails is run input by
 	/// input, so one bad input cannot fail the others.
 	pub fn run_bytes_checked_many(
 		&self,
@@ -370,15 +370,22 @@ impl Engine {
 		}
 		texts.sort_by_key(|(i, text)| (text.len(), *i));
 		// Batches of similar lengths: a new one starts when the current one is full or the next
-		// input is longer than its shortest by more than the slack. On a CPU a padded token costs
-		// what a real one does and batching saves little, so the slack is an eighth (plus a few
-		// bytes); a GPU is bound by calls, not arithmetic, at these sizes, so it takes twice.
-		let wide = self.device.is_cuda();
+		// input is longer than its shortest by more than the slack. On the CPU embedding models
+		// pack their inputs without padding, so length does not matter; other batches are padded
+		// to their longest input: on the CPU, where a padded token costs what a real one does,
+		// within an eighth (plus a few bytes) of the shortest; on a GPU (bound by calls, not
+		// arithmetic, at these sizes) up to twice.
+		let cpu = self.device.is_cpu();
+		let packed = cpu && matches!(*loaded, LoadedModel::Embedding(_));
 		let mut batches: Vec<&[(usize, &str)]> = Vec::new();
 		let mut from = 0usize;
 		for (at, (_, text)) in texts.iter().enumerate() {
 			let shortest = texts.get(from).map_or(0, |(_, t)| t.len());
-			let slack = if wide { shortest.saturating_add(64) } else { shortest / 8 + 16 };
+			let slack = match (packed, cpu) {
+				(true, _) => usize::MAX,
+				(false, true) => shortest / 8 + 16,
+				(false, false) => shortest.saturating_add(64),
+			};
 			let full = at.saturating_sub(from) >= WORKER_BATCH;
 			if at > from && (full || text.len() > shortest.saturating_add(slack)) {
 				batches.extend(texts.get(from..at));

@@ -318,3 +318,20 @@ fn a_worker_batch_gives_every_input_what_it_gets_alone_and_a_bad_input_fails_alo
 	));
 	assert!(engine().run_bytes_checked_many(&model, &registered, &[]).unwrap().is_empty());
 }
+
+#[test]
+fn a_packed_batch_of_different_lengths_is_bit_identical_to_each_input_alone() {
+	let embedder = engine().embedder(&minilm()).unwrap();
+	let long = ["packing removes the padding work of mixed batches"; 40].join(" ");
+	let texts =
+		["x", "The quick brown fox jumps over the lazy dog.", long.as_str(), "Ünïcödé 🚀", "a b"];
+	let packed = embedder.embed(&texts).unwrap();
+	assert_eq!(packed.len(), texts.len());
+	for (text, vector) in texts.iter().zip(&packed) {
+		let alone = embedder.embed(&[text]).unwrap();
+		// Float for float, not within a tolerance.
+		assert_eq!(alone[0], *vector, "{text}");
+	}
+	// An empty input in a batch is refused, as alone.
+	assert!(matches!(embedder.embed(&["a", ""]), Err(EngineError::EmptyInput)));
+}

@@ -2,7 +2,7 @@
 //! weight names follow Hugging Face's `BertModel` without a prefix, as sentence-transformers
 //! saves them.
 
-use super::ops::{attention, LinearBias, LinearGelu};
+use super::ops::{attention, packed_attention, LinearBias, LinearGelu};
 use candle_core::{DType, Device, IndexOp, Module, Tensor, D};
 use candle_nn::{embedding, layer_norm, linear, Embedding, LayerNorm, Linear, VarBuilder};
 use serde::Deserialize;
@@ -85,8 +85,19 @@ impl Embeddings {
 	fn forward(&self, ids: &Tensor, types: &Tensor) -> candle_core::Result<Tensor> {
 		let (_, len) = ids.dims2()?;
 		let positions = Tensor::arange(0u32, len as u32, ids.device())?;
+		self.embed(ids, types, &positions)
+	}
+
+	/// `ids`, `types`: `[1, tokens]` of inputs packed one after another; `positions`: each
+	/// token's position within its own input, `[tokens]`.
+	fn embed(
+		&self,
+		ids: &Tensor,
+		types: &Tensor,
+		positions: &Tensor,
+	) -> candle_core::Result<Tensor> {
 		let x = self.word.forward(ids)?.add(&self.token_type.forward(types)?)?;
-		let x = x.broadcast_add(&self.position.forward(&positions)?)?;
+		let x = x.broadcast_add(&self.position.forward(positions)?)?;
 		self.norm.forward(&x)
 	}
 }
@@ -139,7 +150,23 @@ impl Layer {
 	fn forward(&self, x: &Tensor, mask: &Tensor) -> candle_core::Result<Tensor> {
 		x.dims3()?;
 		let context = attention(&self.qkv.forward(x)?, mask, self.heads, self.head_dim)?;
-		let x = self.attention_norm.forward(&self.attention_out.forward_residual(&context, x)?)?;
+		self.after_attention(x, &context)
+	}
+
+	/// `x`: `[1, tokens, hidden]` of inputs packed one after another, `lengths` tokens each.
+	fn forward_packed(&self, x: &Tensor, lengths: &[usize]) -> candle_core::Result<Tensor> {
+		let (one, tokens, _) = x.dims3()?;
+		if one != 1 {
+			candle_core::bail!("packed inputs come as one row of tokens, not {one}");
+		}
+		let qkv = self.qkv.forward(x)?.squeeze(0)?;
+		let context = packed_attention(&qkv, lengths, self.heads, self.head_dim)?;
+		self.after_attention(x, &context.reshape((1, tokens, ()))?)
+	}
+
+	/// Everything after attention works token by token.
+	fn after_attention(&self, x: &Tensor, context: &Tensor) -> candle_core::Result<Tensor> {
+		let x = self.attention_norm.forward(&self.attention_out.forward_residual(context, x)?)?;
 		let inner = self.intermediate.forward(&x)?;
 		self.out_norm.forward(&self.out.forward_residual(&inner, &x)?)
 	}
@@ -174,6 +201,24 @@ impl Bert {
 		let additive = ((mask.to_dtype(DType::F32)? - 1.0)? * 1e9f64)?;
 		for layer in &self.layers {
 			x = layer.forward(&x, &additive)?;
+		}
+		Ok(x)
+	}
+
+	/// Hidden states `[1, tokens, hidden]` of inputs packed one after another without padding
+	/// (CPU): `ids` `[1, tokens]` u32, `lengths` each input's token count in order. Each input
+	/// attends only to its own tokens, and every other step works token by token, so each input's
+	/// rows are what [`Bert::forward`] computes for it alone; no work is spent on padding.
+	pub fn forward_packed(&self, ids: &Tensor, lengths: &[usize]) -> candle_core::Result<Tensor> {
+		let (_, tokens) = ids.dims2()?;
+		if lengths.iter().sum::<usize>() != tokens || lengths.contains(&0) {
+			candle_core::bail!("lengths {lengths:?} do not cover {tokens} packed tokens");
+		}
+		let positions: Vec<u32> = lengths.iter().flat_map(|&len| 0..len as u32).collect();
+		let positions = Tensor::from_vec(positions, tokens, ids.device())?;
+		let mut x = self.embeddings.embed(ids, &ids.zeros_like()?, &positions)?;
+		for layer in &self.layers {
+			x = layer.forward_packed(&x, lengths)?;
 		}
 		Ok(x)
 	}

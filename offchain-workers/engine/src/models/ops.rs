@@ -323,72 +323,154 @@ impl CustomOp2 for Attention {
 				l2.shape()
 			);
 		}
-		let hd = heads * d;
-		let row_len = 3 * hd;
-		// One task per (batch, head): keys transposed to [d, len] so each query's scores are
-		// `d` vector updates across all keys, and values [len, d] for the weighted sum.
-		let per_head: Vec<Vec<f32>> = (0..b * heads)
-			.into_par_iter()
-			.map(|task| {
-				let (batch, head) = (task / heads, task % heads);
-				let mut ctx = vec![0f32; t * d];
-				let (Some(rows), Some(m)) = (
-					qkv.get(batch * t * row_len..(batch + 1) * t * row_len),
-					mask.get(batch * t..(batch + 1) * t),
-				) else {
-					return ctx;
-				};
-				let slice = |row: &[f32], part: usize| -> Vec<f32> {
-					let at = part * hd + head * d;
-					row.get(at..at + d).map(<[f32]>::to_vec).unwrap_or_else(|| vec![0.0; d])
-				};
-				let mut keys_t = vec![0f32; d * t];
-				let mut values = Vec::with_capacity(t * d);
-				for (j, row) in rows.chunks_exact(row_len).enumerate() {
-					for (dd, k) in slice(row, 1).into_iter().enumerate() {
-						if let Some(slot) = keys_t.get_mut(dd * t + j) {
-							*slot = k;
-						}
-					}
-					values.extend(slice(row, 2));
+		let segments: Vec<(usize, usize)> = (0..b).map(|i| (i * t, t)).collect();
+		let out = attend_segments(qkv, Some(mask), &segments, heads, d, self.scale);
+		Ok((CpuStorage::F32(out), Shape::from_dims(&[b, t, heads * d])))
+	}
+}
+
+/// Attention over segments of token rows of the fused QKV projection (`[tokens, 3 · heads · d]`
+/// in memory): each segment `(first row, rows)` attends only within itself. With `mask`, the
+/// additive mask of each row's key position (`[tokens]`, as padded batches carry); without,
+/// every key of the segment is attended. Returns the context `[tokens, heads · d]` (rows outside
+/// every segment stay 0).
+///
+/// One task per (segment, head): keys transposed to `[d, len]` so each query's scores are `d`
+/// vector updates across all keys, and values `[len, d]` for the weighted sum. The arithmetic of
+/// a segment does not depend on the others, so a packed batch computes what each input alone does.
+fn attend_segments(
+	qkv: &[f32],
+	mask: Option<&[f32]>,
+	segments: &[(usize, usize)],
+	heads: usize,
+	d: usize,
+	scale: f32,
+) -> Vec<f32> {
+	let hd = heads * d;
+	let row_len = 3 * hd;
+	let per_head: Vec<Vec<f32>> = (0..segments.len() * heads)
+		.into_par_iter()
+		.map(|task| {
+			let (segment, head) = (task / heads, task % heads);
+			let (first, t) = segments.get(segment).copied().unwrap_or((0, 0));
+			let mut ctx = vec![0f32; t * d];
+			let zeros;
+			let m = match mask {
+				Some(mask) => mask.get(first..first + t),
+				None => {
+					zeros = vec![0f32; t];
+					Some(zeros.as_slice())
 				}
-				let mut scores = vec![0f32; t];
-				for (row, out) in rows.chunks_exact(row_len).zip(ctx.chunks_exact_mut(d)) {
-					let q = slice(row, 0);
-					scores.copy_from_slice(m);
-					for (qd, kt) in q.iter().zip(keys_t.chunks_exact(t)) {
-						let qd = qd * self.scale;
-						for (s, k) in scores.iter_mut().zip(kt) {
-							*s += qd * k;
-						}
-					}
-					softmax_in_place(&mut scores);
-					for (&p, v) in scores.iter().zip(values.chunks_exact(d)) {
-						if p == 0.0 {
-							continue;
-						}
-						for (o, v) in out.iter_mut().zip(v) {
-							*o += p * v;
-						}
+			};
+			let (Some(rows), Some(m)) = (qkv.get(first * row_len..(first + t) * row_len), m) else {
+				return ctx;
+			};
+			let slice = |row: &[f32], part: usize| -> Vec<f32> {
+				let at = part * hd + head * d;
+				row.get(at..at + d).map(<[f32]>::to_vec).unwrap_or_else(|| vec![0.0; d])
+			};
+			let mut keys_t = vec![0f32; d * t];
+			let mut values = Vec::with_capacity(t * d);
+			for (j, row) in rows.chunks_exact(row_len).enumerate() {
+				for (dd, k) in slice(row, 1).into_iter().enumerate() {
+					if let Some(slot) = keys_t.get_mut(dd * t + j) {
+						*slot = k;
 					}
 				}
-				ctx
-			})
-			.collect();
-		// Gather the heads back into rows [batch, len, heads · d].
-		let mut out = vec![0f32; b * t * hd];
-		out.par_chunks_mut(hd).enumerate().for_each(|(row, o)| {
-			let (batch, i) = (row / t, row % t);
+				values.extend(slice(row, 2));
+			}
+			let mut scores = vec![0f32; t];
+			for (row, out) in rows.chunks_exact(row_len).zip(ctx.chunks_exact_mut(d)) {
+				let q = slice(row, 0);
+				scores.copy_from_slice(m);
+				for (qd, kt) in q.iter().zip(keys_t.chunks_exact(t)) {
+					let qd = qd * scale;
+					for (s, k) in scores.iter_mut().zip(kt) {
+						*s += qd * k;
+					}
+				}
+				softmax_in_place(&mut scores);
+				for (&p, v) in scores.iter().zip(values.chunks_exact(d)) {
+					if p == 0.0 {
+						continue;
+					}
+					for (o, v) in out.iter_mut().zip(v) {
+						*o += p * v;
+					}
+				}
+			}
+			ctx
+		})
+		.collect();
+	// Gather the heads back into rows [tokens, heads · d].
+	let tokens = qkv.len() / row_len.max(1);
+	let mut out = vec![0f32; tokens * hd];
+	for (segment, &(first, t)) in segments.iter().enumerate() {
+		let Some(rows) = out.get_mut(first * hd..(first + t) * hd) else { continue };
+		rows.par_chunks_mut(hd).enumerate().for_each(|(i, o)| {
 			for (head, o) in o.chunks_exact_mut(d).enumerate() {
 				if let Some(src) =
-					per_head.get(batch * heads + head).and_then(|c| c.get(i * d..(i + 1) * d))
+					per_head.get(segment * heads + head).and_then(|c| c.get(i * d..(i + 1) * d))
 				{
 					o.copy_from_slice(src);
 				}
 			}
 		});
-		Ok((CpuStorage::F32(out), Shape::from_dims(&[b, t, hd])))
 	}
+	out
+}
+
+/// Attention within each of several inputs packed one after another: QKV `[tokens, 3, heads,
+/// d]`, no padding.
+struct PackedAttention {
+	heads: usize,
+	head_dim: usize,
+	scale: f32,
+	segments: Vec<(usize, usize)>,
+}
+
+impl CustomOp1 for PackedAttention {
+	fn name(&self) -> &'static str {
+		"infera-packed-attention"
+	}
+
+	fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
+		let qkv = f32_data(storage, layout, self.name())?;
+		let (tokens, three, heads, d) = layout.shape().dims4()?;
+		let covered = self.segments.iter().try_fold(0usize, |at, &(first, len)| {
+			(first == at).then(|| at.checked_add(len)).flatten()
+		});
+		if three != 3 || heads != self.heads || d != self.head_dim || covered != Some(tokens) {
+			candle_core::bail!(
+				"packed attention: qkv {:?} does not fit segments {:?}",
+				layout.shape(),
+				self.segments
+			);
+		}
+		let out = attend_segments(qkv, None, &self.segments, heads, d, self.scale);
+		Ok((CpuStorage::F32(out), Shape::from_dims(&[tokens, heads * d])))
+	}
+}
+
+/// Self-attention of inputs packed one after another (CPU): QKV `[tokens, 3 · heads · d]`, and
+/// each input's token count in order; returns the context `[tokens, heads · d]`, each input
+/// attending only to its own tokens.
+pub fn packed_attention(
+	qkv: &Tensor,
+	lengths: &[usize],
+	heads: usize,
+	head_dim: usize,
+) -> Result<Tensor> {
+	let (tokens, _) = qkv.dims2()?;
+	let mut segments = Vec::with_capacity(lengths.len());
+	let mut at = 0usize;
+	for &len in lengths {
+		segments.push((at, len));
+		at = at.saturating_add(len);
+	}
+	let scale = (1.0 / (head_dim as f64).sqrt()) as f32;
+	let op = PackedAttention { heads, head_dim, scale, segments };
+	qkv.reshape((tokens, 3, heads, head_dim))?.contiguous()?.apply_op1_no_bwd(&op)
 }
 
 /// Self-attention from the fused QKV projection `[batch, len, 3 · heads · d]` and the additive
@@ -488,6 +570,29 @@ mod tests {
 		assert!(diff.to_scalar::<f32>().unwrap() < 1e-5);
 		// A mask of the wrong shape is an error.
 		assert!(super::attention(&qkv, &mask.narrow(1, 0, 6).unwrap(), heads, d).is_err());
+	}
+
+	#[test]
+	fn packed_attention_is_each_input_alone_and_checks_its_segments() {
+		let dev = Device::Cpu;
+		let (heads, d) = (2, 8);
+		let lengths = [3usize, 1, 5];
+		let tokens: usize = lengths.iter().sum();
+		let qkv = Tensor::randn(0f32, 1.0, (tokens, 3 * heads * d), &dev).unwrap();
+		let packed = super::packed_attention(&qkv, &lengths, heads, d).unwrap();
+		let mut first = 0;
+		for len in lengths {
+			let alone_qkv = qkv.narrow(0, first, len).unwrap().unsqueeze(0).unwrap();
+			let mask = Tensor::zeros((1, len), candle_core::DType::F32, &dev).unwrap();
+			let alone = super::attention(&alone_qkv, &mask, heads, d).unwrap().squeeze(0).unwrap();
+			let got = packed.narrow(0, first, len).unwrap();
+			// Bit for bit: the same arithmetic in the same order.
+			assert_eq!(got.to_vec2::<f32>().unwrap(), alone.to_vec2::<f32>().unwrap());
+			first += len;
+		}
+		// Lengths that do not cover the tokens are an error, not a panic.
+		assert!(super::packed_attention(&qkv, &[3, 1, 4], heads, d).is_err());
+		assert!(super::packed_attention(&qkv, &[3, 1, 6], heads, d).is_err());
 	}
 
 	#[test]
