@@ -399,10 +399,7 @@ fn act(
 	use pallet_job_escrow::phases::{due, Due};
 	let dave = Sr25519Keyring::Dave.to_account_id();
 	let (right, wrong) = (minilm_output(), wrong_output());
-	loop {
-		let Some(j) = Jobs::<Runtime>::get(job).filter(|j| j.status.is_open()) else {
-			break;
-		};
+	while let Some(j) = Jobs::<Runtime>::get(job).filter(|j| j.status.is_open()) {
 		if !j.checkers.is_empty() {
 			audited.insert(job);
 		}
