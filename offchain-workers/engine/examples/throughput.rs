@@ -21,8 +21,14 @@ fn main() {
 			.unwrap();
 	let embedder = engine.embedder(&model).unwrap();
 	if !worker {
+		let mixed = infera_engine::bench::mixed_corpus(&embedder, 64, 18, (8, 256)).unwrap();
+		let tokens: usize = mixed.iter().map(|t| embedder.token_count(t).unwrap()).sum();
+		println!("mixed corpus: {} sentences, {tokens} tokens", mixed.len());
 		for t in infera_engine::bench::measure(&embedder, seconds).unwrap() {
-			println!("{:<24} {:>8.1} sentences/s", t.label, t.sentences_per_second);
+			println!(
+				"{:<30} {:>8.1} sentences/s, {:.1} GFLOP/s",
+				t.label, t.sentences_per_second, t.gflops_per_second
+			);
 		}
 		return;
 	}

@@ -28,25 +28,49 @@ pub struct Throughput {
 	pub label: String,
 	/// Sentences per second.
 	pub sentences_per_second: f64,
+	/// Billions of floating-point operations a second in the model's matrix products.
+	pub gflops_per_second: f64,
 }
 
-/// Measures each case for `seconds` after one warm-up batch.
+/// Measures each case for `seconds` after one warm-up batch: batch 1 × a 12-token sentence,
+/// batch 32 × 128 tokens, and a mixed batch of 64 sentences of 8–256 tokens
+/// ([`mixed_corpus`], seed 18).
 pub fn measure(embedder: &TextEmbedder, seconds: f64) -> Result<Vec<Throughput>> {
 	let long = input_of_tokens(embedder, 128)?;
+	let mixed = mixed_corpus(embedder, 64, 18, (8, 256))?;
 	let mut out = Vec::new();
-	for (batch, text) in [(1usize, SHORT), (32, long.as_str())] {
-		let tokens = embedder.token_count(text)?;
-		let inputs = vec![text; batch];
+	let cases: [(Vec<&str>, &str); 3] = [
+		(vec![SHORT], ""),
+		(vec![long.as_str(); 32], ""),
+		(mixed.iter().map(String::as_str).collect(), "mixed "),
+	];
+	for (inputs, prefix) in cases {
+		let batch = inputs.len();
+		let mut flops = 0f64;
+		let mut tokens = Vec::with_capacity(batch);
+		for text in &inputs {
+			let t = embedder.token_count(text)?;
+			flops += embedder.flops(t);
+			tokens.push(t);
+		}
 		embedder.embed(&inputs)?;
 		let started = Instant::now();
-		let mut sentences = 0usize;
+		let mut batches = 0usize;
 		while started.elapsed().as_secs_f64() < seconds {
 			embedder.embed(&inputs)?;
-			sentences = sentences.saturating_add(batch);
+			batches = batches.saturating_add(1);
 		}
+		let elapsed = started.elapsed().as_secs_f64();
+		let (min, max) = (tokens.iter().min().copied(), tokens.iter().max().copied());
+		let length = match (min, max) {
+			(Some(a), Some(b)) if a != b => format!("{a}–{b}"),
+			(Some(a), _) => a.to_string(),
+			_ => "0".into(),
+		};
 		out.push(Throughput {
-			label: format!("batch {batch} × {tokens} tokens"),
-			sentences_per_second: sentences as f64 / started.elapsed().as_secs_f64(),
+			label: format!("{prefix}batch {batch} × {length} tokens"),
+			sentences_per_second: (batches * batch) as f64 / elapsed,
+			gflops_per_second: batches as f64 * flops / elapsed / 1e9,
 		});
 	}
 	Ok(out)

@@ -93,6 +93,11 @@ impl TextEmbedder {
 		Ok(out)
 	}
 
+	/// Floating-point operations of embedding one input of `tokens` tokens (its matrix products).
+	pub fn flops(&self, tokens: usize) -> f64 {
+		self.model.flops(tokens)
+	}
+
 	/// Number of tokens `text` becomes (after truncation).
 	pub fn token_count(&self, text: &str) -> Result<usize> {
 		let e =

@@ -177,6 +177,7 @@ pub struct Bert {
 	embeddings: Embeddings,
 	layers: Vec<Layer>,
 	pub(crate) hidden_size: usize,
+	intermediate_size: usize,
 }
 
 impl Bert {
@@ -189,7 +190,21 @@ impl Bert {
 		let layers = (0..cfg.num_hidden_layers)
 			.map(|i| Layer::load(vb.pp("encoder").pp("layer").pp(i), cfg))
 			.collect::<candle_core::Result<Vec<_>>>()?;
-		Ok(Self { embeddings, layers, hidden_size: cfg.hidden_size })
+		Ok(Self {
+			embeddings,
+			layers,
+			hidden_size: cfg.hidden_size,
+			intermediate_size: cfg.intermediate_size,
+		})
+	}
+
+	/// Floating-point operations of one input of `tokens` tokens through the layers: per layer,
+	/// the QKV, output and feed-forward products (2 flops a multiply-add) and attention's two
+	/// `tokens²` products. Embedding lookups, norms and activations are left out.
+	pub fn flops(&self, tokens: usize) -> f64 {
+		let (t, h, i) = (tokens as f64, self.hidden_size as f64, self.intermediate_size as f64);
+		let per_layer = 2.0 * t * (4.0 * h * h + 2.0 * h * i) + 4.0 * t * t * h;
+		per_layer * self.layers.len() as f64
 	}
 
 	/// Hidden states `[batch, len, hidden]` for token ids and an attention mask (1 = token,
