@@ -178,7 +178,12 @@ async function main() {
   }
 }
 
-main().catch((e) => {
-  console.error(e);
-  process.exit(1);
-});
+// Exit once done: a connection left open (a reconnecting WebSocket after the node stops) would
+// otherwise keep the process alive.
+main().then(
+  () => process.exit(0),
+  (e) => {
+    console.error(e);
+    process.exit(1);
+  },
+);

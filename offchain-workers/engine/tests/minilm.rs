@@ -41,6 +41,15 @@ fn minilm() -> ModelHash {
 	ModelHash::parse(MINILM).unwrap()
 }
 
+/// MiniLM's config and tokenizer hashes as the registry names them (the store's files).
+fn registered() -> ExpectedFiles {
+	let (source, model) = (store(), minilm());
+	ExpectedFiles {
+		config: Some(hash_file(&source.path(&model, "config")).unwrap()),
+		tokenizer: Some(hash_file(&source.path(&model, "tokenizer")).unwrap()),
+	}
+}
+
 fn architecture() -> Architecture {
 	Architecture::TextEmbedding {
 		dimensions: 384,
@@ -211,10 +220,7 @@ fn a_perturbed_weights_file_is_refused_and_a_perturbed_model_fails_the_verdict()
 fn a_store_whose_tokenizer_or_config_differs_from_the_registry_is_refused() {
 	let source = store();
 	let model = minilm();
-	let registered = ExpectedFiles {
-		config: Some(hash_file(&source.path(&model, "config")).unwrap()),
-		tokenizer: Some(hash_file(&source.path(&model, "tokenizer")).unwrap()),
-	};
+	let registered = registered();
 	let dir = tempfile::tempdir().unwrap();
 	let other = ModelStore::new(dir.path());
 	for f in ["weights", "config", "manifest"] {
@@ -281,11 +287,7 @@ fn a_missing_model_and_a_bad_id_are_clear_errors() {
 #[test]
 fn a_worker_batch_gives_every_input_what_it_gets_alone_and_a_bad_input_fails_alone() {
 	let model = minilm();
-	let source = store();
-	let registered = ExpectedFiles {
-		config: Some(hash_file(&source.path(&model, "config")).unwrap()),
-		tokenizer: Some(hash_file(&source.path(&model, "tokenizer")).unwrap()),
-	};
+	let registered = registered();
 	// More inputs than one batch holds, of 1 to ~200 tokens, with an unreadable and an empty one
 	// in the middle.
 	let mut inputs: Vec<Vec<u8>> = (0..infera_engine::WORKER_BATCH + 5)
