@@ -251,9 +251,9 @@ fn note_verdict(job: JobId, verdict: Verdict) {
 	inference::note(WorkerEvent::Verdict(verdict));
 }
 
-/// Does what the local keys owe `id`. Returns whether the job stays in the inbox.
 /// Looks at job `id` for every local key: reveals what is due now and adds the commits that need
-/// the model run to `pending`. Whether any local key plays a part in the job.
+/// the model run to `pending`. Returns whether the job stays in the inbox (a local key plays a
+/// part in it).
 fn work_on(
 	id: JobId,
 	now: BlockNumber,

@@ -230,7 +230,7 @@ impl ExpectedFiles {
 	}
 }
 
-/// The most inputs [`Engine::run_bytes_checked_many`] puts into one padded batch.
+/// The most inputs [`Engine::run_bytes_checked_many`] puts into one batch.
 pub const WORKER_BATCH: usize = 16;
 
 /// Runs models from a store, loading each once.
@@ -347,8 +347,9 @@ impl Engine {
 	/// fails the call; an input that cannot run (not UTF-8, empty, untokenisable) fails alone.
 	///
 	/// Encoder inputs are computed in batches of up to [`WORKER_BATCH`] inputs, sorted by length:
-	/// packed without padding on the CPU, and padded only among inputs of similar length on a GPU. A batch that fails is run input by
-	/// input, so one bad input cannot fail the others.
+	/// an embedding model's packed without padding on the CPU, others padded among inputs of
+	/// similar length. A batch that fails is run input by input, so one bad input cannot fail
+	/// the others.
 	pub fn run_bytes_checked_many(
 		&self,
 		model: &ModelHash,
