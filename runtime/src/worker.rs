@@ -233,6 +233,17 @@ fn update_inbox(change: impl Fn(&mut Vec<JobId>)) {
 	}
 }
 
+/// The output this node stored for `job` as `who` before committing it (tests read what was
+/// committed).
+#[cfg(test)]
+pub(crate) fn stored_output(job: JobId, who: &AccountId) -> Option<Vec<u8>> {
+	StorageValueRef::persistent(&record_key(WORK_PREFIX, job, who))
+		.get::<Work>()
+		.ok()
+		.flatten()
+		.map(|w| w.output)
+}
+
 fn record_key(prefix: &[u8], job: JobId, who: &AccountId) -> Vec<u8> {
 	(prefix, job, who).encode()
 }

@@ -52,6 +52,10 @@ impl InferenceBackend for Backend {
 			return Err(InferenceError::FilesDiffer);
 		}
 		self.runs.lock().unwrap().push((input.to_vec(), role));
+		// A client's input the engine cannot read, as the real engine refuses one.
+		if input.starts_with(b"unreadable") {
+			return Err(InferenceError::InvalidInput);
+		}
 		match self.fail.lock().unwrap().clone() {
 			Some(e) => Err(e),
 			None => Ok(minilm_output()),
@@ -309,6 +313,32 @@ fn the_jobs_of_one_model_in_a_block_run_in_batches_and_each_commits() {
 		run_worker(2);
 		assert_eq!(backend.batches.lock().unwrap().len(), 2);
 		assert!(pool.read().transactions.is_empty());
+		check_invariants();
+	});
+}
+
+#[test]
+fn an_unreadable_input_in_a_batch_is_refused_alone_and_its_neighbours_commit_their_outputs() {
+	let (mut ext, backend, pool) = ext();
+	ext.execute_with(|| {
+		// A client slips an input the engine refuses between two honest jobs.
+		let inputs: [&[u8]; 3] = [b"first", b"unreadable: poisons the batch?", b"third"];
+		let jobs: Vec<_> = inputs.iter().map(|i| submit(i)).collect();
+		run_worker(1);
+		assert_eq!(*backend.batches.lock().unwrap(), vec![3], "one call for the three");
+		assert_eq!(include(&pool).len(), 3, "every job's commitment went out");
+		let bob = Sr25519Keyring::Bob.to_account_id();
+		use infera_primitives::canonical::{CanonicalOutput, Refusal};
+		let refusal = CanonicalOutput::Refused(Refusal::InputUnreadable).encode();
+		for (job, input) in jobs.iter().zip(inputs) {
+			assert_eq!(Jobs::<Runtime>::get(job).unwrap().status, JobStatus::Committed);
+			let stored = crate::worker::stored_output(*job, &bob).unwrap();
+			if input.starts_with(b"unreadable") {
+				assert_eq!(stored, refusal, "the refused input is committed as a refusal");
+			} else {
+				assert_eq!(stored, minilm_output(), "its neighbours commit their real outputs");
+			}
+		}
 		check_invariants();
 	});
 }
