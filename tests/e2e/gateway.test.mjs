@@ -1,0 +1,162 @@
+// The OpenAI-compatible gateway (issue 19) driven by the real `openai` Python client against a dev
+// chain: embeddings as floats and as base64 equal the CLI's output for the same input (the same
+// canonical output, hash for hash), every error has OpenAI's shape and its status and costs
+// nothing, and the key's account pays exactly the jobs' prices and the transaction fees.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { ApiPromise, WsProvider } from '@polkadot/api';
+import { Keyring } from '@polkadot/keyring';
+import { cryptoWaitReady } from '@polkadot/util-crypto';
+import { startDevNode, waitFor, rpc, runToExit, freePort } from './lib/node.mjs';
+import { startGateway, runPython } from './lib/gateway.mjs';
+
+const CLIENT_SCRIPT = fileURLToPath(new URL('./gateway_client.py', import.meta.url));
+const MODEL = 'all-MiniLM-L6-v2';
+const MINILM_HASH = 'a22e6a6ad8c13ac7e62a535a9c46fd2a8d3bba82998108f434dd260c5ab81563';
+const KEY = 'sk-infera-e2e-agent-000000001';
+const POOR_KEY = 'sk-infera-e2e-poor-0000000001';
+const SENTENCES = ['Verified on chain, served over OpenAI\'s API.', 'A second input in the same request.'];
+const EMBEDDING_SCALE = 32767;
+
+let node;
+let api;
+let gateway;
+let deadGateway;
+let agent; // the account the key signs and pays with
+
+before(async () => {
+  await cryptoWaitReady();
+  node = await startDevNode();
+  await waitFor('the node to answer', () => rpc(node.httpUrl, 'chain_getHeader'));
+  api = await ApiPromise.create({ provider: new WsProvider(node.wsUrl), noInitWarn: true });
+  // A fresh agent account (no role in the dev preset, so only its jobs move its balance),
+  // funded by Alice.
+  const keyring = new Keyring({ type: 'sr25519' });
+  agent = keyring.addFromUri('//GatewayE2eAgent');
+  await new Promise((resolve, reject) => {
+    api.tx.balances.transferKeepAlive(agent.address, 100n * 10n ** 12n)
+      .signAndSend(keyring.addFromUri('//Alice'), ({ status, dispatchError }) => {
+        if (dispatchError) reject(new Error(dispatchError.toString()));
+        else if (status.isInBlock) resolve();
+      }).catch(reject);
+  });
+  const keys = `
+[[keys]]
+name = "agent"
+api_key = "${KEY}"
+suri = "//GatewayE2eAgent"
+
+[[keys]]
+name = "poor"
+api_key = "${POOR_KEY}"
+suri = "//GatewayE2eNobodyFundedThis"
+`;
+  gateway = await startGateway(`node = "${node.wsUrl}"\n${keys}`);
+  // A gateway whose node is down (a port nobody listens on): every request is a 503.
+  deadGateway = await startGateway(`node = "ws://127.0.0.1:${await freePort()}"\n${keys}`);
+});
+
+after(async () => {
+  await api?.disconnect();
+  await gateway?.stop();
+  await deadGateway?.stop();
+  await node?.stop();
+});
+
+/** The SCALE-encoded canonical embedding (variant 0, compact length, i16 LE) as numbers. */
+function decodeCanonicalEmbedding(hex) {
+  const b = Buffer.from(hex.replace(/^0x/, ''), 'hex');
+  assert.equal(b[0], 0, 'an embedding');
+  // Compact length: 384 takes the two-byte mode.
+  assert.equal(b[1] & 3, 1);
+  const n = b.readUInt16LE(1) >> 2;
+  return Array.from({ length: n }, (_, i) => b.readInt16LE(3 + 2 * i));
+}
+
+async function total(who) {
+  const { data } = await api.query.system.account(who);
+  return data.free.toBigInt() + data.reserved.toBigInt();
+}
+
+/** Transaction fees `who` paid in block `hash`. */
+async function feesPaid(hash, who) {
+  const events = await (await api.at(hash)).query.system.events();
+  return events
+    .filter(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event) && event.data.who.toString() === who)
+    .reduce((n, { event }) => n + event.data.actualFee.toBigInt(), 0n);
+}
+
+test('the openai client gets verified embeddings equal to the CLI, errors in OpenAI shape, and pays exactly', async () => {
+  const before = await total(agent.address);
+  const nonceBefore = (await api.rpc.system.accountNextIndex(agent.address)).toNumber();
+
+  const out = await runPython(CLIENT_SCRIPT, [gateway.url, KEY, POOR_KEY, deadGateway.url, MODEL, ...SENTENCES]);
+
+  assert.ok(out.models.includes(MODEL), `models: ${out.models}`);
+
+  // Floats: one job per input, verified, each equal to the CLI's canonical output.
+  const f = out.float;
+  assert.equal(f.model, MODEL);
+  assert.deepEqual(f.indices, [0, 1]);
+  assert.equal(f.vectors.length, 2);
+  assert.equal(f.header, f.request.jobs.join(','));
+  assert.ok(f.usage.prompt_tokens > 8 && f.usage.prompt_tokens < 40, `usage ${JSON.stringify(f.usage)}`);
+  assert.equal(f.usage.total_tokens, f.usage.prompt_tokens);
+  for (const [i, sentence] of SENTENCES.entries()) {
+    const r = await runToExit(['inference', 'run', '--model', MINILM_HASH, '--input', sentence, '--json']);
+    assert.equal(r.code, 0, r.output);
+    const cli = JSON.parse(r.output);
+    const info = f.infera[i];
+    assert.ok(['Verified', 'Settled'].includes(info.status), `status ${info.status}`);
+    assert.equal(info.outputHash, cli.output_hash, 'the chain verified the output the CLI computes');
+    const expected = decodeCanonicalEmbedding(cli.canonical).map((q) => Math.fround(q / EMBEDDING_SCALE));
+    assert.equal(f.vectors[i].length, 384);
+    assert.deepEqual(f.vectors[i].map(Math.fround), expected);
+  }
+  // Base64 (the Python client's default): the same numbers, decoded by the client.
+  assert.deepEqual(out.base64.vectors[0].map(Math.fround), f.vectors[0].map(Math.fround));
+  const b64 = out.base64.extra.infera;
+  assert.equal(b64.jobs.length, 1);
+
+  // Errors: status, OpenAI's shape, and the code a client can act on.
+  const e = out.errors;
+  const expect = {
+    unknown_key: [401, 'invalid_api_key'],
+    unknown_model: [404, 'model_not_found'],
+    too_long: [400, 'context_length_exceeded'],
+    empty: [400, null],
+    tokens: [400, null],
+    dimensions: [400, null],
+    no_funds: [402, 'insufficient_quota'],
+    chain_down: [503, 'chain_unreachable'],
+  };
+  for (const [name, [status, code]] of Object.entries(expect)) {
+    assert.equal(e[name].status, status, `${name}: ${JSON.stringify(e[name])}`);
+    const body = e[name].body;
+    assert.equal(typeof body.message, 'string', `${name}: ${JSON.stringify(body)}`);
+    assert.equal(typeof body.type, 'string');
+    assert.ok('param' in body && 'code' in body, `${name}: ${JSON.stringify(body)}`);
+    if (code) assert.equal(body.code, code, name);
+  }
+  assert.equal(e.unknown_model.body.param, 'model');
+  assert.equal(e.too_long.body.param, 'input');
+
+  // Only the two good requests were signed: rejected ones cost nothing.
+  const nonceAfter = (await api.rpc.system.accountNextIndex(agent.address)).toNumber();
+  assert.equal(nonceAfter, nonceBefore + 2);
+  // The poor key's account was never touched.
+  assert.equal(await total(new Keyring({ type: 'sr25519' }).addFromUri('//GatewayE2eNobodyFundedThis').address), 0n);
+
+  // Once every job is settled, the account paid exactly the prices and the transaction fees.
+  const jobs = [...f.request.jobs, ...b64.jobs];
+  const receipts = await waitFor('every job to settle', async () => {
+    const all = await Promise.all(jobs.map((j) => rpc(node.httpUrl, 'infera_job', [j])));
+    return all.every((j) => j.status === 'Settled') ? all : undefined;
+  }, { timeoutMs: 180_000, intervalMs: 2_000 });
+  const prices = receipts.reduce((n, j) => n + BigInt(j.receipt.feePaid), 0n);
+  const fees = (await feesPaid(f.request.block, agent.address)) + (await feesPaid(b64.block, agent.address));
+  assert.ok(fees > 0n);
+  assert.equal(before - (await total(agent.address)), prices + fees);
+  assert.ok(!gateway.log.text.includes(KEY) && !gateway.log.text.includes('//GatewayE2eAgent'), 'no secret in the log');
+});
