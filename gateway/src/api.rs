@@ -90,6 +90,11 @@ impl ApiErr {
 		.param("model")
 		.code("model_not_found")
 	}
+	/// 429: the gateway follows as many jobs as it may; try again shortly.
+	pub fn busy(message: impl Into<String>) -> Self {
+		Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limit_exceeded", message)
+			.code("rate_limit_exceeded")
+	}
 	/// 503: the chain cannot serve the request now.
 	pub fn unavailable(message: impl Into<String>) -> Self {
 		Self::new(StatusCode::SERVICE_UNAVAILABLE, "service_unavailable", message)
@@ -170,6 +175,8 @@ pub struct Gateway {
 	models: Mutex<Option<(Instant, Arc<Vec<ModelEntry>>)>>,
 	tokenizers: Mutex<HashMap<String, Option<Arc<tokenizers::Tokenizer>>>>,
 	created: Mutex<HashMap<u64, u32>>,
+	/// One permit per job being followed.
+	in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 impl Gateway {
@@ -177,11 +184,12 @@ impl Gateway {
 	pub fn new(config: Config, delegates: Vec<Delegate>) -> Arc<Self> {
 		Arc::new(Self {
 			chain: Chain::new(config.node.clone()),
-			config,
 			delegates: delegates.into_iter().map(|d| (d, Mutex::new(()))).collect(),
 			models: Mutex::new(None),
 			tokenizers: Mutex::new(HashMap::new()),
 			created: Mutex::new(HashMap::new()),
+			in_flight: Arc::new(tokio::sync::Semaphore::new(config.max_jobs_in_flight as usize)),
+			config,
 		})
 	}
 
@@ -514,7 +522,8 @@ async fn submit_jobs(
 	delegate: &(Delegate, Mutex<()>),
 	model: &ModelEntry,
 	texts: &[String],
-) -> Result<(Vec<u64>, infera_runtime::Hash), ApiErr> {
+	started: Instant,
+) -> Result<(Vec<u64>, infera_runtime::Hash, u128), ApiErr> {
 	let (delegate, lock) = delegate;
 	let mut max_fees: Vec<Balance> = Vec::with_capacity(texts.len());
 	for (i, text) in texts.iter().enumerate() {
@@ -571,6 +580,7 @@ async fn submit_jobs(
 		}
 		gw.chain.submit(xt).await?
 	};
+	let pooled_ms = started.elapsed().as_millis();
 	let included = gw.chain.included(pending).await?;
 	let mut jobs = Vec::new();
 	for event in &included.events {
@@ -592,7 +602,7 @@ async fn submit_jobs(
 			included.block
 		)));
 	}
-	Ok((jobs, included.block))
+	Ok((jobs, included.block, pooled_ms))
 }
 
 /// A dispatch error with the pallet error's name where the gateway knows the pallet.
@@ -617,6 +627,7 @@ async fn embeddings(
 	headers: HeaderMap,
 	body: Bytes,
 ) -> Result<Response, ApiErr> {
+	let started = Instant::now();
 	let delegate = gw.authorise(&headers)?;
 	let request: CreateEmbeddingRequest = serde_json::from_slice(&body).map_err(|e| {
 		ApiErr::invalid(format!("The request body is not a valid embeddings request: {e}"))
@@ -639,8 +650,19 @@ async fn embeddings(
 		}
 	}
 	let texts = texts(request.input)?;
-	let started = Instant::now();
-	let (jobs, block) = submit_jobs(&gw, delegate, &model, &texts).await?;
+	// Room to follow every job of the request, taken before anything is signed and held until
+	// the answer.
+	let _permits = u32::try_from(texts.len())
+		.ok()
+		.and_then(|n| gw.in_flight.clone().try_acquire_many_owned(n).ok())
+		.ok_or_else(|| {
+			ApiErr::busy(format!(
+				"the gateway is following {} jobs already; retry shortly (nothing was charged)",
+				gw.config.max_jobs_in_flight
+			))
+		})?;
+	let (jobs, block, pooled_ms) = submit_jobs(&gw, delegate, &model, &texts, started).await?;
+	let included_ms = started.elapsed().as_millis();
 	log::info!(
 		"{}: {} embedding jobs of model {} in block {block:?}: {jobs:?}",
 		delegate.0.name,
@@ -741,9 +763,13 @@ async fn embeddings(
 		"waitFor": format!("{:?}", gw.config.wait_for),
 		"account": delegate.0.account.to_string(),
 		"tokensCounted": tokens.is_some(),
+		// Milliseconds from the request's arrival: checked, signed and in the pool; in a block;
+		// answered.
+		"timings": {"pooledMs": pooled_ms, "inBlockMs": included_ms, "totalMs": started.elapsed().as_millis()},
 	});
 	log::info!(
-		"{}: jobs {jobs:?} {:?} in {} ms",
+		"{}: jobs {jobs:?} {:?} in {} ms (pooled after {pooled_ms} ms, in a block after \
+		 {included_ms} ms)",
 		delegate.0.name,
 		gw.config.wait_for,
 		started.elapsed().as_millis()

@@ -4,8 +4,7 @@
 
 use codec::{Decode, Encode};
 use infera_runtime::{
-	AccountId, Balance, Hash, RuntimeCall, RuntimeEvent, SignedPayload, TxExtension,
-	UncheckedExtrinsic,
+	AccountId, Balance, Hash, RuntimeCall, RuntimeEvent, SignedPayload, UncheckedExtrinsic,
 };
 use jsonrpsee::{
 	core::client::{ClientT, Error as RpcError, Subscription, SubscriptionClientT},
@@ -292,19 +291,7 @@ impl Chain {
 		let birth = era.birth(u64::from(best));
 		let birth_hash: Value = self.request("chain_getBlockHash", rpc_params![birth]).await?;
 		let birth_hash = parse_hash(&birth_hash)?;
-		let ext: TxExtension = (
-			frame_system::AuthorizeCall::new(),
-			frame_system::CheckNonZeroSender::new(),
-			frame_system::CheckSpecVersion::new(),
-			frame_system::CheckTxVersion::new(),
-			frame_system::CheckGenesis::new(),
-			frame_system::CheckEra::from(era),
-			frame_system::CheckNonce::from(nonce),
-			frame_system::CheckWeight::new(),
-			pallet_transaction_payment::ChargeTransactionPayment::from(0),
-			frame_metadata_hash_extension::CheckMetadataHash::new(false),
-			frame_system::WeightReclaim::new(),
-		);
+		let ext = infera_runtime::tx_extension(era, nonce);
 		let implicit = ((), (), spec, tx, genesis, birth_hash, (), (), (), None, ());
 		let payload = SignedPayload::from_raw(call.clone(), ext.clone(), implicit);
 		let signature = payload.using_encoded(|p| pair.sign(p));

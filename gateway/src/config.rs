@@ -86,6 +86,11 @@ pub struct Config {
 	/// Seconds a request may wait for its jobs before it answers 504 (the jobs go on).
 	#[serde(default = "default_timeout_secs")]
 	pub timeout_secs: u64,
+	/// Most jobs the gateway follows at once, over all keys (each is a subscription on the node's
+	/// one connection, which the node caps at 1,024 by default). A request that would go over is
+	/// answered 429 before anything is signed.
+	#[serde(default = "default_max_jobs_in_flight")]
+	pub max_jobs_in_flight: u32,
 	/// Model store holding the models' tokenizers, to count `usage` tokens (default:
 	/// $INFERA_MODEL_STORE or ~/.local/share/infera/models).
 	pub model_store: Option<PathBuf>,
@@ -104,6 +109,9 @@ fn default_deadline_blocks() -> u32 {
 }
 fn default_timeout_secs() -> u64 {
 	180
+}
+fn default_max_jobs_in_flight() -> u32 {
+	512
 }
 
 /// A key's delegate, ready to sign.
@@ -149,6 +157,9 @@ impl Config {
 		let config: Config = toml::from_str(text).map_err(|e| e.message().to_string())?;
 		if config.keys.is_empty() {
 			return Err("no [[keys]]: every request needs an API key".into());
+		}
+		if config.max_jobs_in_flight == 0 || config.max_jobs_in_flight > 1_000 {
+			return Err("max_jobs_in_flight must be within 1..=1000".into());
 		}
 		if config.deadline_blocks < 5 {
 			return Err("deadline_blocks must be at least 5".into());

@@ -18,7 +18,7 @@
 
 use crate::{
 	AccountId, BlockNumber, Nonce, Runtime, RuntimeCall, RuntimeEvent, Signature, SignedPayload,
-	System, TxExtension, UncheckedExtrinsic,
+	System, UncheckedExtrinsic,
 };
 use alloc::{collections::BTreeMap, vec::Vec};
 use codec::{Decode, Encode};
@@ -100,19 +100,7 @@ where
 	) -> Option<UncheckedExtrinsic> {
 		// Valid for 64 blocks from the block the worker saw.
 		let current = System::block_number().saturated_into::<u64>().saturating_sub(1);
-		let tx_ext: TxExtension = (
-			frame_system::AuthorizeCall::<Runtime>::new(),
-			frame_system::CheckNonZeroSender::<Runtime>::new(),
-			frame_system::CheckSpecVersion::<Runtime>::new(),
-			frame_system::CheckTxVersion::<Runtime>::new(),
-			frame_system::CheckGenesis::<Runtime>::new(),
-			frame_system::CheckEra::<Runtime>::from(Era::mortal(64, current)),
-			frame_system::CheckNonce::<Runtime>::from(nonce),
-			frame_system::CheckWeight::<Runtime>::new(),
-			pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
-			frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
-			frame_system::WeightReclaim::<Runtime>::new(),
-		);
+		let tx_ext = crate::tx_extension(Era::mortal(64, current), nonce);
 		let payload = SignedPayload::new(call, tx_ext).ok()?;
 		let signature = payload.using_encoded(|bytes| A::sign(bytes, public))?;
 		let (call, tx_ext, _) = payload.deconstruct();

@@ -52,7 +52,8 @@ name = "poor"
 api_key = "${POOR_KEY}"
 suri = "//GatewayE2eNobodyFundedThis"
 `;
-  gateway = await startGateway(`node = "${node.wsUrl}"\n${keys}`);
+  // It follows at most 3 jobs at once: a request of 4 inputs is a 429.
+  gateway = await startGateway(`node = "${node.wsUrl}"\nmax_jobs_in_flight = 3\n${keys}`);
   // A gateway whose node is down (a port nobody listens on): every request is a 503.
   deadGateway = await startGateway(`node = "ws://127.0.0.1:${await freePort()}"\n${keys}`);
 });
@@ -129,6 +130,7 @@ test('the openai client gets verified embeddings equal to the CLI, errors in Ope
     tokens: [400, null],
     dimensions: [400, null],
     no_funds: [402, 'insufficient_quota'],
+    busy: [429, 'rate_limit_exceeded'],
     chain_down: [503, 'chain_unreachable'],
   };
   for (const [name, [status, code]] of Object.entries(expect)) {

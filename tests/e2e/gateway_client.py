@@ -58,6 +58,7 @@ errors["too_long"] = error(embed(client, input="word " * 3000))
 errors["empty"] = error(embed(client, input=""))
 errors["tokens"] = error(embed(client, input=[[101, 2023, 102]]))
 errors["dimensions"] = error(embed(client, dimensions=128))
+errors["busy"] = error(embed(client, input=["one", "two", "three", "four"]))
 errors["no_funds"] = error(embed(openai.OpenAI(base_url=f"{base_url}/v1", api_key=poor_key, max_retries=0)))
 errors["chain_down"] = error(embed(openai.OpenAI(base_url=f"{dead_url}/v1", api_key=key, max_retries=0)))
 out["errors"] = errors

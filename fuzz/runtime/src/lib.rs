@@ -29,7 +29,7 @@ use codec::{DecodeLimit, Encode};
 use frame_support::{dispatch::GetDispatchInfo, traits::IntegrityTest};
 use infera_runtime::{
 	Address, Executive, Header, Runtime, RuntimeCall, Signature, SignedPayload, System,
-	TxExtension, UncheckedExtrinsic, SLOT_DURATION,
+	UncheckedExtrinsic, SLOT_DURATION,
 };
 use sp_consensus_babe::{
 	digests::{PreDigest, SecondaryPlainPreDigest, SecondaryVRFPreDigest},
@@ -647,19 +647,7 @@ impl ChainState<'_> {
 pub fn sign(key: &Sr25519Keyring, call: RuntimeCall) -> UncheckedExtrinsic {
 	let who = key.to_account_id();
 	let nonce = System::account_nonce(&who);
-	let tx_ext: TxExtension = (
-		frame_system::AuthorizeCall::<Runtime>::new(),
-		frame_system::CheckNonZeroSender::<Runtime>::new(),
-		frame_system::CheckSpecVersion::<Runtime>::new(),
-		frame_system::CheckTxVersion::<Runtime>::new(),
-		frame_system::CheckGenesis::<Runtime>::new(),
-		frame_system::CheckEra::<Runtime>::from(Era::Immortal),
-		frame_system::CheckNonce::<Runtime>::from(nonce),
-		frame_system::CheckWeight::<Runtime>::new(),
-		pallet_transaction_payment::ChargeTransactionPayment::<Runtime>::from(0),
-		frame_metadata_hash_extension::CheckMetadataHash::<Runtime>::new(false),
-		frame_system::WeightReclaim::<Runtime>::new(),
-	);
+	let tx_ext = infera_runtime::tx_extension(Era::Immortal, nonce);
 	let payload = SignedPayload::new(call, tx_ext).expect("the implicit data is readable");
 	let signature = payload.using_encoded(|bytes| pair(*key).sign(bytes));
 	let (call, tx_ext, _) = payload.deconstruct();

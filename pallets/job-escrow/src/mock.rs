@@ -67,6 +67,8 @@ pub const REPORTER_SHARE: Perbill = Perbill::from_percent(10);
 pub const MODEL: ModelId = ModelId(1);
 /// Registered but deprecated.
 pub const DEPRECATED: ModelId = ModelId(2);
+/// Registered and active, but no provider serves it: its jobs wait in its own queue.
+pub const UNSERVED: ModelId = ModelId(3);
 /// The hash of the mock models' weights.
 pub const WEIGHTS: [u8; 32] = [0xaa; 32];
 /// The hash of the mock models' training data.
@@ -145,16 +147,17 @@ pub fn open_jobs_of_model(model: ModelId) -> u32 {
 pub struct MockRegistry;
 impl infera_primitives::traits::ModelRegistry<u64> for MockRegistry {
 	fn is_active(model: ModelId) -> bool {
-		model == MODEL
+		model == MODEL || model == UNSERVED
 	}
 	fn architecture(model: ModelId) -> Option<Architecture> {
-		(model == MODEL || model == DEPRECATED).then(embedding_arch)
+		(model == MODEL || model == DEPRECATED || model == UNSERVED).then(embedding_arch)
 	}
 	fn royalty(model: ModelId) -> Option<(u64, Perbill)> {
 		(model == MODEL).then_some((OWNER, Perbill::from_percent(10)))
 	}
 	fn provenance(model: ModelId) -> Option<([u8; 32], Option<[u8; 32]>)> {
-		(model == MODEL || model == DEPRECATED).then_some((WEIGHTS, Some(DATASET)))
+		(model == MODEL || model == DEPRECATED || model == UNSERVED)
+			.then_some((WEIGHTS, Some(DATASET)))
 	}
 	fn note_job_opened(model: ModelId) -> DispatchResult {
 		OPEN_PER_MODEL.with(|o| *o.borrow_mut().entry(model).or_default() += 1);

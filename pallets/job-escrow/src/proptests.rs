@@ -1,5 +1,6 @@
-//! Random sequences of submits, commits, reveals (right and wrong), cancels, timeouts, disputes
-//! and block advances over several accounts. After every step the invariants hold and no
+//! Random sequences of submits (to a served model and to one nobody serves, each with its own
+//! queue), commits, reveals (right, wrong and "could not run" refusals), cancels, timeouts,
+//! disputes and block advances over several accounts. After every step the invariants hold and no
 //! job's escrow is released twice; at the end every job is finished, nothing is held or locked,
 //! and the client lost exactly what its receipts say it paid, which others received.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // reason: test code
@@ -21,11 +22,14 @@ enum Step {
 	Submit {
 		extra_fee: u64,
 		len: u8,
+		/// To `UNSERVED` rather than `MODEL`.
+		unserved: bool,
 	},
-	/// The party due on job `pick` (mod the number of jobs) commits or reveals.
+	/// The party due on job `pick` (mod the number of jobs) commits or reveals: the right
+	/// output, a wrong one, or a refusal (`out` 0–5, 6–8, 9).
 	Act {
 		pick: u8,
-		right: bool,
+		out: u8,
 	},
 	Cancel {
 		pick: u8,
@@ -37,8 +41,9 @@ enum Step {
 
 fn step() -> impl Strategy<Value = Step> {
 	prop_oneof![
-		3 => (0u64..2_000, 1u8..40).prop_map(|(extra_fee, len)| Step::Submit { extra_fee, len }),
-		12 => (any::<u8>(), prop::bool::weighted(0.7)).prop_map(|(pick, right)| Step::Act { pick, right }),
+		3 => (0u64..2_000, 1u8..40, prop::bool::weighted(0.2))
+			.prop_map(|(extra_fee, len, unserved)| Step::Submit { extra_fee, len, unserved }),
+		12 => (any::<u8>(), 0u8..10).prop_map(|(pick, out)| Step::Act { pick, out }),
 		1 => any::<u8>().prop_map(|pick| Step::Cancel { pick }),
 		3 => (1u8..8).prop_map(|blocks| Step::Advance { blocks }),
 	]
@@ -48,8 +53,16 @@ fn salt(who: u64) -> [u8; 32] {
 	[who as u8; 32]
 }
 
+fn refusal() -> Vec<u8> {
+	use codec::Encode;
+	infera_primitives::canonical::CanonicalOutput::Refused(
+		infera_primitives::canonical::Refusal::InputUnreadable,
+	)
+	.encode()
+}
+
 /// Commits or reveals for whichever party is due on `id`; outputs are remembered per party.
-fn act(id: JobId, right: bool, chosen: &mut BTreeMap<(JobId, u64), [i16; 4]>) {
+fn act(id: JobId, out: u8, chosen: &mut BTreeMap<(JobId, u64), Vec<u8>>) {
 	use crate::phases::{due, Due, Role};
 	let Some(job) = Jobs::<Test>::get(id) else { return };
 	let parties = job
@@ -64,13 +77,16 @@ fn act(id: JobId, right: bool, chosen: &mut BTreeMap<(JobId, u64), [i16; 4]>) {
 	};
 	let who = party.who;
 	if party.commitment.is_none() {
-		let out = if right { RIGHT } else { WRONG };
+		let out = match out {
+			0..=5 => embedding(RIGHT),
+			6..=8 => embedding(WRONG),
+			_ => refusal(),
+		};
+		let c = commitment(id, who, &out, salt(who));
 		chosen.insert((id, who), out);
-		let c = commitment(id, who, &embedding(out), salt(who));
 		let _ = JobEscrow::commit_result(RuntimeOrigin::signed(who), id, c);
 	} else if let Some(out) = chosen.get(&(id, who)) {
-		let _ =
-			JobEscrow::reveal_result(RuntimeOrigin::signed(who), id, embedding(*out), salt(who));
+		let _ = JobEscrow::reveal_result(RuntimeOrigin::signed(who), id, out.clone(), salt(who));
 	}
 }
 
@@ -103,16 +119,24 @@ proptest! {
 
 			for s in steps {
 				match s {
-					Step::Submit { extra_fee, len } => {
+					Step::Submit { extra_fee, len, unserved } => {
 						let id = NextJobId::<Test>::get();
 						let deadline = System::block_number() + 40;
 						let input = vec![b'x'; len as usize];
 						let fee = 100 + u64::from(len) + extra_fee;
-						if JobEscrow::submit_job(RuntimeOrigin::signed(CLIENT), MODEL, input, fee, deadline).is_ok() {
-							submitted.push(id);
+						let model = if unserved { UNSERVED } else { MODEL };
+						match JobEscrow::submit_job(RuntimeOrigin::signed(CLIENT), model, input, fee, deadline) {
+							Ok(_) => submitted.push(id),
+							// A full queue refuses only its own model's jobs.
+							Err(e) if e == Error::<Test>::QueueFull.into() => assert_eq!(
+								Queues::<Test>::get(model).len() as u32,
+								<<Test as Config>::MaxQueued as frame_support::traits::Get<u32>>::get(),
+								"{model:?} refused for another model's queue"
+							),
+							Err(_) => {},
 						}
 					},
-					Step::Act { pick, right } => {
+					Step::Act { pick, out } => {
 						// Act on open jobs, so that sequences reach audits and disputes.
 						let open: Vec<JobId> = submitted
 							.iter()
@@ -120,7 +144,7 @@ proptest! {
 							.filter(|id| Jobs::<Test>::get(id).is_some_and(|j| j.status.is_open()))
 							.collect();
 						if !open.is_empty() {
-							act(open[pick as usize % open.len()], right, &mut chosen);
+							act(open[pick as usize % open.len()], out, &mut chosen);
 						}
 					},
 					Step::Cancel { pick } if !submitted.is_empty() => {

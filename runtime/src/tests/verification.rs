@@ -666,3 +666,69 @@ fn a_client_that_demands_an_audit_of_a_wrong_result_gets_everything_back() {
 		check_invariants();
 	});
 }
+
+/// Issue 15 on the real runtime: a provider that claims "could not run" for an input the model
+/// reads (to skip the work, or to be paid for a cheap refusal) draws a panel of the preset's
+/// real bonded auditors at once, even with audits off; they ran the input, contradict it, and
+/// the provider is slashed as for a wrong output while the client gets every token back. A
+/// true refusal is not slashed: the same panel confirms it and the client pays for the attempt.
+#[test]
+fn a_false_refusal_is_slashed_on_the_real_runtime_and_a_true_one_is_paid() {
+	use infera_primitives::canonical::{CanonicalOutput, Refusal};
+	ext_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		let model = model_served_by_bob();
+		// Audits off: only the refusal itself can draw a panel.
+		audit_everything(false);
+		let refusal = CanonicalOutput::Refused(Refusal::InputUnreadable).encode();
+		let right = minilm_output();
+		let client = Sr25519Keyring::Ferdie.to_account_id();
+		let treasury = crate::configs::TreasuryAccount::get();
+		let (client_free, issuance) = (Balances::balance(&client), Balances::total_issuance());
+
+		let lied = committed(model, &refusal);
+		let stake = stake_of(lied);
+		let (bob_bond, treasury_free) = (bond(&provider()), Balances::balance(&treasury));
+		reveal(lied, &provider(), &refusal);
+		let checkers = panel(lied);
+		assert_eq!(checkers.len(), 3, "a refusal always draws a full panel");
+		assert!(!checkers.contains(&provider()) && !checkers.contains(&client));
+		assert!(System::events().iter().any(|r| matches!(
+			&r.event,
+			RuntimeEvent::JobEscrow(JobEvent::RefusalAudited { job, .. }) if *job == lied
+		)));
+		for c in &checkers {
+			commit(lied, c, &right);
+		}
+		for c in &checkers {
+			reveal(lied, c, &right);
+		}
+		let job = Jobs::<Runtime>::get(lied).unwrap();
+		assert_eq!(job.status, JobStatus::Refunded { reason: RefundReason::Fraud });
+		assert_eq!(bob_bond - bond(&provider()), stake, "slashed its job stake");
+		assert!(Balances::balance(&treasury) > treasury_free, "the slash went somewhere real");
+		assert_eq!(Balances::balance(&client), client_free, "the client got every token back");
+		assert_eq!(Balances::total_issuance(), issuance, "slashed tokens moved, none vanished");
+		check_invariants();
+
+		// A refusal the panel confirms (the checkers' engines refuse too): nobody slashed, the
+		// client pays the price of the attempt.
+		let client_free = Balances::balance(&client);
+		let honest = committed(model, &refusal);
+		let price = Jobs::<Runtime>::get(honest).unwrap().price;
+		let bob_bond = bond(&provider());
+		reveal(honest, &provider(), &refusal);
+		for c in panel(honest) {
+			commit(honest, &c, &refusal);
+		}
+		for c in panel(honest) {
+			reveal(honest, &c, &refusal);
+		}
+		let job = Jobs::<Runtime>::get(honest).unwrap();
+		assert_eq!((job.status, job.verdict), (JobStatus::Verified, Verdict::AuditPassed));
+		run_to(wake_of(honest));
+		assert_eq!(Jobs::<Runtime>::get(honest).unwrap().status, JobStatus::Settled);
+		assert_eq!(bond(&provider()), bob_bond, "a true refusal costs the provider nothing");
+		assert_eq!(client_free - Balances::balance(&client), price, "the client paid the attempt");
+		check_invariants();
+	});
+}
