@@ -12,7 +12,7 @@
 import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
-import { startDevNode, waitFor, rpc } from './lib/node.mjs';
+import { startDevNode, waitFor, rpc, runMain } from './lib/node.mjs';
 import { startGateway } from './lib/gateway.mjs';
 
 const env = (name, fallback) => Number(process.env[name] ?? fallback);
@@ -137,10 +137,4 @@ async function main() {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (e) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -13,7 +13,7 @@
 import { ApiPromise, WsProvider, Keyring } from '@polkadot/api';
 import { blake2AsU8a, cryptoWaitReady, decodeAddress } from '@polkadot/util-crypto';
 import { u8aConcat, u8aToHex, compactToU8a, stringToU8a, bnToU8a } from '@polkadot/util';
-import { startDevNode, waitFor } from './lib/node.mjs';
+import { startDevNode, waitFor, runMain } from './lib/node.mjs';
 
 const env = (name, fallback) => Number(process.env[name] ?? fallback);
 const CLIENTS = env('CLIENTS', 120);
@@ -178,12 +178,4 @@ async function main() {
   }
 }
 
-// Exit once done: a connection left open (a reconnecting WebSocket after the node stops) would
-// otherwise keep the process alive.
-main().then(
-  () => process.exit(0),
-  (e) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -123,3 +123,17 @@ export async function rpc(httpUrl, method, params = []) {
   if (body.error) throw new Error(`${method}: ${JSON.stringify(body.error)}`);
   return body.result;
 }
+
+/**
+ * Runs a script's `main` and exits with its outcome: a connection left open (a reconnecting
+ * WebSocket after the node stops) would otherwise keep the process alive.
+ */
+export function runMain(main) {
+  main().then(
+    () => process.exit(0),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+}
