@@ -171,7 +171,9 @@ pub struct ModelEntry {
 pub struct Gateway {
 	chain: Chain,
 	config: Config,
-	delegates: Vec<(Delegate, Mutex<()>)>,
+	/// Each key's delegate, with what its transactions in the pool (not yet in a block) may
+	/// still take from its account: escrow and fees. The lock also orders its signatures.
+	delegates: Vec<(Delegate, Mutex<Balance>)>,
 	models: Mutex<Option<(Instant, Arc<Vec<ModelEntry>>)>>,
 	tokenizers: Mutex<HashMap<String, Option<Arc<tokenizers::Tokenizer>>>>,
 	created: Mutex<HashMap<u64, u32>>,
@@ -184,7 +186,7 @@ impl Gateway {
 	pub fn new(config: Config, delegates: Vec<Delegate>) -> Arc<Self> {
 		Arc::new(Self {
 			chain: Chain::new(config.node.clone()),
-			delegates: delegates.into_iter().map(|d| (d, Mutex::new(()))).collect(),
+			delegates: delegates.into_iter().map(|d| (d, Mutex::new(0))).collect(),
 			models: Mutex::new(None),
 			tokenizers: Mutex::new(HashMap::new()),
 			created: Mutex::new(HashMap::new()),
@@ -194,7 +196,7 @@ impl Gateway {
 	}
 
 	/// The delegate for the request's `Authorization: Bearer` key.
-	fn authorise(&self, headers: &HeaderMap) -> Result<&(Delegate, Mutex<()>), ApiErr> {
+	fn authorise(&self, headers: &HeaderMap) -> Result<&(Delegate, Mutex<Balance>), ApiErr> {
 		let Some(value) = headers.get(AUTHORIZATION) else {
 			return Err(ApiErr::unauthorized(
 				"You didn't provide an API key: send `Authorization: Bearer <key>`",
@@ -519,12 +521,12 @@ fn texts(input: EmbeddingInput) -> Result<Vec<String>, ApiErr> {
 /// them, and the block.
 async fn submit_jobs(
 	gw: &Gateway,
-	delegate: &(Delegate, Mutex<()>),
+	delegate: &(Delegate, Mutex<Balance>),
 	model: &ModelEntry,
 	texts: &[String],
 	started: Instant,
 ) -> Result<(Vec<u64>, infera_runtime::Hash, u128), ApiErr> {
-	let (delegate, lock) = delegate;
+	let (delegate, in_pool) = delegate;
 	let mut max_fees: Vec<Balance> = Vec::with_capacity(texts.len());
 	for (i, text) in texts.iter().enumerate() {
 		let len = u32::try_from(text.len()).unwrap_or(u32::MAX);
@@ -565,23 +567,36 @@ async fn submit_jobs(
 		RuntimeCall::Utility(pallet_utility::Call::batch_all { calls })
 	};
 	let escrow = max_fees.iter().fold(0u128, |a, f| a.saturating_add(*f));
-	// One signer at a time per key: the nonce is read, the transaction signed and pooled.
-	let pending = {
-		let _guard = lock.lock().await;
+	// One signer at a time per key: the nonce is read, the transaction signed and pooled. The
+	// key's earlier transactions still in the pool count against its balance too, so concurrent
+	// requests cannot together promise more than the account holds (the pool checks only fees).
+	let (pending, cost) = {
+		let mut in_pool = in_pool.lock().await;
 		let xt = gw.chain.sign(&delegate.pair, call).await?;
 		let fee = gw.chain.transaction_fee(&xt).await?;
 		let free = gw.chain.free_balance(&delegate.account).await?;
-		let needed = escrow.saturating_add(fee).saturating_add(infera_runtime::EXISTENTIAL_DEPOSIT);
-		if free < needed {
+		let cost = escrow.saturating_add(fee);
+		let needed = cost.saturating_add(infera_runtime::EXISTENTIAL_DEPOSIT);
+		if free < needed.saturating_add(*in_pool) {
 			return Err(ApiErr::quota(format!(
-				"the key's account holds {free} planck; this request needs {needed} (escrow \
-				 {escrow}, transaction fee {fee}, existential deposit); nothing was charged"
+				"the key's account holds {free} planck, {} of it promised to its transactions \
+				 in the pool; this request needs {needed} (escrow {escrow}, transaction fee \
+				 {fee}, existential deposit); nothing was charged",
+				*in_pool
 			)));
 		}
-		gw.chain.submit(xt).await?
+		let pending = gw.chain.submit(xt).await?;
+		*in_pool = in_pool.saturating_add(cost);
+		(pending, cost)
 	};
 	let pooled_ms = started.elapsed().as_millis();
-	let included = gw.chain.included(pending).await?;
+	let included = gw.chain.included(pending).await;
+	// In a block (its escrow now held, its fee paid) or gone: no longer promised.
+	{
+		let mut in_pool = in_pool.lock().await;
+		*in_pool = in_pool.saturating_sub(cost);
+	}
+	let included = included?;
 	let mut jobs = Vec::new();
 	for event in &included.events {
 		match event {

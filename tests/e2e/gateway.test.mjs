@@ -16,6 +16,7 @@ const MODEL = 'all-MiniLM-L6-v2';
 const MINILM_HASH = 'a22e6a6ad8c13ac7e62a535a9c46fd2a8d3bba82998108f434dd260c5ab81563';
 const KEY = 'sk-infera-e2e-agent-000000001';
 const POOR_KEY = 'sk-infera-e2e-poor-0000000001';
+const TIGHT_KEY = 'sk-infera-e2e-tight-000000001';
 const SENTENCES = ['Verified on chain, served over OpenAI\'s API.', 'A second input in the same request.'];
 const EMBEDDING_SCALE = 32767;
 
@@ -35,7 +36,12 @@ before(async () => {
   const keyring = new Keyring({ type: 'sr25519' });
   agent = keyring.addFromUri('//GatewayE2eAgent');
   await new Promise((resolve, reject) => {
-    api.tx.balances.transferKeepAlive(agent.address, 100n * 10n ** 12n)
+    // The tight account holds enough for one one-input request (escrow ≈ 0.0101 INFR, fee ≈
+    // 0.0015 INFR, existential deposit 0.001 INFR), not two.
+    api.tx.utility.batchAll([
+      api.tx.balances.transferKeepAlive(agent.address, 100n * 10n ** 12n),
+      api.tx.balances.transferKeepAlive(keyring.addFromUri('//GatewayE2eTight').address, 20n * 10n ** 9n),
+    ])
       .signAndSend(keyring.addFromUri('//Alice'), ({ status, dispatchError }) => {
         if (dispatchError) reject(new Error(dispatchError.toString()));
         else if (status.isInBlock) resolve();
@@ -51,6 +57,11 @@ suri = "//GatewayE2eAgent"
 name = "poor"
 api_key = "${POOR_KEY}"
 suri = "//GatewayE2eNobodyFundedThis"
+
+[[keys]]
+name = "tight"
+api_key = "${TIGHT_KEY}"
+suri = "//GatewayE2eTight"
 `;
   // It follows at most 3 jobs at once: a request of 4 inputs is a 429.
   gateway = await startGateway(`node = "${node.wsUrl}"\nmax_jobs_in_flight = 3\n${keys}`);
@@ -92,7 +103,7 @@ test('the openai client gets verified embeddings equal to the CLI, errors in Ope
   const before = await total(agent.address);
   const nonceBefore = (await api.rpc.system.accountNextIndex(agent.address)).toNumber();
 
-  const out = await runPython(CLIENT_SCRIPT, [gateway.url, KEY, POOR_KEY, deadGateway.url, MODEL, ...SENTENCES]);
+  const out = await runPython(CLIENT_SCRIPT, [gateway.url, KEY, POOR_KEY, TIGHT_KEY, deadGateway.url, MODEL, ...SENTENCES]);
 
   assert.ok(out.models.includes(MODEL), `models: ${out.models}`);
 
@@ -143,6 +154,12 @@ test('the openai client gets verified embeddings equal to the CLI, errors in Ope
   }
   assert.equal(e.unknown_model.body.param, 'model');
   assert.equal(e.too_long.body.param, 'input');
+
+  // Two requests at once that the tight account can pay only one of: one served, one refused
+  // before signing (not sent to fail on chain after paying its fee).
+  assert.deepEqual(out.concurrent.map((r) => r.status).sort(), [200, 402], JSON.stringify(out.concurrent));
+  const tight = new Keyring({ type: 'sr25519' }).addFromUri('//GatewayE2eTight').address;
+  assert.equal((await api.rpc.system.accountNextIndex(tight)).toNumber(), 1, 'only one request was signed');
 
   // Only the two good requests were signed: rejected ones cost nothing.
   const nonceAfter = (await api.rpc.system.accountNextIndex(agent.address)).toNumber();

@@ -1,16 +1,17 @@
 """Drives infera-gateway with the real `openai` Python client (tests/e2e/gateway.test.mjs).
 
-    gateway_client.py BASE_URL API_KEY POOR_KEY DEAD_URL MODEL SENTENCE...
+    gateway_client.py BASE_URL API_KEY POOR_KEY TIGHT_KEY DEAD_URL MODEL SENTENCE...
 
 Prints one JSON object: the listed models, the embeddings of the sentences asked for as floats
 and (the client's default) base64, the Infera fields of each, and every error's status and body.
 """
+import concurrent.futures
 import json
 import sys
 
 import openai
 
-base_url, key, poor_key, dead_url, model, *sentences = sys.argv[1:]
+base_url, key, poor_key, tight_key, dead_url, model, *sentences = sys.argv[1:]
 client = openai.OpenAI(base_url=f"{base_url}/v1", api_key=key, max_retries=0, timeout=300)
 out = {"openai": openai.__version__}
 
@@ -62,5 +63,12 @@ errors["busy"] = error(embed(client, input=["one", "two", "three", "four"]))
 errors["no_funds"] = error(embed(openai.OpenAI(base_url=f"{base_url}/v1", api_key=poor_key, max_retries=0)))
 errors["chain_down"] = error(embed(openai.OpenAI(base_url=f"{dead_url}/v1", api_key=key, max_retries=0)))
 out["errors"] = errors
+
+# Two requests at once from a key whose account can pay for one: one is served, the other is
+# refused before signing (the first one's escrow still counts while it waits in the pool).
+tight = openai.OpenAI(base_url=f"{base_url}/v1", api_key=tight_key, max_retries=0, timeout=300)
+with concurrent.futures.ThreadPoolExecutor(2) as pool:
+    results = list(pool.map(lambda i: error(embed(tight, input=f"concurrent request {i}")), [0, 1]))
+out["concurrent"] = results
 
 print(json.dumps(out))
