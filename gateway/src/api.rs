@@ -1,5 +1,6 @@
 //! The OpenAI-compatible HTTP API: `GET /v1/models`, `GET /v1/models/{id}`,
-//! `POST /v1/embeddings`, and `GET /health`.
+//! `POST /v1/embeddings`, `POST /v1/chat/completions` and `POST /v1/completions` (in
+//! [`crate::generate`]), and `GET /health`.
 //!
 //! Each embedding request becomes one job per input, submitted in one transaction signed by the
 //! API key's delegate account, and is answered once every job is verified on chain (or
@@ -55,14 +56,14 @@ pub struct ApiErr {
 }
 
 impl ApiErr {
-	fn new(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Self {
+	pub(crate) fn new(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Self {
 		Self { status, message: message.into(), kind, param: None, code: None }
 	}
-	fn param(mut self, param: &'static str) -> Self {
+	pub(crate) fn param(mut self, param: &'static str) -> Self {
 		self.param = Some(param);
 		self
 	}
-	fn code(mut self, code: &'static str) -> Self {
+	pub(crate) fn code(mut self, code: &'static str) -> Self {
 		self.code = Some(code);
 		self
 	}
@@ -169,8 +170,8 @@ pub struct ModelEntry {
 
 /// The gateway's shared state.
 pub struct Gateway {
-	chain: Chain,
-	config: Config,
+	pub(crate) chain: Chain,
+	pub(crate) config: Config,
 	/// Each key's delegate, with what its transactions in the pool (not yet in a block) may
 	/// still take from its account: escrow and fees. The lock also orders its signatures.
 	delegates: Vec<(Delegate, Mutex<Balance>)>,
@@ -178,7 +179,7 @@ pub struct Gateway {
 	tokenizers: Mutex<HashMap<String, Option<Arc<tokenizers::Tokenizer>>>>,
 	created: Mutex<HashMap<u64, u32>>,
 	/// One permit per job being followed.
-	in_flight: Arc<tokio::sync::Semaphore>,
+	pub(crate) in_flight: Arc<tokio::sync::Semaphore>,
 }
 
 impl Gateway {
@@ -196,7 +197,10 @@ impl Gateway {
 	}
 
 	/// The delegate for the request's `Authorization: Bearer` key.
-	fn authorise(&self, headers: &HeaderMap) -> Result<&(Delegate, Mutex<Balance>), ApiErr> {
+	pub(crate) fn authorise(
+		&self,
+		headers: &HeaderMap,
+	) -> Result<&(Delegate, Mutex<Balance>), ApiErr> {
 		let Some(value) = headers.get(AUTHORIZATION) else {
 			return Err(ApiErr::unauthorized(
 				"You didn't provide an API key: send `Authorization: Bearer <key>`",
@@ -301,26 +305,29 @@ impl Gateway {
 		found.cloned().ok_or_else(|| ApiErr::model_not_found(model))
 	}
 
-	/// Tokens of `input` with the model's registered tokenizer from the model store; `None` when
-	/// the store does not hold it (or holds a different file).
-	async fn count_tokens(&self, model: &ModelEntry, inputs: &[String]) -> Option<u32> {
-		let tokenizer = {
-			let mut cache = self.tokenizers.lock().await;
-			cache
-				.entry(model.weights_hash.clone())
-				.or_insert_with(|| {
-					let stem = model.weights_hash.trim_start_matches("0x");
-					let path = self.config.model_store().join(format!("{stem}.tokenizer.json"));
-					let bytes = std::fs::read(&path).ok()?;
-					let hash = format!("0x{}", hex::encode(blake2_256(&bytes)));
-					if hash != model.tokenizer_hash {
-						log::warn!("{} does not hash to the registered tokenizer", path.display());
-						return None;
-					}
-					tokenizers::Tokenizer::from_bytes(&bytes).ok().map(Arc::new)
-				})
-				.clone()?
-		};
+	/// The model's registered tokenizer from the model store; `None` when the store does not
+	/// hold it (or holds a different file).
+	pub(crate) async fn tokenizer(&self, model: &ModelEntry) -> Option<Arc<tokenizers::Tokenizer>> {
+		let mut cache = self.tokenizers.lock().await;
+		cache
+			.entry(model.weights_hash.clone())
+			.or_insert_with(|| {
+				let stem = model.weights_hash.trim_start_matches("0x");
+				let path = self.config.model_store().join(format!("{stem}.tokenizer.json"));
+				let bytes = std::fs::read(&path).ok()?;
+				let hash = format!("0x{}", hex::encode(blake2_256(&bytes)));
+				if hash != model.tokenizer_hash {
+					log::warn!("{} does not hash to the registered tokenizer", path.display());
+					return None;
+				}
+				tokenizers::Tokenizer::from_bytes(&bytes).ok().map(Arc::new)
+			})
+			.clone()
+	}
+
+	/// Tokens of `inputs` with the model's registered tokenizer; `None` without the tokenizer.
+	pub(crate) async fn count_tokens(&self, model: &ModelEntry, inputs: &[String]) -> Option<u32> {
+		let tokenizer = self.tokenizer(model).await?;
 		let mut total = 0u32;
 		for input in inputs {
 			// The attention mask, not the length: the tokenizer may pad every input to its
@@ -340,6 +347,8 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
 		.route("/v1/models", get(list_models))
 		.route("/v1/models/{*model}", get(retrieve_model))
 		.route("/v1/embeddings", post(embeddings))
+		.route("/v1/chat/completions", post(crate::generate::chat_completions))
+		.route("/v1/completions", post(crate::generate::completions))
 		.fallback(|| async {
 			ApiErr::new(StatusCode::NOT_FOUND, "invalid_request_error", "Unknown endpoint")
 				.code("unknown_url")
@@ -402,18 +411,18 @@ async fn retrieve_model(
 
 /// What the chain said about one finished job.
 #[derive(Debug)]
-struct Done {
-	job: u64,
-	status: String,
-	verdict: Value,
-	audited: bool,
-	price: Value,
-	output_hash: String,
-	output: Value,
+pub(crate) struct Done {
+	pub(crate) job: u64,
+	pub(crate) status: String,
+	pub(crate) verdict: Value,
+	pub(crate) audited: bool,
+	pub(crate) price: Value,
+	pub(crate) output_hash: String,
+	pub(crate) output: Value,
 }
 
 /// Waits until job `id` meets `wait_for`; a refund is an error.
-async fn wait_job(chain: &Chain, id: u64, wait_for: WaitFor) -> Result<Done, ApiErr> {
+pub(crate) async fn wait_job(chain: &Chain, id: u64, wait_for: WaitFor) -> Result<Done, ApiErr> {
 	let reached = |v: &Value| match (wait_for, v["status"].as_str()) {
 		(WaitFor::Settled, Some(s)) => s == "Settled",
 		(_, Some(s)) => s == "Verified" || s == "Settled",
@@ -519,7 +528,7 @@ fn texts(input: EmbeddingInput) -> Result<Vec<String>, ApiErr> {
 
 /// Checks, prices, signs and submits one job per text; returns the job ids once a block holds
 /// them, and the block.
-async fn submit_jobs(
+pub(crate) async fn submit_jobs(
 	gw: &Gateway,
 	delegate: &(Delegate, Mutex<Balance>),
 	model: &ModelEntry,

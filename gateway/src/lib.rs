@@ -10,3 +10,4 @@
 pub mod api;
 pub mod chain;
 pub mod config;
+pub mod generate;

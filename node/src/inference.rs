@@ -57,6 +57,16 @@ pub enum InferenceCmd {
 		#[arg(long)]
 		max_new_tokens: Option<usize>,
 	},
+	/// Puts the project's seeded test models into the store: the 3-class classifier (the real
+	/// all-MiniLM-L6-v2 encoder with a seeded head) and the 2-layer decoder over MiniLM's
+	/// vocabulary (`infera_engine::synthetic`), the models the dev and local presets register
+	/// next to MiniLM. Needs MiniLM in the store (`scripts/fetch-model`); idempotent. Prints
+	/// both models' ids and file hashes as JSON.
+	SeedModels {
+		/// Model store folder (default: $INFERA_MODEL_STORE or ~/.local/share/infera/models).
+		#[arg(long)]
+		store: Option<PathBuf>,
+	},
 	/// Runs a model on one input and prints the output hash (with `--json`, the output too).
 	Run {
 		#[command(flatten)]
@@ -122,49 +132,16 @@ impl InferenceCmd {
 		match self {
 			Self::Import { store, folder, architecture, max_seq_length, max_new_tokens } => {
 				let root = store.clone().unwrap_or_else(ModelStore::default_location);
-				let store = ModelStore::new(root);
 				let manifest = Manifest {
 					max_new_tokens: *max_new_tokens,
 					..Manifest::new(architecture, *max_seq_length)
 				};
-				let weights = folder.join("model.safetensors");
-				let id = hash_file(&weights).map_err(|e| e.to_string())?;
-				if store.contains(&id) {
-					// Never replace a model already in the store (workers may be running it).
-					let existing = store.manifest(&id).map_err(|e| e.to_string())?;
-					if existing != manifest {
-						return Err(format!(
-							"model 0x{id} is already in the store as {existing:?}; not replaced"
-						));
-					}
-				}
-				let model = store.import(folder, &manifest).map_err(|e| e.to_string())?;
-				// A model that does not load is taken out again, so the store only holds models
-				// a worker can run.
-				if let Err(e) = Engine::new(store.clone()).model(&model) {
-					for file in ["weights", "config", "tokenizer", "manifest"] {
-						let _ = std::fs::remove_file(store.path(&model, file));
-					}
-					return Err(format!("{} does not load, not imported: {e}", folder.display()));
-				}
-				let hash = |file: &str| -> Result<String, String> {
-					hash_file(&store.path(&model, file))
-						.map(|h| format!("0x{h}"))
-						.map_err(|e| e.to_string())
-				};
-				let size = std::fs::metadata(store.path(&model, "weights"))
-					.map_err(|e| e.to_string())?
-					.len();
-				let value = serde_json::json!({
-					"model": format!("0x{model}"),
-					"architecture": architecture,
-					"weights_hash": format!("0x{model}"),
-					"weights_size": size,
-					"config_hash": hash("config")?,
-					"tokenizer_hash": hash("tokenizer")?,
-					"store": store.root().display().to_string(),
-				});
-				println!("{value}");
+				println!("{}", import_folder(&ModelStore::new(root), folder, &manifest)?);
+				Ok(())
+			}
+			Self::SeedModels { store } => {
+				let root = store.clone().unwrap_or_else(ModelStore::default_location);
+				println!("{}", seed_models(&ModelStore::new(root))?);
 				Ok(())
 			}
 			Self::Run { store, input, json } => {
@@ -290,6 +267,92 @@ impl InferenceCmd {
 			}
 		}
 	}
+}
+
+/// Adds the model folder `folder` to `store` under `manifest`, checks that it loads (taking it out
+/// again when it does not), and returns its id, file hashes and size as JSON. A model already in
+/// the store under another manifest is never replaced (workers may be running it).
+fn import_folder(
+	store: &ModelStore,
+	folder: &std::path::Path,
+	manifest: &Manifest,
+) -> Result<serde_json::Value, String> {
+	let weights = folder.join("model.safetensors");
+	let id = hash_file(&weights).map_err(|e| e.to_string())?;
+	if store.contains(&id) {
+		let existing = store.manifest(&id).map_err(|e| e.to_string())?;
+		if existing != *manifest {
+			return Err(format!(
+				"model 0x{id} is already in the store as {existing:?}; not replaced"
+			));
+		}
+	}
+	let model = store.import(folder, manifest).map_err(|e| e.to_string())?;
+	// A model that does not load is taken out again, so the store only holds models a worker
+	// can run.
+	if let Err(e) = Engine::new(store.clone()).model(&model) {
+		for file in ["weights", "config", "tokenizer", "manifest"] {
+			let _ = std::fs::remove_file(store.path(&model, file));
+		}
+		return Err(format!("{} does not load, not imported: {e}", folder.display()));
+	}
+	let hash = |file: &str| -> Result<String, String> {
+		hash_file(&store.path(&model, file)).map(|h| format!("0x{h}")).map_err(|e| e.to_string())
+	};
+	let size = std::fs::metadata(store.path(&model, "weights")).map_err(|e| e.to_string())?.len();
+	Ok(serde_json::json!({
+		"model": format!("0x{model}"),
+		"architecture": manifest.architecture,
+		"weights_hash": format!("0x{model}"),
+		"weights_size": size,
+		"config_hash": hash("config")?,
+		"tokenizer_hash": hash("tokenizer")?,
+		"store": store.root().display().to_string(),
+	}))
+}
+
+/// all-MiniLM-L6-v2's id: the seeded models reuse its tokenizer and (the classifier) its encoder.
+const MINILM: &str = "a22e6a6ad8c13ac7e62a535a9c46fd2a8d3bba82998108f434dd260c5ab81563";
+/// `[SEP]` in MiniLM's vocabulary: the seeded decoder's end-of-sequence token.
+const SEEDED_DECODER_EOS: u32 = 102;
+
+/// Writes the seeded classifier and decoder as model folders and imports them into `store` with
+/// the manifests the presets' registrations match (classifier: 256-token inputs; decoder:
+/// 128-token context, 16 new tokens).
+fn seed_models(store: &ModelStore) -> Result<serde_json::Value, String> {
+	use infera_engine::synthetic;
+	let minilm = ModelHash::parse(MINILM).map_err(|e| e.to_string())?;
+	if !store.contains(&minilm) {
+		return Err(format!(
+			"all-MiniLM-L6-v2 is not in the store at {}: run scripts/fetch-model first",
+			store.root().display()
+		));
+	}
+	let scratch = std::env::temp_dir().join(format!("infera-seed-models-{}", std::process::id()));
+	let result = (|| {
+		let decoder = scratch.join("decoder");
+		synthetic::write_llama(
+			&decoder,
+			&synthetic::LlamaShape::small(),
+			synthetic::SEED,
+			&store.path(&minilm, "tokenizer"),
+			SEEDED_DECODER_EOS,
+		)
+		.map_err(|e| e.to_string())?;
+		let decoder = import_folder(
+			store,
+			&decoder,
+			&Manifest { max_new_tokens: Some(16), ..Manifest::new("text-generation", 128) },
+		)?;
+		let classifier = scratch.join("classifier");
+		synthetic::write_classifier(&classifier, store, &minilm, synthetic::SEED)
+			.map_err(|e| e.to_string())?;
+		let classifier =
+			import_folder(store, &classifier, &Manifest::new("text-classification", 256))?;
+		Ok(serde_json::json!({ "classifier": classifier, "decoder": decoder }))
+	})();
+	let _ = std::fs::remove_dir_all(&scratch);
+	result
 }
 
 /// Where the tolerance of a verdict comes from.

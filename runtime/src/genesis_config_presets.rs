@@ -1,7 +1,8 @@
 //! Genesis presets: `development` (Alice alone validates) and `local_testnet` (Alice, Bob,
 //! Charlie and Dave). Both endow the well-known dev accounts, register the real
-//! all-MiniLM-L6-v2 (owned by Ferdie), bond Bob as a provider serving it, admit and bond Alice,
-//! Charlie, Dave and Eve as job auditors that check it, and set Alice as sudo; a production
+//! all-MiniLM-L6-v2 and the project's seeded classifier and decoder (owned by Ferdie), bond Bob
+//! as a provider serving all three, admit and bond Alice, Charlie, Dave and Eve as job auditors
+//! that check them, and set Alice as sudo; a production
 //! genesis would set no sudo key.
 
 use crate::{
@@ -11,7 +12,10 @@ use crate::{
 };
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
-use infera_primitives::{Accelerator, Architecture, EmbeddingTolerance, HardwareProfile, ModelId};
+use infera_primitives::{
+	Accelerator, Architecture, ClassificationTolerance, EmbeddingTolerance, GenerationTolerance,
+	HardwareProfile, ModelId,
+};
 use pallet_model_registry::{GenesisModel, ModelFiles};
 use serde_json::Value;
 use sp_consensus_babe::AuthorityId as BabeId;
@@ -72,6 +76,79 @@ fn minilm() -> GenesisModel<AccountId> {
 	}
 }
 
+/// The project's seeded classifier (`infera-node inference seed-models`): the real MiniLM
+/// encoder with a seeded 3-class head (negative, neutral, positive). Its tokenizer is MiniLM's.
+pub const CLASSIFIER_WEIGHTS: [u8; 32] =
+	sp_core::hex2array!("8e13865c501108951f8ed7d73f648f5b119c94cc55e6fbef1fc63a0f3eefa91c");
+/// See [`CLASSIFIER_WEIGHTS`].
+pub const CLASSIFIER_CONFIG: [u8; 32] =
+	sp_core::hex2array!("b7436611ea8ee12c9d1bf332f6fa878318eec26046ce9bed6e3b20b7b9b1d702");
+/// Size of the classifier's weights file, bytes.
+pub const CLASSIFIER_WEIGHTS_SIZE: u64 = 90_873_652;
+/// The id the classifier gets in both presets.
+pub const CLASSIFIER: ModelId = ModelId(1);
+
+/// The project's seeded decoder (`infera-node inference seed-models`): 2 layers, hidden size 64,
+/// over MiniLM's vocabulary and tokenizer, ending at `[SEP]`.
+pub const DECODER_WEIGHTS: [u8; 32] =
+	sp_core::hex2array!("50ae62d15fb9dd35443fc1b3ea89b983656d6d15638a3edd01abe9a955b33723");
+/// See [`DECODER_WEIGHTS`].
+pub const DECODER_CONFIG: [u8; 32] =
+	sp_core::hex2array!("afcd8a94464ec8f2a59e0c4e2b237296fb94b24d1b20d3045a5169935f933dfb");
+/// Size of the decoder's weights file, bytes.
+pub const DECODER_WEIGHTS_SIZE: u64 = 15_925_656;
+/// The id the decoder gets in both presets.
+pub const DECODER: ModelId = ModelId(2);
+/// The most tokens the decoder generates for one job: what its registration says, and what
+/// every worker obeys whatever its local manifest allows.
+pub const DECODER_MAX_TOKENS: u32 = 16;
+
+/// Tie margin of the classifier and τ of the decoder: 64 fixed-point logit units (≈ 0.001),
+/// over 10× every spread measured between workers (ADR 0008).
+const LOGIT_MARGIN: u32 = 64;
+
+/// The seeded classifier as the presets register it (owned by Ferdie, no royalty).
+fn classifier() -> GenesisModel<AccountId> {
+	GenesisModel {
+		owner: Sr25519Keyring::Ferdie.to_account_id(),
+		files: ModelFiles {
+			weights_hash: H256(CLASSIFIER_WEIGHTS),
+			weights_size: CLASSIFIER_WEIGHTS_SIZE,
+			config_hash: H256(CLASSIFIER_CONFIG),
+			tokenizer_hash: H256(MINILM_TOKENIZER),
+		},
+		architecture: Architecture::Classification {
+			classes: 3,
+			tolerance: ClassificationTolerance { tie_margin: LOGIT_MARGIN },
+		},
+		name: b"infera-seeded-classifier".to_vec(),
+		version: b"seed-1f2e3d4c".to_vec(),
+		license: b"Apache-2.0".to_vec(),
+		royalty: Perbill::zero(),
+	}
+}
+
+/// The seeded decoder as the presets register it (owned by Ferdie, no royalty).
+fn decoder() -> GenesisModel<AccountId> {
+	GenesisModel {
+		owner: Sr25519Keyring::Ferdie.to_account_id(),
+		files: ModelFiles {
+			weights_hash: H256(DECODER_WEIGHTS),
+			weights_size: DECODER_WEIGHTS_SIZE,
+			config_hash: H256(DECODER_CONFIG),
+			tokenizer_hash: H256(MINILM_TOKENIZER),
+		},
+		architecture: Architecture::Generation {
+			max_tokens: DECODER_MAX_TOKENS,
+			tolerance: GenerationTolerance { logit_margin: LOGIT_MARGIN },
+		},
+		name: b"infera-seeded-decoder".to_vec(),
+		version: b"seed-1f2e3d4c".to_vec(),
+		license: b"Apache-2.0".to_vec(),
+		royalty: Perbill::zero(),
+	}
+}
+
 /// The job protocol on dev and local chains: the defaults with windows of a few blocks, so a
 /// person watching sees a job settle within about a minute, and a probe job every 30 blocks.
 /// Governance changes them as usual.
@@ -125,14 +202,19 @@ fn testnet_genesis(
 				.map(|(who, keys)| (who.clone(), who, keys))
 				.collect::<Vec<_>>(),
 		},
-		model_registry: ModelRegistryConfig { models: vec![minilm()] },
-		// Bob serves MiniLM on a CPU; the dev node holds his worker key. The auditors bond too
-		// and declare MiniLM, so they can be drawn to check it, but stay chilled: they take no
-		// jobs as providers.
+		model_registry: ModelRegistryConfig { models: vec![minilm(), classifier(), decoder()] },
+		// Bob serves the three models on a CPU; the dev node holds his worker key. The auditors
+		// bond too and declare them, so they can be drawn to check them, but stay chilled: they
+		// take no jobs as providers.
 		compute_staking: ComputeStakingConfig {
 			providers: core::iter::once((Sr25519Keyring::Bob, PROVIDER_BOND))
 				.chain(auditors.iter().map(|a| (*a, AUDITOR_BOND)))
-				.map(|(who, bond)| (who.to_account_id(), cpu(), bond, vec![MINILM]))
+				.map(|(who, bond)| (
+					who.to_account_id(),
+					cpu(),
+					bond,
+					vec![MINILM, CLASSIFIER, DECODER]
+				))
 				.collect::<Vec<_>>(),
 			chilled: auditors.iter().map(|a| a.to_account_id()).collect::<Vec<_>>(),
 		},

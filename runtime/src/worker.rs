@@ -21,7 +21,7 @@ use crate::{
 	System, UncheckedExtrinsic,
 };
 use alloc::{collections::BTreeMap, vec::Vec};
-use codec::{Decode, Encode};
+use codec::{Decode, DecodeAll, Encode};
 use frame_system::offchain::{
 	AppCrypto, CreateSignedTransaction, CreateTransactionBase, SigningTypes, SubmitTransaction,
 };
@@ -428,6 +428,7 @@ fn finish_commit(
 			);
 			Ok(CanonicalOutput::Refused(Refusal::InputUnreadable).encode())
 		}
+		Ok(output) => fit_to_registration(id, model, output),
 		other => other,
 	};
 	match ran {
@@ -478,6 +479,55 @@ fn finish_commit(
 			);
 		}
 	}
+}
+
+/// The engine's output as the model's registration allows it: the registered architecture's
+/// parameters decide, not the local store's manifest. A generation longer than the registered
+/// `max_tokens` is cut there, which is exactly what a run stopped at `max_tokens` produces
+/// (greedy decoding extends its prefix token by token); an output of another kind or shape than
+/// the registration (a class count or dimension the registry does not name) is not committed:
+/// the store holds a different model than the one registered.
+fn fit_to_registration(
+	id: JobId,
+	model: infera_primitives::ModelId,
+	output: Vec<u8>,
+) -> Result<Vec<u8>, InferenceError> {
+	use infera_primitives::Architecture as A;
+	let architecture = pallet_model_registry::Models::<Runtime>::get(model).map(|m| m.architecture);
+	let Ok(decoded) = CanonicalOutput::decode_all(&mut &*output) else {
+		return Err(InferenceError::EngineFailure);
+	};
+	let fitted = match (architecture, decoded) {
+		(Some(A::Generation { max_tokens, .. }), CanonicalOutput::Generation(mut tokens)) => {
+			let limit = usize::try_from(max_tokens).unwrap_or(usize::MAX);
+			if tokens.len() <= limit {
+				return Ok(output);
+			}
+			tokens.truncate(limit);
+			CanonicalOutput::Generation(tokens)
+		}
+		(_, CanonicalOutput::Refused(_)) => return Ok(output),
+		(Some(A::TextEmbedding { dimensions, .. }), CanonicalOutput::Embedding(v))
+			if u32::try_from(v.len()) == Ok(dimensions) =>
+		{
+			return Ok(output)
+		}
+		(
+			Some(A::Classification { classes, .. }),
+			CanonicalOutput::Classification { logits, .. },
+		) if u32::try_from(logits.len()) == Ok(classes) => return Ok(output),
+		_ => {
+			log::warn!(
+				target: LOG,
+				"job {}: the store's model {} computes an output of another shape than its \
+				 registration; nothing is committed",
+				id.0,
+				model.0,
+			);
+			return Err(InferenceError::UnsupportedArchitecture);
+		}
+	};
+	Ok(fitted.encode())
 }
 
 fn commit_call(id: JobId, who: &AccountId, work: &Work) -> pallet_job_escrow::Call<Runtime> {

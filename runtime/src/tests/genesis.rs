@@ -63,7 +63,10 @@ fn without_sudo_the_production_periods_apply() {
 
 #[test]
 fn the_presets_register_minilm_with_its_real_hashes_and_bond_bob_as_its_provider() {
-	use crate::genesis_config_presets::{MINILM, MINILM_WEIGHTS, PROVIDER_BOND};
+	use crate::genesis_config_presets::{
+		CLASSIFIER, CLASSIFIER_WEIGHTS, DECODER, DECODER_MAX_TOKENS, DECODER_WEIGHTS, MINILM,
+		MINILM_TOKENIZER, MINILM_WEIGHTS, PROVIDER_BOND,
+	};
 	for preset in [DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET] {
 		ext_from_preset(preset).execute_with(|| {
 			let model = pallet_model_registry::Models::<Runtime>::get(MINILM).unwrap();
@@ -82,8 +85,22 @@ fn the_presets_register_minilm_with_its_real_hashes_and_bond_bob_as_its_provider
 				assert_eq!(info.bonded, crate::genesis_config_presets::AUDITOR_BOND);
 				assert_eq!(info.status, pallet_compute_staking::ProviderStatus::Chilled);
 				assert!(!listed.contains(&a));
-				assert_eq!(info.models.to_vec(), vec![MINILM]);
+				assert_eq!(info.models.to_vec(), vec![MINILM, CLASSIFIER, DECODER]);
 			}
+			// The seeded classifier and decoder (`infera-node inference seed-models`) share
+			// MiniLM's tokenizer; Bob serves them too, and the auditors check them.
+			for (id, weights) in [(CLASSIFIER, CLASSIFIER_WEIGHTS), (DECODER, DECODER_WEIGHTS)] {
+				let model = pallet_model_registry::Models::<Runtime>::get(id).unwrap();
+				assert_eq!(model.files.weights_hash.0, weights);
+				assert_eq!(model.files.tokenizer_hash.0, MINILM_TOKENIZER);
+				let listed = pallet_compute_staking::ProvidersByModel::<Runtime>::get(id);
+				assert_eq!(listed.to_vec(), vec![bob.clone()]);
+				assert_eq!(pallet_job_escrow::Pallet::<Runtime>::checkers_for(id, None), 4);
+			}
+			assert!(matches!(
+				pallet_model_registry::Models::<Runtime>::get(DECODER).unwrap().architecture,
+				infera_primitives::Architecture::Generation { max_tokens: DECODER_MAX_TOKENS, .. }
+			));
 			assert_eq!(pallet_job_escrow::Pallet::<Runtime>::checkers_for(MINILM, None), 4);
 			let params = pallet_job_escrow::Params::<Runtime>::get();
 			assert_eq!(params, crate::genesis_config_presets::dev_job_params());

@@ -732,3 +732,137 @@ fn a_false_refusal_is_slashed_on_the_real_runtime_and_a_true_one_is_paid() {
 		check_invariants();
 	});
 }
+
+/// A classification canonical output: `class` and every class's fixed-point logit.
+fn classification(class: u32, logits: [i32; 3]) -> Vec<u8> {
+	infera_primitives::canonical::CanonicalOutput::Classification { class, logits: logits.to_vec() }
+		.encode()
+}
+
+/// The presets' provider of the seeded models.
+fn bob() -> AccountId {
+	Sr25519Keyring::Bob.to_account_id()
+}
+
+/// Bob commits `out` to a new job of a preset model; the job reaches its audit decision.
+fn committed_by_bob(model: ModelId, out: &[u8]) -> JobId {
+	let job = submit(model);
+	assert_eq!(Jobs::<Runtime>::get(job).unwrap().provider.map(|p| p.who), Some(bob()));
+	commit(job, &bob(), out);
+	run_to(wake_of(job));
+	job
+}
+
+fn generation(tokens: &[u32]) -> Vec<u8> {
+	infera_primitives::canonical::CanonicalOutput::Generation(tokens.to_vec()).encode()
+}
+
+/// Bob (the presets' provider of the seeded models) commits and reveals `claimed`; the panel
+/// commits and reveals `checked` (the first `agree` of them) and `dissent` (the rest).
+/// Returns the job and the stake Bob locked for it.
+fn audited(
+	model: ModelId,
+	claimed: &[u8],
+	checked: &[u8],
+	dissent: &[u8],
+	agree: usize,
+) -> (JobId, Balance) {
+	let job = committed_by_bob(model, claimed);
+	let stake = stake_of(job);
+	let checkers = panel(job);
+	assert_eq!(checkers.len(), 3);
+	let says = |i: usize| if i < agree { checked } else { dissent };
+	for (i, c) in checkers.iter().enumerate() {
+		commit(job, c, says(i));
+	}
+	reveal(job, &bob(), claimed);
+	for (i, c) in checkers.iter().enumerate() {
+		reveal(job, c, says(i));
+	}
+	(job, stake)
+}
+
+#[test]
+fn classification_and_generation_jobs_are_judged_by_their_registered_rules() {
+	use crate::genesis_config_presets::{CLASSIFIER, DECODER, DECODER_MAX_TOKENS};
+	ext_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		audit_everything(true);
+		let client = Sr25519Keyring::Ferdie.to_account_id();
+		let issuance = Balances::total_issuance();
+		let verdict = |job: JobId| Jobs::<Runtime>::get(job).unwrap().verdict;
+		let status = |job: JobId| Jobs::<Runtime>::get(job).unwrap().status;
+
+		// The checkers' classifier puts class 2 at 140 units and class 1 at 100: within the
+		// registered tie margin (64), so a provider that broke the near-tie the other way is
+		// right, and is paid.
+		let checked = classification(2, [10, 100, 140]);
+		let bob_bond = bond(&bob());
+		let (tie, _) =
+			audited(CLASSIFIER, &classification(1, [10, 101, 139]), &checked, &checked, 3);
+		assert_eq!((status(tie), verdict(tie)), (JobStatus::Verified, Verdict::AuditPassed));
+		assert_eq!(bond(&bob()), bob_bond);
+
+		// Class 0 is 130 units below the top: outside the margin. The provider loses its job
+		// stake and the client gets everything back.
+		let client_free = Balances::balance(&client);
+		let (wrong, stake) =
+			audited(CLASSIFIER, &classification(0, [140, 100, 10]), &checked, &checked, 3);
+		assert!(stake > 0);
+		assert_eq!(status(wrong), JobStatus::Refunded { reason: RefundReason::Fraud });
+		assert_eq!(bob_bond - bond(&bob()), stake);
+		assert_eq!(Balances::balance(&client), client_free, "the client got every token back");
+
+		// Generation: the panel's tokens equal the provider's, and a panel member that
+		// contradicts the majority is the one slashed (the dispute ends against it).
+		let tokens = [2023, 2003, 1037, 3231, 102];
+		let (right, other) = (generation(&tokens), generation(&[2023, 2003, 1037, 4937, 102]));
+		let job = committed_by_bob(DECODER, &right);
+		let checkers = panel(job);
+		let dissenter = checkers[2].clone();
+		let dissenter_bond = bond(&dissenter);
+		for (i, c) in checkers.iter().enumerate() {
+			commit(job, c, if i < 2 { &right } else { &other });
+		}
+		reveal(job, &bob(), &right);
+		for (i, c) in checkers.iter().enumerate() {
+			reveal(job, c, if i < 2 { &right } else { &other });
+		}
+		assert_eq!((status(job), verdict(job)), (JobStatus::Verified, Verdict::AuditPassed));
+		assert!(bond(&dissenter) < dissenter_bond, "the checker that dissented paid for it");
+
+		// A generation that differs from what the panel's model generates is fraud.
+		let bob_bond = bond(&bob());
+		let (lied, _) = audited(DECODER, &other, &right, &right, 3);
+		assert_eq!(status(lied), JobStatus::Refunded { reason: RefundReason::Fraud });
+		assert!(bond(&bob()) < bob_bond);
+
+		// More tokens than the registration allows cannot even be revealed: a worker whose
+		// local manifest allows more cuts its output first (runtime/src/worker.rs). Unaudited,
+		// so the reveal phase opens right after the commit.
+		audit_everything(false);
+		let long: Vec<u32> = (0..=DECODER_MAX_TOKENS).map(|i| 1000 + i).collect();
+		let too_long = committed_by_bob(DECODER, &generation(&long));
+		assert_noop!(
+			JobEscrow::reveal_result(
+				RuntimeOrigin::signed(bob()),
+				too_long,
+				generation(&long),
+				SALT
+			),
+			pallet_job_escrow::Error::<Runtime>::MalformedOutput
+		);
+		// A class count the registration does not name cannot be revealed either.
+		let four = infera_primitives::canonical::CanonicalOutput::Classification {
+			class: 0,
+			logits: vec![1, 2, 3, 4],
+		}
+		.encode();
+		let bad = committed_by_bob(CLASSIFIER, &four);
+		assert_noop!(
+			JobEscrow::reveal_result(RuntimeOrigin::signed(bob()), bad, four, SALT),
+			pallet_job_escrow::Error::<Runtime>::MalformedOutput
+		);
+		assert_eq!(Balances::total_issuance(), issuance, "slashes moved tokens; none vanished");
+		check_invariants();
+	});
+}
