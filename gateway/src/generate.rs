@@ -15,7 +15,7 @@
 //! gateway (the job itself generates up to the model's registered `max_tokens`, and is priced
 //! the same either way).
 
-use crate::api::{submit_jobs, wait_job, ApiErr, Done, Gateway, ModelEntry};
+use crate::api::{submit_jobs, wait_job, ApiErr, Done, Gateway};
 use async_openai::types::{
 	chat::{
 		ChatChoice, ChatChoiceStream, ChatCompletionRequestAssistantMessageContent,

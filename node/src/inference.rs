@@ -318,9 +318,14 @@ const SEEDED_DECODER_EOS: u32 = 102;
 
 /// Writes the seeded classifier and decoder as model folders and imports them into `store` with
 /// the manifests the presets' registrations match (classifier: 256-token inputs; decoder:
-/// 128-token context, 16 new tokens).
+/// 128-token context, 16 new tokens), unless the store holds them already. Either way the ids
+/// must be the ones the presets register: the files are made from a fixed seed, so anything
+/// else is a bug here, reported rather than imported.
 fn seed_models(store: &ModelStore) -> Result<serde_json::Value, String> {
 	use infera_engine::synthetic;
+	use infera_runtime::genesis_config_presets::{
+		CLASSIFIER_WEIGHTS, DECODER_MAX_TOKENS, DECODER_WEIGHTS,
+	};
 	let minilm = ModelHash::parse(MINILM).map_err(|e| e.to_string())?;
 	if !store.contains(&minilm) {
 		return Err(format!(
@@ -328,27 +333,62 @@ fn seed_models(store: &ModelStore) -> Result<serde_json::Value, String> {
 			store.root().display()
 		));
 	}
+	let decoder_manifest = Manifest {
+		max_new_tokens: Some(DECODER_MAX_TOKENS as usize),
+		..Manifest::new("text-generation", 128)
+	};
+	let classifier_manifest = Manifest::new("text-classification", 256);
 	let scratch = std::env::temp_dir().join(format!("infera-seed-models-{}", std::process::id()));
 	let result = (|| {
-		let decoder = scratch.join("decoder");
-		synthetic::write_llama(
-			&decoder,
-			&synthetic::LlamaShape::small(),
-			synthetic::SEED,
-			&store.path(&minilm, "tokenizer"),
-			SEEDED_DECODER_EOS,
-		)
-		.map_err(|e| e.to_string())?;
-		let decoder = import_folder(
-			store,
-			&decoder,
-			&Manifest { max_new_tokens: Some(16), ..Manifest::new("text-generation", 128) },
-		)?;
-		let classifier = scratch.join("classifier");
-		synthetic::write_classifier(&classifier, store, &minilm, synthetic::SEED)
-			.map_err(|e| e.to_string())?;
-		let classifier =
-			import_folder(store, &classifier, &Manifest::new("text-classification", 256))?;
+		let seeded = |name: &str,
+		              expected: [u8; 32],
+		              manifest: &Manifest,
+		              write: &dyn Fn(&std::path::Path) -> infera_engine::Result<()>|
+		 -> Result<serde_json::Value, String> {
+			let id = ModelHash(expected);
+			let folder = scratch.join(name);
+			if !store.contains(&id) || store.verify(&id).is_err() {
+				write(&folder).map_err(|e| e.to_string())?;
+				let made = hash_file(&folder.join("model.safetensors")).map_err(|e| e.to_string())?;
+				if made != id {
+					return Err(format!(
+						"the seeded {name} hashes to 0x{made}, but the presets register 0x{id}"
+					));
+				}
+				return import_folder(store, &folder, manifest);
+			}
+			// Already there: report it as an import would (its manifest must be the presets').
+			let existing = store.manifest(&id).map_err(|e| e.to_string())?;
+			if existing != *manifest {
+				return Err(format!("model 0x{id} is in the store as {existing:?}, not {manifest:?}"));
+			}
+			let hash = |file: &str| -> Result<String, String> {
+				hash_file(&store.path(&id, file)).map(|h| format!("0x{h}")).map_err(|e| e.to_string())
+			};
+			let size = std::fs::metadata(store.path(&id, "weights")).map_err(|e| e.to_string())?.len();
+			Ok(serde_json::json!({
+				"model": format!("0x{id}"),
+				"architecture": manifest.architecture,
+				"weights_hash": format!("0x{id}"),
+				"weights_size": size,
+				"config_hash": hash("config")?,
+				"tokenizer_hash": hash("tokenizer")?,
+				"store": store.root().display().to_string(),
+			}))
+		};
+		let tokenizer = store.path(&minilm, "tokenizer");
+		let decoder = seeded("decoder", DECODER_WEIGHTS, &decoder_manifest, &|folder| {
+			synthetic::write_llama(
+				folder,
+				&synthetic::LlamaShape::small(),
+				synthetic::SEED,
+				&tokenizer,
+				SEEDED_DECODER_EOS,
+			)
+		})?;
+		let classifier = seeded("classifier", CLASSIFIER_WEIGHTS, &classifier_manifest, &|folder| {
+			synthetic::write_classifier(folder, store, &minilm, synthetic::SEED)
+		})?;
 		Ok(serde_json::json!({ "classifier": classifier, "decoder": decoder }))
 	})();
 	let _ = std::fs::remove_dir_all(&scratch);

@@ -1,7 +1,9 @@
 // The OpenAI-compatible gateway (issue 19) driven by the real `openai` Python client against a dev
 // chain: embeddings as floats and as base64 equal the CLI's output for the same input (the same
 // canonical output, hash for hash), every error has OpenAI's shape and its status and costs
-// nothing, and the key's account pays exactly the jobs' prices and the transaction fees.
+// nothing, and the key's account pays exactly the jobs' prices and the transaction fees. Chat and
+// text completions stream the seeded decoder's tokens as the chain verified them, equal to
+// `infera-node inference run`; a classification job is verified on the same chain.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
@@ -12,6 +14,14 @@ import { startDevNode, waitFor, rpc, runToExit, freePort } from './lib/node.mjs'
 import { startGateway, runPython } from './lib/gateway.mjs';
 
 const CLIENT_SCRIPT = fileURLToPath(new URL('./gateway_client.py', import.meta.url));
+const CHAT_SCRIPT = fileURLToPath(new URL('./gateway_chat.py', import.meta.url));
+// The presets' seeded decoder and classifier (`infera-node inference seed-models`).
+const DECODER = 'infera-seeded-decoder';
+const DECODER_HASH = '50ae62d15fb9dd35443fc1b3ea89b983656d6d15638a3edd01abe9a955b33723';
+const DECODER_MAX_TOKENS = 16;
+const CLASSIFIER_ID = 1;
+const CLASSIFIER_HASH = '8e13865c501108951f8ed7d73f648f5b119c94cc55e6fbef1fc63a0f3eefa91c';
+const SEP = 102;
 const MODEL = 'all-MiniLM-L6-v2';
 const MINILM_HASH = 'a22e6a6ad8c13ac7e62a535a9c46fd2a8d3bba82998108f434dd260c5ab81563';
 const KEY = 'sk-infera-e2e-agent-000000001';
@@ -28,6 +38,9 @@ let agent; // the account the key signs and pays with
 
 before(async () => {
   await cryptoWaitReady();
+  // The dev node's worker runs the seeded models from the default store (idempotent).
+  const seeded = await runToExit(['inference', 'seed-models']);
+  assert.equal(seeded.code, 0, seeded.output);
   node = await startDevNode();
   await waitFor('the node to answer', () => rpc(node.httpUrl, 'chain_getHeader'));
   api = await ApiPromise.create({ provider: new WsProvider(node.wsUrl), noInitWarn: true });
@@ -178,4 +191,105 @@ test('the openai client gets verified embeddings equal to the CLI, errors in Ope
   assert.ok(fees > 0n);
   assert.equal(before - (await total(agent.address)), prices + fees);
   assert.ok(!gateway.log.text.includes(KEY) && !gateway.log.text.includes('//GatewayE2eAgent'), 'no secret in the log');
+});
+
+/** `infera-node inference run --json` for `model` on `input`. */
+async function cliRun(model, input) {
+  const r = await runToExit(['inference', 'run', '--model', model, '--input', input, '--json']);
+  assert.equal(r.code, 0, r.output);
+  return JSON.parse(r.output);
+}
+
+function expectedFinish(tokens) {
+  return tokens.length < DECODER_MAX_TOKENS || tokens.at(-1) === SEP ? 'stop' : 'length';
+}
+
+test('chat and text completions stream the decoder\'s verified tokens, equal to the CLI', async () => {
+  const question = 'What does the chain verify?';
+  const prompt = 'The quick brown fox';
+  const nonceBefore = (await api.rpc.system.accountNextIndex(agent.address)).toNumber();
+  const out = await runPython(CHAT_SCRIPT, [gateway.url, KEY, DECODER, MODEL, question, prompt]);
+
+  // The gateway's plain chat format, run by the CLI: the same tokens, hash and text.
+  const chat = await cliRun(DECODER_HASH, `system: You answer briefly.\nuser: ${question}\nassistant:`);
+  assert.equal(chat.architecture, 'text-generation');
+  const s = out.stream;
+  assert.deepEqual(s.roles, ['assistant']);
+  assert.deepEqual(s.objects, ['chat.completion.chunk']);
+  assert.equal(s.ids.length, 1, 'every chunk has the same id');
+  assert.equal(s.pieces.join(''), chat.text, 'the streamed text is the CLI\'s');
+  assert.ok(s.pieces.length > 1, `streamed token by token: ${JSON.stringify(s.pieces)}`);
+  assert.equal(s.infera.length, 1);
+  const info = s.infera[0];
+  assert.deepEqual(info.tokens, chat.tokens);
+  assert.equal(info.outputHash, chat.output_hash, 'the chain verified the output the CLI computes');
+  assert.ok(['Verified', 'Settled'].includes(info.status), info.status);
+  assert.deepEqual(s.finish, [expectedFinish(chat.tokens)]);
+  assert.equal(s.usage.length, 1);
+  assert.equal(s.usage[0].completion_tokens, chat.tokens.length);
+  assert.ok(s.usage[0].prompt_tokens > 5);
+
+  // Unstreamed: the same text (a second job, the same verified output).
+  assert.equal(out.chat.content, chat.text);
+  assert.equal(out.chat.role, 'assistant');
+  assert.equal(out.chat.infera.outputHash, chat.output_hash);
+  assert.equal(out.chat.header, String(out.chat.infera.job));
+  assert.notEqual(out.chat.infera.job, info.job);
+
+  // Text completion, streamed; and one cut at 3 tokens by the gateway.
+  const completion = await cliRun(DECODER_HASH, prompt);
+  assert.equal(out.completion_stream.pieces.join(''), completion.text);
+  assert.deepEqual(out.completion_stream.infera.tokens, completion.tokens);
+  assert.equal(out.completion_stream.finish, expectedFinish(completion.tokens));
+  const short = out.completion_short;
+  assert.equal(short.finish, 'length');
+  assert.equal(short.usage.completion_tokens, 3);
+  assert.ok(completion.text.startsWith(short.text), `${short.text} / ${completion.text}`);
+  assert.deepEqual(short.infera.tokens, completion.tokens, 'the whole verified output is in the extension');
+
+  const e = out.errors;
+  const expect = {
+    n: [400, 'n'],
+    tools: [400, 'tools'],
+    embedder_chat: [400, 'model'],
+    decoder_embeddings: [400, 'model'],
+    unknown_key: [401, null],
+    unknown_model: [404, 'model'],
+    too_long: [400, null],
+    image: [400, 'messages'],
+  };
+  for (const [name, [status, param]] of Object.entries(expect)) {
+    assert.equal(e[name].status, status, `${name}: ${JSON.stringify(e[name])}`);
+    assert.equal(typeof e[name].body.message, 'string', name);
+    if (param) assert.equal(e[name].body.param, param, `${name}: ${JSON.stringify(e[name].body)}`);
+  }
+  assert.equal(e.too_long.body.code, 'context_length_exceeded');
+  // Four jobs were signed (two chats, two completions); every refused request cost nothing.
+  assert.equal((await api.rpc.system.accountNextIndex(agent.address)).toNumber(), nonceBefore + 4);
+});
+
+test('a classification job is run by the dev node\'s worker and verified, equal to the CLI', async () => {
+  const text = 'The verdict came back and everyone was pleased.';
+  const estimate = await rpc(node.httpUrl, 'infera_estimateFee', [CLASSIFIER_ID, text.length]);
+  assert.ok(estimate.providers >= 1, JSON.stringify(estimate));
+  const head = (await api.rpc.chain.getHeader()).number.toNumber();
+  const job = await new Promise((resolve, reject) => {
+    api.tx.jobEscrow.submitJob(CLASSIFIER_ID, text, estimate.minMaxFee, head + 60)
+      .signAndSend(agent, ({ status, events, dispatchError }) => {
+        if (dispatchError) reject(new Error(dispatchError.toString()));
+        else if (status.isInBlock) {
+          const submitted = events.find(({ event }) => api.events.jobEscrow.JobSubmitted.is(event));
+          resolve(submitted.event.data.job.toNumber());
+        }
+      }).catch(reject);
+  });
+  const verified = await waitFor('the classification job to verify', async () => {
+    const j = await rpc(node.httpUrl, 'infera_job', [job]);
+    return ['Verified', 'Settled'].includes(j.status) ? j : undefined;
+  }, { timeoutMs: 180_000, intervalMs: 2_000 });
+  const cli = await cliRun(CLASSIFIER_HASH, text);
+  assert.equal(cli.architecture, 'text-classification');
+  assert.equal(verified.output.hash, cli.output_hash);
+  assert.equal(verified.output.class, cli.class);
+  assert.equal(verified.output.logits.length, 3);
 });

@@ -26,6 +26,8 @@ struct Backend {
 	/// The size of every `run_batch` call.
 	batches: Mutex<Vec<usize>>,
 	notes: Mutex<Vec<WorkerEvent>>,
+	/// What it answers instead of `minilm_output()`, when set.
+	answer: Mutex<Option<Vec<u8>>>,
 }
 
 impl Default for Backend {
@@ -36,6 +38,7 @@ impl Default for Backend {
 			runs: Default::default(),
 			batches: Default::default(),
 			notes: Default::default(),
+			answer: Default::default(),
 		}
 	}
 }
@@ -58,7 +61,7 @@ impl InferenceBackend for Backend {
 		}
 		match self.fail.lock().unwrap().clone() {
 			Some(e) => Err(e),
-			None => Ok(minilm_output()),
+			None => Ok(self.answer.lock().unwrap().clone().unwrap_or_else(minilm_output)),
 		}
 	}
 	fn run_batch(
@@ -117,10 +120,14 @@ fn run_worker(n: u32) {
 }
 
 fn submit(input: &[u8]) -> infera_primitives::JobId {
+	submit_to(MINILM, input)
+}
+
+fn submit_to(model: infera_primitives::ModelId, input: &[u8]) -> infera_primitives::JobId {
 	let job = pallet_job_escrow::NextJobId::<Runtime>::get();
 	assert_ok!(JobEscrow::submit_job(
 		RuntimeOrigin::signed(Sr25519Keyring::Dave.to_account_id()),
-		MINILM,
+		model,
 		input.to_vec(),
 		UNITS,
 		100
@@ -339,6 +346,46 @@ fn an_unreadable_input_in_a_batch_is_refused_alone_and_its_neighbours_commit_the
 				assert_eq!(stored, minilm_output(), "its neighbours commit their real outputs");
 			}
 		}
+		check_invariants();
+	});
+}
+
+#[test]
+fn the_registration_not_the_local_manifest_decides_what_a_worker_commits() {
+	use crate::genesis_config_presets::{DECODER, DECODER_CONFIG, DECODER_MAX_TOKENS, DECODER_WEIGHTS};
+	use infera_primitives::canonical::CanonicalOutput;
+	let (mut ext, backend, pool) = ext();
+	ext.execute_with(|| {
+		// This node's store holds the decoder under a manifest that allows 40 new tokens; the
+		// registry says 16. Greedy decoding extends its prefix, so the first 16 tokens are what a
+		// run stopped at 16 gives: the worker commits exactly those.
+		*backend.store.lock().unwrap() =
+			ModelFiles::new(DECODER_WEIGHTS, DECODER_CONFIG, MINILM_TOKENIZER);
+		let long: Vec<u32> = (2000..2040).collect();
+		*backend.answer.lock().unwrap() = Some(CanonicalOutput::Generation(long.clone()).encode());
+		let job = submit_to(DECODER, b"Once upon a time");
+		run_worker(1);
+		assert!(matches!(include(&pool).as_slice(), [pallet_job_escrow::Call::commit_result { .. }]));
+		let decide = Jobs::<Runtime>::get(job).unwrap().wake_at;
+		run_to(decide);
+		run_worker(decide);
+		assert!(matches!(include(&pool).as_slice(), [pallet_job_escrow::Call::reveal_result { .. }]));
+		assert_eq!(Jobs::<Runtime>::get(job).unwrap().status, JobStatus::Verified);
+		let revealed =
+			pallet_job_escrow::Outputs::<Runtime>::get(job, Sr25519Keyring::Bob.to_account_id())
+				.unwrap();
+		let cut = long.get(..DECODER_MAX_TOKENS as usize).unwrap().to_vec();
+		assert_eq!(revealed.into_inner(), CanonicalOutput::Generation(cut).encode());
+
+		// A store model that answers with another kind of output than the registration names
+		// commits nothing (a commitment it could never reveal would be slashed as withheld).
+		*backend.answer.lock().unwrap() =
+			Some(CanonicalOutput::Classification { class: 0, logits: vec![1, 2, 3] }.encode());
+		let other = submit_to(DECODER, b"Another prompt");
+		let now = System::block_number();
+		run_worker(now);
+		assert!(pool.read().transactions.is_empty(), "nothing committed");
+		assert!(matches!(Jobs::<Runtime>::get(other).unwrap().status, JobStatus::Assigned));
 		check_invariants();
 	});
 }
