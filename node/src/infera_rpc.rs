@@ -148,6 +148,13 @@ fn output(bytes: &[u8]) -> Value {
 			out["logits"] = json!(logits);
 		}
 		Ok(CanonicalOutput::Generation(tokens)) => out["tokens"] = json!(tokens),
+		Ok(CanonicalOutput::CheckedGeneration { tokens, near }) => {
+			out["tokens"] = json!(tokens);
+			out["nearTies"] = json!(near
+				.iter()
+				.map(|n| json!({"step": n.step, "token": n.token, "gap": n.gap}))
+				.collect::<Vec<_>>());
+		}
 		Ok(CanonicalOutput::Refused(reason)) => out["refused"] = json!(format!("{reason:?}")),
 		Err(_) => {}
 	}

@@ -349,7 +349,8 @@ fn seed_models(store: &ModelStore) -> Result<serde_json::Value, String> {
 			let folder = scratch.join(name);
 			if !store.contains(&id) || store.verify(&id).is_err() {
 				write(&folder).map_err(|e| e.to_string())?;
-				let made = hash_file(&folder.join("model.safetensors")).map_err(|e| e.to_string())?;
+				let made =
+					hash_file(&folder.join("model.safetensors")).map_err(|e| e.to_string())?;
 				if made != id {
 					return Err(format!(
 						"the seeded {name} hashes to 0x{made}, but the presets register 0x{id}"
@@ -360,12 +361,17 @@ fn seed_models(store: &ModelStore) -> Result<serde_json::Value, String> {
 			// Already there: report it as an import would (its manifest must be the presets').
 			let existing = store.manifest(&id).map_err(|e| e.to_string())?;
 			if existing != *manifest {
-				return Err(format!("model 0x{id} is in the store as {existing:?}, not {manifest:?}"));
+				return Err(format!(
+					"model 0x{id} is in the store as {existing:?}, not {manifest:?}"
+				));
 			}
 			let hash = |file: &str| -> Result<String, String> {
-				hash_file(&store.path(&id, file)).map(|h| format!("0x{h}")).map_err(|e| e.to_string())
+				hash_file(&store.path(&id, file))
+					.map(|h| format!("0x{h}"))
+					.map_err(|e| e.to_string())
 			};
-			let size = std::fs::metadata(store.path(&id, "weights")).map_err(|e| e.to_string())?.len();
+			let size =
+				std::fs::metadata(store.path(&id, "weights")).map_err(|e| e.to_string())?.len();
 			Ok(serde_json::json!({
 				"model": format!("0x{id}"),
 				"architecture": manifest.architecture,
@@ -386,9 +392,10 @@ fn seed_models(store: &ModelStore) -> Result<serde_json::Value, String> {
 				SEEDED_DECODER_EOS,
 			)
 		})?;
-		let classifier = seeded("classifier", CLASSIFIER_WEIGHTS, &classifier_manifest, &|folder| {
-			synthetic::write_classifier(folder, store, &minilm, synthetic::SEED)
-		})?;
+		let classifier =
+			seeded("classifier", CLASSIFIER_WEIGHTS, &classifier_manifest, &|folder| {
+				synthetic::write_classifier(folder, store, &minilm, synthetic::SEED)
+			})?;
 		Ok(serde_json::json!({ "classifier": classifier, "decoder": decoder }))
 	})();
 	let _ = std::fs::remove_dir_all(&scratch);

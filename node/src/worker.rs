@@ -142,10 +142,13 @@ impl InferenceBackend for EngineBackend {
 				return Err(InferenceError::ModelNotInStore);
 			}
 			let started = Instant::now();
-			let out = self
-				.engine
-				.run_bytes_checked(&hash, &expected, input)
-				.map_err(|e| inference_error(&hash, e))?;
+			let out = match role {
+				Role::Provider => self.engine.run_bytes_checked(&hash, &expected, input),
+				// A checker of a generation job reveals its near-ties too (the form the
+				// runtime judges a provider's generation by); other models: the same output.
+				Role::Checker => self.engine.run_bytes_checked_as_checker(&hash, &expected, input),
+			}
+			.map_err(|e| inference_error(&hash, e))?;
 			let seconds = started.elapsed().as_secs_f64();
 			if let Some(m) = &self.metrics {
 				let label = hash.to_hex();
@@ -176,8 +179,12 @@ impl InferenceBackend for EngineBackend {
 			config: files.config.map(ModelHash),
 			tokenizer: files.tokenizer.map(ModelHash),
 		};
-		if inputs.len() <= 1 || !self.engine.store().contains(&hash) {
-			// One input, or a missing model (warned about once): as `run` does it.
+		if inputs.len() <= 1
+			|| !self.engine.store().contains(&hash)
+			|| self.engine.is_generator(&hash)
+		{
+			// One input, a missing model (warned about once), or a generator (which runs its
+			// inputs one by one, a checker's in the checked form): as `run` does it.
 			return inputs.iter().map(|(input, role)| self.run(files, input, *role)).collect();
 		}
 		let started = Instant::now();

@@ -20,6 +20,67 @@ pub enum CanonicalOutput {
 	/// The model could not run the input: a provider's claim that the job is the client's
 	/// problem. Audited like any output (checkers that can run the input contradict it).
 	Refused(Refusal),
+	/// What an audit panel's checker reveals for a generation job: its own greedy tokens and,
+	/// for each step, the other tokens its model scored within [`MAX_NEAR_GAP`] of the greedy
+	/// choice (at most [`MAX_NEAR_PER_STEP`] a step, nearest first). Blind of the provider's
+	/// output, this is enough to judge it up to the first step where they differ: a token there
+	/// within the model's τ is a near-tie the checker cannot hold against the provider, any
+	/// other token is wrong. Only checkers reveal it; a provider reveals `Generation`.
+	CheckedGeneration { tokens: Vec<u32>, near: Vec<NearTie> },
+}
+
+/// Widest logit gap a checker records as a near-tie (fixed point, 2⁻¹⁶ units: 0.125 of a logit):
+/// the largest τ a generation model can register.
+pub const MAX_NEAR_GAP: u32 = 8_192;
+/// Most tokens a generation model may register to generate: its checked form (tokens and
+/// [`MAX_NEAR_PER_STEP`] near-ties a step, ≈ 10 kB) stays within what a reveal may carry.
+pub const MAX_GENERATION_TOKENS: u32 = 256;
+/// Most near-ties a checker records for one step.
+pub const MAX_NEAR_PER_STEP: usize = 3;
+
+/// A token a checker's model scored within `gap` (fixed-point logit units) of its greedy choice
+/// at generation step `step`.
+#[derive(Copy, Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub struct NearTie {
+	/// The step (0 = the first generated token).
+	pub step: u32,
+	/// The other token.
+	pub token: u32,
+	/// Top logit minus this token's logit, in fixed-point units (≤ [`MAX_NEAR_GAP`]).
+	pub gap: u32,
+}
+
+impl CanonicalOutput {
+	/// Whether the output is well formed. A classification's class is the first class with the
+	/// highest logit (the class follows from the logits). A checked generation has at most
+	/// `max_tokens` tokens, and every near-tie names a generated step, another token than the one
+	/// chosen there and a gap within [`MAX_NEAR_GAP`], with at most [`MAX_NEAR_PER_STEP`] a step.
+	/// Other outputs: true (their length is the architecture's to check).
+	pub fn well_formed(&self, max_tokens: usize) -> bool {
+		if let Self::Classification { class, logits } = self {
+			let mut best: Option<(usize, i32)> = None;
+			for (i, &l) in logits.iter().enumerate() {
+				if best.is_none_or(|(_, b)| l > b) {
+					best = Some((i, l));
+				}
+			}
+			return best.is_some_and(|(i, _)| usize::try_from(*class).is_ok_and(|c| c == i));
+		}
+		let Self::CheckedGeneration { tokens, near } = self else { return true };
+		if tokens.len() > max_tokens || near.len() > tokens.len().saturating_mul(MAX_NEAR_PER_STEP)
+		{
+			return false;
+		}
+		let mut per_step = alloc::collections::BTreeMap::<u32, usize>::new();
+		near.iter().all(|n| {
+			let chosen = usize::try_from(n.step).ok().and_then(|i| tokens.get(i));
+			let count = per_step.entry(n.step).or_insert(0);
+			*count = count.saturating_add(1);
+			chosen.is_some_and(|&t| t != n.token)
+				&& n.gap <= MAX_NEAR_GAP
+				&& *count <= MAX_NEAR_PER_STEP
+		})
+	}
 }
 
 /// Why a model could not run an input.

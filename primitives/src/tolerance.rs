@@ -33,11 +33,82 @@ pub enum Mismatch {
 	Class,
 	/// A class id outside the logits.
 	ClassOutOfRange,
+	/// A logit further than the tie margin from the reference's.
+	Logit,
 	/// A token that is neither the checker's choice nor within τ of it.
 	Token,
 	/// One side could not run the input and the other could (or they refused for different
 	/// reasons).
 	Refusal,
+	/// The generations part at a near-tie (a token within τ of the checker's choice): after it
+	/// the prefixes differ, so a blind checker cannot judge the rest.
+	NearTie,
+}
+
+/// A checker's vote on a candidate output.
+#[derive(Copy, Clone, PartialEq, Eq, Debug)]
+pub enum Vote {
+	/// Within tolerance.
+	Agree,
+	/// Outside tolerance.
+	Disagree(Mismatch),
+	/// The checker's output cannot decide (a generation that parts from its own at a near-tie):
+	/// it counts neither for nor against.
+	Abstain,
+}
+
+/// Judges a candidate generation against a checker's blind, checked one: equal up to the first
+/// step where they part; there, the candidate's token must be one the checker recorded within τ
+/// of its own choice (the vote is then `Abstain`: the rest follows another prefix), else it is
+/// wrong. A candidate that stops early or runs on while agreeing on the common prefix is wrong
+/// too: both generated the same tokens, so both would have stopped at the same place.
+pub fn judge_generation(
+	checker: &[u32],
+	near: &[crate::canonical::NearTie],
+	candidate: &[u32],
+	tol: GenerationTolerance,
+) -> Vote {
+	for (step, (mine, theirs)) in checker.iter().zip(candidate).enumerate() {
+		if mine == theirs {
+			continue;
+		}
+		let tie = near.iter().any(|n| {
+			usize::try_from(n.step).is_ok_and(|s| s == step)
+				&& n.token == *theirs
+				&& n.gap <= tol.logit_margin
+		});
+		return if tie { Vote::Abstain } else { Vote::Disagree(Mismatch::Token) };
+	}
+	if checker.len() == candidate.len() {
+		Vote::Agree
+	} else {
+		Vote::Disagree(Mismatch::Length)
+	}
+}
+
+/// How a checker whose revealed output is `checker` votes on `candidate` under the model's
+/// tolerance: what the audit panel's tally counts.
+pub fn vote(
+	architecture: &crate::Architecture,
+	checker: &crate::canonical::CanonicalOutput,
+	candidate: &crate::canonical::CanonicalOutput,
+) -> Vote {
+	use crate::{canonical::CanonicalOutput as O, Architecture as A};
+	if let (A::Generation { tolerance, .. }, O::CheckedGeneration { tokens, near }) =
+		(architecture, checker)
+	{
+		return match candidate {
+			O::Generation(c) | O::CheckedGeneration { tokens: c, .. } => {
+				judge_generation(tokens, near, c, *tolerance)
+			}
+			O::Refused(_) => Vote::Disagree(Mismatch::Refusal),
+			_ => Vote::Disagree(Mismatch::Length),
+		};
+	}
+	match outputs_match(architecture, checker, candidate) {
+		Check::Pass => Vote::Agree,
+		Check::Fail(m) => Vote::Disagree(m),
+	}
 }
 
 fn fail(m: Mismatch) -> Check {
@@ -123,6 +194,24 @@ pub fn compare_classifications(
 	}
 }
 
+/// The logits a client gets must be the model's too: every candidate logit within the tie
+/// margin of the reference's (a provider could otherwise return the right class with made-up
+/// logits, or flatten them so that any class looks like a near-tie).
+pub fn compare_logits(reference: &[i32], candidate: &[i32], tol: ClassificationTolerance) -> Check {
+	if reference.len() != candidate.len() {
+		return fail(Mismatch::Length);
+	}
+	let close = reference
+		.iter()
+		.zip(candidate)
+		.all(|(r, c)| i64::from(*r).abs_diff(i64::from(*c)) <= u64::from(tol.tie_margin));
+	if close {
+		Check::Pass
+	} else {
+		fail(Mismatch::Logit)
+	}
+}
+
 /// What the checker saw at one generation step, re-running the model on the candidate's prefix.
 #[derive(Copy, Clone, PartialEq, Eq, Debug)]
 pub struct CheckedStep {
@@ -156,8 +245,9 @@ pub fn compare_generation(
 }
 
 /// The verdict the runtime gives when two parties' canonical outputs for the same job differ in
-/// their hashes: embeddings and classifications by the model's tolerance; generations must agree
-/// token for token (the logit margin needs a checker re-run, which a dispute committee does).
+/// their hashes: embeddings and classifications by the model's tolerance; plain generations must
+/// agree token for token, and a checker's checked generation judges by [`judge_generation`]
+/// (its near-ties within τ; see [`vote`] for the panel's three-way count).
 /// Outputs of a different kind than the architecture fail with `Length`.
 pub fn outputs_match(
 	architecture: &crate::Architecture,
@@ -172,8 +262,11 @@ pub fn outputs_match(
 		(
 			A::Classification { tolerance, .. },
 			O::Classification { class: rc, logits },
-			O::Classification { class: cc, .. },
-		) => compare_classifications(logits, *rc, *cc, *tolerance),
+			O::Classification { class: cc, logits: candidate_logits },
+		) => match compare_classifications(logits, *rc, *cc, *tolerance) {
+			Check::Pass => compare_logits(logits, candidate_logits, *tolerance),
+			failed => failed,
+		},
 		(_, O::Refused(r), O::Refused(c)) => {
 			if r == c {
 				Check::Pass
@@ -184,6 +277,22 @@ pub fn outputs_match(
 		(_, O::Refused(_), _) | (_, _, O::Refused(_)) => fail(Mismatch::Refusal),
 		(A::Generation { .. }, O::Generation(r), O::Generation(c)) => {
 			if r == c {
+				Check::Pass
+			} else {
+				fail(Mismatch::Token)
+			}
+		}
+		// A checked generation (an audit panel's) judges as its vote does; a near-tie it cannot
+		// decide is not a pass.
+		(A::Generation { .. }, O::CheckedGeneration { .. }, _) => {
+			match vote(architecture, reference, candidate) {
+				Vote::Agree => Check::Pass,
+				Vote::Disagree(m) => fail(m),
+				Vote::Abstain => fail(Mismatch::NearTie),
+			}
+		}
+		(A::Generation { .. }, O::Generation(r), O::CheckedGeneration { tokens, .. }) => {
+			if r == tokens {
 				Check::Pass
 			} else {
 				fail(Mismatch::Token)
@@ -325,6 +434,52 @@ mod tests {
 	}
 
 	#[test]
+	fn a_checked_generation_passes_equal_tokens_abstains_at_a_near_tie_and_fails_the_rest() {
+		use crate::canonical::{CanonicalOutput as O, NearTie};
+		let tol = GenerationTolerance { logit_margin: 64 };
+		let gen = crate::Architecture::Generation { max_tokens: 8, tolerance: tol };
+		let near =
+			vec![NearTie { step: 1, token: 70, gap: 40 }, NearTie { step: 1, token: 71, gap: 300 }];
+		let checker = O::CheckedGeneration { tokens: vec![5, 6, 7, 102], near };
+		let v = |c: &[u32]| vote(&gen, &checker, &O::Generation(c.to_vec()));
+		assert_eq!(v(&[5, 6, 7, 102]), Vote::Agree);
+		// Parts at step 1 with a token 40 units below the top: a near-tie, the rest unjudgeable.
+		assert_eq!(v(&[5, 70, 9, 9, 9]), Vote::Abstain);
+		// 300 units below: recorded, but outside τ. Unrecorded tokens and other steps: wrong.
+		assert_eq!(v(&[5, 71, 7, 102]), Vote::Disagree(Mismatch::Token));
+		assert_eq!(v(&[5, 6, 70, 102]), Vote::Disagree(Mismatch::Token));
+		assert_eq!(v(&[9, 6, 7, 102]), Vote::Disagree(Mismatch::Token));
+		// Stopping early or running on over an agreed prefix is wrong.
+		assert_eq!(v(&[5, 6, 7]), Vote::Disagree(Mismatch::Length));
+		assert_eq!(v(&[5, 6, 7, 102, 8]), Vote::Disagree(Mismatch::Length));
+		assert_eq!(
+			vote(&gen, &checker, &O::Refused(crate::canonical::Refusal::InputUnreadable)),
+			Vote::Disagree(Mismatch::Refusal)
+		);
+		// outputs_match never passes what the vote cannot decide.
+		assert_eq!(
+			outputs_match(&gen, &checker, &O::Generation(vec![5, 70])),
+			Check::Fail(Mismatch::NearTie)
+		);
+		// Two checkers that generated the same tokens confirm each other.
+		let other = O::CheckedGeneration { tokens: vec![5, 6, 7, 102], near: vec![] };
+		assert_eq!(vote(&gen, &checker, &other), Vote::Agree);
+		// Well-formedness: steps inside the generation, other tokens, bounded gaps and counts.
+		assert!(checker.well_formed(8));
+		assert!(!checker.well_formed(3));
+		let bad =
+			|near: Vec<NearTie>| O::CheckedGeneration { tokens: vec![5, 6], near }.well_formed(8);
+		assert!(!bad(vec![NearTie { step: 2, token: 1, gap: 0 }]));
+		assert!(!bad(vec![NearTie { step: 0, token: 5, gap: 0 }]));
+		assert!(!bad(vec![NearTie { step: 0, token: 1, gap: MAX_GAP_PLUS_ONE }]));
+		let four = (0..4).map(|t| NearTie { step: 0, token: 10 + t, gap: 1 }).collect();
+		assert!(!bad(four));
+		assert!(bad((0..3).map(|t| NearTie { step: 0, token: 10 + t, gap: 1 }).collect()));
+	}
+
+	const MAX_GAP_PLUS_ONE: u32 = crate::canonical::MAX_NEAR_GAP + 1;
+
+	#[test]
 	fn outputs_match_dispatches_on_the_architecture() {
 		use crate::{canonical::CanonicalOutput as O, Architecture as A};
 		let emb = A::TextEmbedding {
@@ -358,9 +513,23 @@ mod tests {
 		let cls =
 			A::Classification { classes: 3, tolerance: ClassificationTolerance { tie_margin: 10 } };
 		let reference = O::Classification { class: 0, logits: vec![100, 95, 0] };
-		let near_tie = O::Classification { class: 1, logits: vec![0, 0, 0] };
+		let near_tie = O::Classification { class: 1, logits: vec![94, 96, 3] };
 		let wrong = O::Classification { class: 2, logits: vec![0, 0, 0] };
 		assert_eq!(outputs_match(&cls, &reference, &near_tie), Check::Pass);
 		assert_eq!(outputs_match(&cls, &reference, &wrong), Check::Fail(Mismatch::Class));
+		// The right class with made-up logits: the client would get wrong probabilities.
+		let made_up = O::Classification { class: 0, logits: vec![100, 40, 0] };
+		assert_eq!(outputs_match(&cls, &reference, &made_up), Check::Fail(Mismatch::Logit));
+		// Flat logits make every class look like a near-tie by the provider's own numbers; the
+		// reference's numbers decide, and these are far from them.
+		let flat = O::Classification { class: 2, logits: vec![0, 0, 0] };
+		assert_eq!(outputs_match(&cls, &reference, &flat), Check::Fail(Mismatch::Class));
+		let flat_first = O::Classification { class: 0, logits: vec![0, 0, 0] };
+		assert_eq!(outputs_match(&cls, &reference, &flat_first), Check::Fail(Mismatch::Logit));
+		// A class that is not the first highest of its own logits is malformed.
+		assert!(reference.well_formed(0));
+		assert!(!O::Classification { class: 1, logits: vec![100, 95, 0] }.well_formed(0));
+		assert!(!O::Classification { class: 1, logits: vec![7, 7, 0] }.well_formed(0));
+		assert!(!O::Classification { class: 0, logits: vec![] }.well_formed(0));
 	}
 }

@@ -506,6 +506,18 @@ fn fit_to_registration(
 			tokens.truncate(limit);
 			CanonicalOutput::Generation(tokens)
 		}
+		(
+			Some(A::Generation { max_tokens, .. }),
+			CanonicalOutput::CheckedGeneration { mut tokens, mut near },
+		) => {
+			let limit = usize::try_from(max_tokens).unwrap_or(usize::MAX);
+			if tokens.len() <= limit {
+				return Ok(output);
+			}
+			tokens.truncate(limit);
+			near.retain(|n| usize::try_from(n.step).is_ok_and(|s| s < limit));
+			CanonicalOutput::CheckedGeneration { tokens, near }
+		}
 		(_, CanonicalOutput::Refused(_)) => return Ok(output),
 		(Some(A::TextEmbedding { dimensions, .. }), CanonicalOutput::Embedding(v))
 			if u32::try_from(v.len()) == Ok(dimensions) =>

@@ -324,6 +324,36 @@ impl Engine {
 		self.run_bytes_checked(model, &ExpectedFiles::default(), input)
 	}
 
+	/// Runs `model` on raw input bytes for an audit panel's checker: as
+	/// [`run_bytes_checked`](Self::run_bytes_checked), except that a generation model's output is
+	/// the checked form (its tokens and the near-ties at each step) the runtime judges a
+	/// provider's generation by.
+	pub fn run_bytes_checked_as_checker(
+		&self,
+		model: &ModelHash,
+		expected: &ExpectedFiles,
+		input: &[u8],
+	) -> Result<RunOutput> {
+		let loaded = self.model_checked(model, expected)?;
+		let LoadedModel::Generation(generator) = &*loaded else {
+			return self.run_bytes_checked(model, expected, input);
+		};
+		let text =
+			std::str::from_utf8(input).map_err(|e| EngineError::InvalidUtf8(e.valid_up_to()))?;
+		let (generated, near) = generator.generate_checked(text)?;
+		let canonical =
+			CanonicalOutput::CheckedGeneration { tokens: generated.tokens.clone(), near };
+		Ok(RunOutput::new(
+			Output::Generation { tokens: generated.tokens, text: generated.text },
+			canonical,
+		))
+	}
+
+	/// Whether `model` (loaded, or loaded now) is a generation model.
+	pub fn is_generator(&self, model: &ModelHash) -> bool {
+		self.model(model).is_ok_and(|m| matches!(*m, LoadedModel::Generation(_)))
+	}
+
 	/// Runs `model` on raw input bytes after checking its config and tokenizer against
 	/// `expected` (the registry's hashes): what the offchain worker runs for a job.
 	pub fn run_bytes_checked(

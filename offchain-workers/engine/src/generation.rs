@@ -11,7 +11,7 @@ use crate::{
 };
 use candle_core::{Device, Tensor};
 use infera_primitives::{
-	canonical::{quantise_logit, CanonicalError},
+	canonical::{quantise_logit, CanonicalError, NearTie, MAX_NEAR_GAP, MAX_NEAR_PER_STEP},
 	tolerance::CheckedStep,
 };
 use tokenizers::{Tokenizer, TruncationDirection};
@@ -102,6 +102,30 @@ impl TextGenerator {
 		Ok(Generated { prompt, tokens, text })
 	}
 
+	/// Generates greedily from `text` as an audit panel's checker does: the same tokens as
+	/// [`generate`](Self::generate), and at each step the other tokens within
+	/// [`MAX_NEAR_GAP`] of the greedy choice (what the runtime judges a provider's
+	/// generation by, blind of it).
+	pub fn generate_checked(&self, text: &str) -> Result<(Generated, Vec<NearTie>)> {
+		let prompt = self.prompt(text)?;
+		let mut near = Vec::new();
+		let tokens = decode_greedy(
+			&self.model,
+			&prompt,
+			self.max_new_tokens,
+			&self.device,
+			|step, row, top| {
+				near.extend(near_ties(step, row, top)?);
+				Ok(())
+			},
+		)?;
+		let text = self
+			.tokenizer
+			.decode(&tokens, true)
+			.map_err(|e| EngineError::Tokenizer(e.to_string()))?;
+		Ok((Generated { prompt, tokens, text }, near))
+	}
+
 	/// Re-runs the model over `text`'s prompt followed by `candidate` (teacher forcing, one
 	/// pass) and returns, for each candidate token, the checker's greedy choice with its logit
 	/// and the logit of the candidate's token. A token outside the vocabulary gets `i32::MIN` and
@@ -119,6 +143,42 @@ pub fn generate_tokens(
 	max_new: usize,
 	device: &Device,
 ) -> Result<Vec<u32>> {
+	decode_greedy(model, prompt, max_new, device, |_, _, _| Ok(()))
+}
+
+/// The tokens other than `top` whose fixed-point logit in `row` is within [`MAX_NEAR_GAP`] of
+/// `top`'s, nearest first (lowest id on equal gaps), at most [`MAX_NEAR_PER_STEP`].
+pub fn near_ties(step: usize, row: &[f32], top: u32) -> Result<Vec<NearTie>> {
+	let fixed = |x: f32| quantise_logit(x).map_err(EngineError::Canonical);
+	let top_logit =
+		fixed(*row.get(top as usize).ok_or(EngineError::Canonical(CanonicalError::Empty))?)?;
+	let step = u32::try_from(step).map_err(|_| EngineError::Canonical(CanonicalError::TooLong))?;
+	let mut near = Vec::new();
+	for (token, &x) in row.iter().enumerate() {
+		let Ok(token) = u32::try_from(token) else { break };
+		if token == top {
+			continue;
+		}
+		let gap = i64::from(top_logit).saturating_sub(i64::from(fixed(x)?));
+		if let Ok(gap) = u32::try_from(gap) {
+			if gap <= MAX_NEAR_GAP {
+				near.push(NearTie { step, token, gap });
+			}
+		}
+	}
+	near.sort_by_key(|n| (n.gap, n.token));
+	near.truncate(MAX_NEAR_PER_STEP);
+	Ok(near)
+}
+
+/// Greedy decoding with a key/value cache; `each` sees every step's logits and choice.
+fn decode_greedy(
+	model: &Llama,
+	prompt: &[u32],
+	max_new: usize,
+	device: &Device,
+	mut each: impl FnMut(usize, &[f32], u32) -> Result<()>,
+) -> Result<Vec<u32>> {
 	if prompt.is_empty() {
 		return Err(EngineError::EmptyInput);
 	}
@@ -127,7 +187,9 @@ pub fn generate_tokens(
 	let mut out = Vec::with_capacity(max_new);
 	while out.len() < max_new {
 		let logits = model.forward(&next, &mut cache, true)?;
-		let token = choose(&row(&logits, 0)?)?;
+		let row = row(&logits, 0)?;
+		let token = choose(&row)?;
+		each(out.len(), &row, token)?;
 		out.push(token);
 		if model.eos.contains(&token) {
 			break;

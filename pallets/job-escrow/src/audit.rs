@@ -27,6 +27,7 @@ use frame_support::traits::fungible::MutateHold;
 use frame_system::pallet_prelude::BlockNumberFor;
 use infera_primitives::{
 	canonical::{CanonicalOutput, Refusal},
+	tolerance::Vote,
 	traits::{ComputeProviders, WorkRecorder},
 	JobId, ModelId,
 };
@@ -254,8 +255,15 @@ impl<T: Config> Pallet<T> {
 			Self::verify(id, job);
 			return;
 		}
-		let (agree, disagree): (Vec<&Party<T::AccountId>>, Vec<&Party<T::AccountId>>) =
-			revealed.into_iter().partition(|c| Self::agree(job.model, id, &provider, c));
+		// Each checker's output is the reference its vote judges the provider's by. A checker
+		// that cannot decide (its generation parts from the provider's at a near-tie) abstains:
+		// it is neither slashed nor counted.
+		let votes: Vec<(&Party<T::AccountId>, Vote)> =
+			revealed.into_iter().map(|c| (c, Self::vote_on(job.model, id, c, &provider))).collect();
+		let agree: Vec<&Party<T::AccountId>> =
+			votes.iter().filter(|(_, v)| *v == Vote::Agree).map(|(c, _)| *c).collect();
+		let disagree: Vec<&Party<T::AccountId>> =
+			votes.iter().filter(|(_, v)| matches!(v, Vote::Disagree(_))).map(|(c, _)| *c).collect();
 		let quorum = Self::quorum() as usize;
 		let (for_provider, against) = (agree.len() as u32, disagree.len() as u32);
 		if agree.len() >= quorum {
@@ -285,7 +293,9 @@ impl<T: Config> Pallet<T> {
 			// The reporter is a dissenter another dissenter confirms: a checker that revealed
 			// garbage contradicts a cheat too, but earns nothing for it.
 			let reporter = disagree.iter().find(|c| {
-				disagree.iter().any(|d| d.who != c.who && Self::agree(job.model, id, c, d))
+				disagree
+					.iter()
+					.any(|d| d.who != c.who && Self::vote_on(job.model, id, c, d) == Vote::Agree)
 			});
 			Self::slash_or_log(&provider.who, fraud, reporter.map(|c| &c.who));
 			if job.challenge_bond.is_zero() && !job.probe {

@@ -15,7 +15,7 @@ use frame_support::{
 use frame_system::pallet_prelude::BlockNumberFor;
 use infera_primitives::{
 	canonical::CanonicalOutput,
-	tolerance::{outputs_match, Check},
+	tolerance::{vote, Vote},
 	traits::{ComputeProviders, ModelRegistry},
 	JobId, ModelId,
 };
@@ -249,6 +249,12 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::CommitmentMismatch
 		);
 		let decoded = Self::decode_output(model, &output).ok_or(Error::<T>::MalformedOutput)?;
+		// A checked generation is an audit panel's form; the client gets the plain one.
+		ensure!(
+			!(role == Role::Provider
+				&& matches!(decoded, CanonicalOutput::CheckedGeneration { .. })),
+			Error::<T>::MalformedOutput
+		);
 		let refusal = matches!(decoded, CanonicalOutput::Refused(_));
 		party.output_hash = Some(output_hash);
 		Outputs::<T>::insert(id, &who, output);
@@ -280,11 +286,15 @@ impl<T: Config> Pallet<T> {
 			(A::TextEmbedding { dimensions, .. }, CanonicalOutput::Embedding(v)) => {
 				v.len() == dimensions as usize
 			}
-			(A::Classification { classes, .. }, CanonicalOutput::Classification { logits, .. }) => {
-				logits.len() == classes as usize
-			}
+			(
+				A::Classification { classes, .. },
+				out @ CanonicalOutput::Classification { logits, .. },
+			) => logits.len() == classes as usize && out.well_formed(0),
 			(A::Generation { max_tokens, .. }, CanonicalOutput::Generation(t)) => {
 				t.len() <= max_tokens as usize
+			}
+			(A::Generation { max_tokens, .. }, out @ CanonicalOutput::CheckedGeneration { .. }) => {
+				out.well_formed(max_tokens as usize)
 			}
 			// Any model may be unable to run an input; the audit says whether that is true.
 			(_, CanonicalOutput::Refused(_)) => true,
@@ -293,22 +303,24 @@ impl<T: Config> Pallet<T> {
 		kind_matches.then_some(out)
 	}
 
-	/// Whether `candidate`'s revealed output matches `reference`'s under `model`'s tolerance.
-	pub(crate) fn agree(
+	/// How `checker` votes on `candidate`'s revealed output under `model`'s tolerance. The
+	/// checker's output is the reference: a candidate's own logits or near-ties never decide
+	/// whether the candidate is right.
+	pub(crate) fn vote_on(
 		model: ModelId,
 		job: JobId,
-		reference: &Party<T::AccountId>,
+		checker: &Party<T::AccountId>,
 		candidate: &Party<T::AccountId>,
-	) -> bool {
-		if reference.output_hash.is_some() && reference.output_hash == candidate.output_hash {
-			return true;
+	) -> Vote {
+		if checker.output_hash.is_some() && checker.output_hash == candidate.output_hash {
+			return Vote::Agree;
 		}
 		let load = |who: &T::AccountId| {
 			Outputs::<T>::get(job, who).and_then(|o| Self::decode_output(model, &o))
 		};
-		match (T::ModelRegistry::architecture(model), load(&reference.who), load(&candidate.who)) {
-			(Some(arch), Some(r), Some(c)) => outputs_match(&arch, &r, &c) == Check::Pass,
-			_ => false,
+		match (T::ModelRegistry::architecture(model), load(&checker.who), load(&candidate.who)) {
+			(Some(arch), Some(r), Some(c)) => vote(&arch, &r, &c),
+			_ => Vote::Disagree(infera_primitives::tolerance::Mismatch::Length),
 		}
 	}
 

@@ -53,9 +53,16 @@ impl<T: Config> Pallet<T> {
 				);
 			}
 			Architecture::Generation { max_tokens, tolerance } => {
-				ensure!(max_tokens > 0, Error::<T>::InvalidArchitecture);
 				ensure!(
-					tolerance.logit_margin <= params.max_logit_margin,
+					max_tokens > 0
+						&& max_tokens <= infera_primitives::canonical::MAX_GENERATION_TOKENS,
+					Error::<T>::InvalidArchitecture
+				);
+				// Audit panels record near-ties up to MAX_NEAR_GAP: a wider τ could not be
+				// checked, whatever governance allows.
+				ensure!(
+					tolerance.logit_margin <= params.max_logit_margin
+						&& tolerance.logit_margin <= infera_primitives::canonical::MAX_NEAR_GAP,
 					Error::<T>::ToleranceTooLoose
 				);
 			}

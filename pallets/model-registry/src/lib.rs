@@ -195,7 +195,8 @@ pub mod pallet {
 		RoyaltyTooHigh,
 		/// The tolerance is looser than governance allows.
 		ToleranceTooLoose,
-		/// The architecture has zero dimensions, classes or tokens.
+		/// The architecture has zero dimensions, classes or tokens, or more than the chain can
+		/// check (`MAX_EMBEDDING_DIMENSIONS`, `MAX_GENERATION_TOKENS`).
 		InvalidArchitecture,
 		/// The license is empty or has characters an SPDX expression cannot contain.
 		InvalidLicense,

@@ -194,7 +194,23 @@ fn bad_registrations_are_rejected_with_named_errors() {
 			try_register(ALICE, files(1), wide_logit, ok_meta(), None, Perbill::zero()),
 			Error::<Test>::ToleranceTooLoose
 		);
+		// Within governance's bound (2 logits in this mock) but wider than audit panels record:
+		// no checker could vouch for a near-tie that wide.
+		let unrecorded = Architecture::Generation {
+			max_tokens: 64,
+			tolerance: GenerationTolerance {
+				logit_margin: infera_primitives::canonical::MAX_NEAR_GAP + 1,
+			},
+		};
+		assert_noop!(
+			try_register(ALICE, files(1), unrecorded, ok_meta(), None, Perbill::zero()),
+			Error::<Test>::ToleranceTooLoose
+		);
 		for bad in [
+			Architecture::Generation {
+				max_tokens: infera_primitives::canonical::MAX_GENERATION_TOKENS + 1,
+				tolerance: GenerationTolerance { logit_margin: 0 },
+			},
 			Architecture::TextEmbedding {
 				dimensions: 0,
 				tolerance: EmbeddingTolerance { min_cosine: Perbill::one(), max_element_diff: 0 },

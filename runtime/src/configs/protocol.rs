@@ -18,14 +18,14 @@ use sp_runtime::Perbill;
 
 parameter_types! {
 	/// Until governance sets them: royalties up to 30 %; embedding tolerances no looser than
-	/// cosine 0.99 and 2048/32767 per element; classification and generation margins of at most
-	/// one and two logits; a deposit of 0.02 INFR plus 0.0001 INFR per stored byte.
+	/// cosine 0.99 and 2048/32767 per element; a classification tie margin of at most one logit
+	/// and a generation τ of at most 0.125 (what audit panels record); a deposit of 0.02 INFR plus 0.0001 INFR per stored byte.
 	pub const DefaultModelRegistryParams: RegistryParams<Balance> = RegistryParams {
 		max_royalty: Perbill::from_percent(30),
 		min_cosine_floor: Perbill::from_percent(99),
 		max_element_diff_cap: 2_048,
 		max_tie_margin: 1 << 16,
-		max_logit_margin: 1 << 17,
+		max_logit_margin: infera_primitives::canonical::MAX_NEAR_GAP,
 		deposit_base: deposit(1, 0),
 		deposit_per_byte: deposit(0, 1),
 	};

@@ -785,20 +785,23 @@ fn audited(
 #[test]
 fn classification_and_generation_jobs_are_judged_by_their_registered_rules() {
 	use crate::genesis_config_presets::{CLASSIFIER, DECODER, DECODER_MAX_TOKENS};
+	use infera_primitives::canonical::{CanonicalOutput, NearTie};
 	ext_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
 		audit_everything(true);
+		// No emission, so the total issuance shows that slashes move tokens and destroy none.
+		pallet_rewards::Params::<Runtime>::mutate(|p| p.emission_per_epoch = 0);
 		let client = Sr25519Keyring::Ferdie.to_account_id();
 		let issuance = Balances::total_issuance();
 		let verdict = |job: JobId| Jobs::<Runtime>::get(job).unwrap().verdict;
 		let status = |job: JobId| Jobs::<Runtime>::get(job).unwrap().status;
 
 		// The checkers' classifier puts class 2 at 140 units and class 1 at 100: within the
-		// registered tie margin (64), so a provider that broke the near-tie the other way is
-		// right, and is paid.
+		// registered tie margin (64), so a provider whose logits (within the margin of the
+		// checkers') broke the near-tie the other way is right, and is paid.
 		let checked = classification(2, [10, 100, 140]);
 		let bob_bond = bond(&bob());
 		let (tie, _) =
-			audited(CLASSIFIER, &classification(1, [10, 101, 139]), &checked, &checked, 3);
+			audited(CLASSIFIER, &classification(1, [10, 121, 120]), &checked, &checked, 3);
 		assert_eq!((status(tie), verdict(tie)), (JobStatus::Verified, Verdict::AuditPassed));
 		assert_eq!(bond(&bob()), bob_bond);
 
@@ -812,29 +815,89 @@ fn classification_and_generation_jobs_are_judged_by_their_registered_rules() {
 		assert_eq!(bob_bond - bond(&bob()), stake);
 		assert_eq!(Balances::balance(&client), client_free, "the client got every token back");
 
-		// Generation: the panel's tokens equal the provider's, and a panel member that
-		// contradicts the majority is the one slashed (the dispute ends against it).
+		// Attacks on the margin rule: flat logits make any class a near-tie by the provider's own
+		// numbers, and the right class with made-up logits hands the client wrong scores. The
+		// checkers' outputs are the reference, so both are fraud.
+		for lie in [classification(0, [0, 0, 0]), classification(2, [0, 0, 1])] {
+			let bob_bond = bond(&bob());
+			let (job, stake) = audited(CLASSIFIER, &lie, &checked, &checked, 3);
+			assert_eq!(status(job), JobStatus::Refunded { reason: RefundReason::Fraud });
+			assert_eq!(bob_bond - bond(&bob()), stake);
+		}
+		// A class that is not the highest of its own logits cannot even be revealed.
+		let inconsistent = classification(1, [10, 100, 140]);
+		audit_everything(false);
+		let job = committed_by_bob(CLASSIFIER, &inconsistent);
+		assert_noop!(
+			JobEscrow::reveal_result(RuntimeOrigin::signed(bob()), job, inconsistent, SALT),
+			pallet_job_escrow::Error::<Runtime>::MalformedOutput
+		);
+		audit_everything(true);
+
+		// Generation. Checkers reveal their own greedy tokens with the near-ties they saw at each
+		// step: at step 3 token 4937 scored 40 units under their choice (within τ = 64) and 1996
+		// 500 units under.
 		let tokens = [2023, 2003, 1037, 3231, 102];
-		let (right, other) = (generation(&tokens), generation(&[2023, 2003, 1037, 4937, 102]));
+		let near = vec![
+			NearTie { step: 3, token: 4937, gap: 40 },
+			NearTie { step: 3, token: 1996, gap: 500 },
+		];
+		let checked_gen =
+			CanonicalOutput::CheckedGeneration { tokens: tokens.to_vec(), near }.encode();
+		let right = generation(&tokens);
+
+		// Equal tokens pass; a panel member that contradicts the majority is the one slashed.
+		let other = generation(&[2023, 2003, 1037, 1996, 102]);
+		let other_checked = CanonicalOutput::CheckedGeneration {
+			tokens: vec![2023, 2003, 1037, 1996, 102],
+			near: vec![],
+		}
+		.encode();
 		let job = committed_by_bob(DECODER, &right);
 		let checkers = panel(job);
 		let dissenter = checkers[2].clone();
 		let dissenter_bond = bond(&dissenter);
 		for (i, c) in checkers.iter().enumerate() {
-			commit(job, c, if i < 2 { &right } else { &other });
+			commit(job, c, if i < 2 { &checked_gen } else { &other_checked });
 		}
 		reveal(job, &bob(), &right);
 		for (i, c) in checkers.iter().enumerate() {
-			reveal(job, c, if i < 2 { &right } else { &other });
+			reveal(job, c, if i < 2 { &checked_gen } else { &other_checked });
 		}
 		assert_eq!((status(job), verdict(job)), (JobStatus::Verified, Verdict::AuditPassed));
 		assert!(bond(&dissenter) < dissenter_bond, "the checker that dissented paid for it");
 
-		// A generation that differs from what the panel's model generates is fraud.
+		// An honest provider on other hardware broke the step-3 near-tie the other way and went
+		// on from there: the panel cannot judge the rest blind, so nobody is slashed and the
+		// provider is paid (no emission: the verdict is Undecided).
 		let bob_bond = bond(&bob());
-		let (lied, _) = audited(DECODER, &other, &right, &right, 3);
-		assert_eq!(status(lied), JobStatus::Refunded { reason: RefundReason::Fraud });
-		assert!(bond(&bob()) < bob_bond);
+		let panel_bonds: Vec<Balance> = preset_auditors().iter().map(bond).collect();
+		let parted = generation(&[2023, 2003, 1037, 4937, 7592, 2088, 102]);
+		let (job, _) = audited(DECODER, &parted, &checked_gen, &checked_gen, 3);
+		assert_eq!((status(job), verdict(job)), (JobStatus::Verified, Verdict::Undecided));
+		assert_eq!(bond(&bob()), bob_bond);
+		assert_eq!(preset_auditors().iter().map(bond).collect::<Vec<_>>(), panel_bonds);
+
+		// Parting at a token 500 units under the checkers' choice (recorded, but outside τ), or at
+		// one they never recorded, is fraud.
+		for lie in [other.clone(), generation(&[2023, 2003, 9999, 3231, 102])] {
+			let bob_bond = bond(&bob());
+			let (job, stake) = audited(DECODER, &lie, &checked_gen, &checked_gen, 3);
+			assert_eq!(status(job), JobStatus::Refunded { reason: RefundReason::Fraud });
+			assert_eq!(bob_bond - bond(&bob()), stake);
+		}
+		// Stopping early on an agreed prefix is fraud too.
+		let (job, _) = audited(DECODER, &generation(&[2023, 2003]), &checked_gen, &checked_gen, 3);
+		assert_eq!(status(job), JobStatus::Refunded { reason: RefundReason::Fraud });
+
+		// A provider cannot reveal the checkers' form (its near-ties would be its own say).
+		audit_everything(false);
+		let job = committed_by_bob(DECODER, &checked_gen);
+		assert_noop!(
+			JobEscrow::reveal_result(RuntimeOrigin::signed(bob()), job, checked_gen.clone(), SALT),
+			pallet_job_escrow::Error::<Runtime>::MalformedOutput
+		);
+		audit_everything(true);
 
 		// More tokens than the registration allows cannot even be revealed: a worker whose
 		// local manifest allows more cuts its output first (runtime/src/worker.rs). Unaudited,
@@ -865,4 +928,29 @@ fn classification_and_generation_jobs_are_judged_by_their_registered_rules() {
 		assert_eq!(Balances::total_issuance(), issuance, "slashes moved tokens; none vanished");
 		check_invariants();
 	});
+}
+
+#[test]
+fn a_checkers_largest_generation_fits_in_a_reveal() {
+	use infera_primitives::canonical::{
+		CanonicalOutput, NearTie, MAX_GENERATION_TOKENS, MAX_NEAR_GAP, MAX_NEAR_PER_STEP,
+	};
+	// The largest generation a model may register, every step with its most near-ties, each
+	// number at its widest: a checker must always be able to reveal it.
+	let tokens: Vec<u32> = (0..MAX_GENERATION_TOKENS).map(|i| u32::MAX - i).collect();
+	let near: Vec<NearTie> = (0..MAX_GENERATION_TOKENS)
+		.flat_map(|step| {
+			(0..MAX_NEAR_PER_STEP as u32).map(move |k| NearTie {
+				step,
+				token: k,
+				gap: MAX_NEAR_GAP,
+			})
+		})
+		.collect();
+	let out = CanonicalOutput::CheckedGeneration { tokens, near };
+	assert!(out.well_formed(MAX_GENERATION_TOKENS as usize));
+	let max = <<Runtime as pallet_job_escrow::Config>::MaxOutputLen as frame_support::traits::Get<
+		u32,
+	>>::get() as usize;
+	assert!(out.encode().len() <= max, "{} > {max}", out.encode().len());
 }

@@ -352,7 +352,9 @@ fn an_unreadable_input_in_a_batch_is_refused_alone_and_its_neighbours_commit_the
 
 #[test]
 fn the_registration_not_the_local_manifest_decides_what_a_worker_commits() {
-	use crate::genesis_config_presets::{DECODER, DECODER_CONFIG, DECODER_MAX_TOKENS, DECODER_WEIGHTS};
+	use crate::genesis_config_presets::{
+		DECODER, DECODER_CONFIG, DECODER_MAX_TOKENS, DECODER_WEIGHTS,
+	};
 	use infera_primitives::canonical::CanonicalOutput;
 	let (mut ext, backend, pool) = ext();
 	ext.execute_with(|| {
@@ -365,11 +367,17 @@ fn the_registration_not_the_local_manifest_decides_what_a_worker_commits() {
 		*backend.answer.lock().unwrap() = Some(CanonicalOutput::Generation(long.clone()).encode());
 		let job = submit_to(DECODER, b"Once upon a time");
 		run_worker(1);
-		assert!(matches!(include(&pool).as_slice(), [pallet_job_escrow::Call::commit_result { .. }]));
+		assert!(matches!(
+			include(&pool).as_slice(),
+			[pallet_job_escrow::Call::commit_result { .. }]
+		));
 		let decide = Jobs::<Runtime>::get(job).unwrap().wake_at;
 		run_to(decide);
 		run_worker(decide);
-		assert!(matches!(include(&pool).as_slice(), [pallet_job_escrow::Call::reveal_result { .. }]));
+		assert!(matches!(
+			include(&pool).as_slice(),
+			[pallet_job_escrow::Call::reveal_result { .. }]
+		));
 		assert_eq!(Jobs::<Runtime>::get(job).unwrap().status, JobStatus::Verified);
 		let revealed =
 			pallet_job_escrow::Outputs::<Runtime>::get(job, Sr25519Keyring::Bob.to_account_id())
