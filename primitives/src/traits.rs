@@ -74,3 +74,42 @@ impl<AccountId> WorkRecorder<AccountId> for () {
 	fn credit_work(_: &AccountId, _: u64) {}
 	fn credit_audit(_: &AccountId) {}
 }
+
+/// Told by the job escrow when a job's escrow is emptied (the job settled, was refunded or
+/// cancelled): budgets take what the job did not spend back.
+pub trait OnJobFinished<AccountId, Balance> {
+	/// Job `job` of `client` finished: of its `escrow`, `spent` left the client (price, storage
+	/// fee); the rest was released to the client's free balance.
+	fn on_job_finished(job: crate::JobId, client: &AccountId, escrow: Balance, spent: Balance);
+	/// The most one call may weigh.
+	fn weight() -> sp_runtime::Weight;
+}
+
+/// Nobody listens: for runtimes and mocks without budgets.
+impl<AccountId, Balance> OnJobFinished<AccountId, Balance> for () {
+	fn on_job_finished(_: crate::JobId, _: &AccountId, _: Balance, _: Balance) {}
+	fn weight() -> sp_runtime::Weight {
+		sp_runtime::Weight::zero()
+	}
+}
+
+/// Submitting jobs for a client: the job escrow, as budgets use it.
+pub trait JobSubmitter<AccountId, Balance, BlockNumber> {
+	/// Submits one job for each of `inputs`, all of `model`, each escrowing `max_fee` from
+	/// `client` in one hold, as `client` calling `submit_jobs` would. Returns the job ids.
+	fn submit_jobs(
+		client: &AccountId,
+		model: ModelId,
+		inputs: alloc::vec::Vec<alloc::vec::Vec<u8>>,
+		max_fee: Balance,
+		deadline: BlockNumber,
+	) -> Result<alloc::vec::Vec<crate::JobId>, DispatchError>;
+	/// The most submitting `inputs` inputs of `bytes` bytes in all may weigh.
+	fn submit_jobs_weight(inputs: u32, bytes: u32) -> sp_runtime::Weight;
+	/// The most inputs one call takes.
+	fn max_inputs() -> u32;
+	/// The longest input, bytes.
+	fn max_input_len() -> u32;
+	/// The price of a job whose input is `bytes` long (what `max_fee` must cover).
+	fn price(bytes: u32) -> Result<Balance, DispatchError>;
+}

@@ -293,3 +293,38 @@ test('a classification job is run by the dev node\'s worker and verified, equal 
   assert.equal(verified.output.class, cli.class);
   assert.equal(verified.output.logits.length, 3);
 });
+
+/** Signs `tx` as the agent; resolves with the block's events once it is in a block. */
+function send(tx) {
+  return new Promise((resolve, reject) => {
+    tx.signAndSend(agent, ({ status, events, dispatchError }) => {
+      if (dispatchError) reject(new Error(dispatchError.toString()));
+      else if (status.isInBlock) resolve(events);
+    }).catch(reject);
+  });
+}
+
+test('a generation job its client challenges is checked by the auditors\' real decoder and passes', async () => {
+  const DECODER_ID = 2;
+  const text = 'Verified inference needs';
+  const estimate = await rpc(node.httpUrl, 'infera_estimateFee', [DECODER_ID, text.length]);
+  const head = (await api.rpc.chain.getHeader()).number.toNumber();
+  const events = await send(api.tx.jobEscrow.submitJob(DECODER_ID, text, estimate.minMaxFee, head + 80));
+  const job = events.find(({ event }) => api.events.jobEscrow.JobSubmitted.is(event)).event.data.job.toNumber();
+  const status = (want) => waitFor(`job ${job} ${want}`, async () => {
+    const j = await rpc(node.httpUrl, 'infera_job', [job]);
+    return want(j) ? j : undefined;
+  }, { timeoutMs: 240_000, intervalMs: 2_000 });
+  const verified = await status((j) => j.status === 'Verified');
+  const cli = await cliRun(DECODER_HASH, text);
+  assert.deepEqual(verified.output.tokens, cli.tokens);
+  if (!verified.audited) {
+    // Not drawn for audit: the client demands one within the challenge window (bond held).
+    await send(api.tx.jobEscrow.challengeJob(job));
+  }
+  // The panel (the dev node's auditor keys) reruns the decoder blind, reveals its tokens with
+  // the near-ties it saw, and the vote passes the provider's generation.
+  const judged = await status((j) => j.audited && ['Verified', 'Settled'].includes(j.status) && j.verdict !== 'Unaudited');
+  assert.equal(judged.verdict, 'AuditPassed', JSON.stringify(judged));
+  assert.equal(judged.output.hash, cli.output_hash);
+});

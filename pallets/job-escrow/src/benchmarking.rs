@@ -175,6 +175,31 @@ mod benchmarks {
 		Ok(())
 	}
 
+	/// `n` jobs of `l`-byte inputs in one call, each assigned by a selection over a full
+	/// provider list.
+	#[benchmark]
+	fn submit_jobs(
+		n: Linear<1, { T::MaxJobsPerCall::get() }>,
+		l: Linear<1, { T::MaxInputLen::get() }>,
+	) -> Result<(), BenchmarkError> {
+		let model = crowded_model::<T>();
+		let client = funded::<T>("client", 0);
+		let price = Pallet::<T>::price_for(l)?;
+		let deadline = Pallet::<T>::now().saturating_add(Params::<T>::get().max_deadline);
+		let first = crate::NextJobId::<T>::get();
+		let inputs: Vec<Vec<u8>> = (0..n).map(|_| alloc::vec![b'a'; l as usize]).collect();
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(client), model, inputs, price, deadline);
+
+		let mut id = first;
+		for _ in 0..n {
+			assert_eq!(Jobs::<T>::get(id).map(|j| j.status), Some(JobStatus::Assigned));
+			id = id.next().ok_or(BenchmarkError::Stop("job ids"))?;
+		}
+		Ok(())
+	}
+
 	#[benchmark]
 	fn commit_result() -> Result<(), BenchmarkError> {
 		let model = crowded_model::<T>();

@@ -3,13 +3,14 @@
 use crate::{
 	pallet::*,
 	phases::{self, Role},
-	BalanceOf, Job, JobKey, JobOf, JobStatus, Party, RefundReason, Verdict, AUDIT_DECISION_DELAY,
+	BalanceOf, Job, JobKey, JobOf, JobStatus, Party, RefundReason, Verdict, WeightInfo,
+	AUDIT_DECISION_DELAY,
 };
 use alloc::vec::Vec;
 use codec::{DecodeAll, Encode};
 use frame_support::{
 	ensure,
-	traits::{fungible::MutateHold, Randomness},
+	traits::{fungible::MutateHold, Get, Randomness},
 	BoundedVec,
 };
 use frame_system::pallet_prelude::BlockNumberFor;
@@ -72,36 +73,83 @@ impl<T: Config> Pallet<T> {
 		max_fee: BalanceOf<T>,
 		deadline: BlockNumberFor<T>,
 	) -> Result<JobId, DispatchError> {
+		let ids = Self::do_submit_many(client, model, alloc::vec![input], max_fee, deadline)?;
+		ids.first().copied().ok_or_else(|| Error::<T>::NoInputs.into())
+	}
+
+	/// Submits one job per input, all of `model` with the same `max_fee` and `deadline`: every
+	/// input is checked first, then the escrow of all of them is held at once, then each job is
+	/// assigned or queued. Any failure leaves nothing behind (the dispatch is transactional).
+	pub(crate) fn do_submit_many(
+		client: T::AccountId,
+		model: ModelId,
+		inputs: Vec<Vec<u8>>,
+		max_fee: BalanceOf<T>,
+		deadline: BlockNumberFor<T>,
+	) -> Result<Vec<JobId>, DispatchError> {
+		ensure!(!inputs.is_empty(), Error::<T>::NoInputs);
+		let count = u32::try_from(inputs.len()).map_err(|_| Error::<T>::TooManyInputs)?;
+		ensure!(count <= T::MaxJobsPerCall::get(), Error::<T>::TooManyInputs);
 		let params = Params::<T>::get();
 		let now = Self::now();
 		ensure!(T::ModelRegistry::is_active(model), Error::<T>::ModelNotActive);
-		ensure!(!input.is_empty(), Error::<T>::EmptyInput);
 		let architecture =
 			T::ModelRegistry::architecture(model).ok_or(Error::<T>::ModelNotActive)?;
-		ensure!(architecture.reads(&input), Error::<T>::InputNotText);
-		let len = u32::try_from(input.len()).map_err(|_| Error::<T>::InputTooLong)?;
-		let input: BoundedVec<u8, T::MaxInputLen> =
-			input.try_into().map_err(|_| Error::<T>::InputTooLong)?;
-		let price = Self::price_for(len)?;
-		ensure!(max_fee >= price, Error::<T>::FeeBelowPrice);
 		ensure!(max_fee <= params.max_fee, Error::<T>::FeeTooHigh);
 		ensure!(deadline > now, Error::<T>::DeadlineInPast);
 		ensure!(deadline >= Self::shortest_deadline(now), Error::<T>::DeadlineTooSoon);
 		ensure!(deadline <= now.saturating_add(params.max_deadline), Error::<T>::DeadlineTooFar);
-		let id = NextJobId::<T>::get();
-		let next = id.next().ok_or(Error::<T>::JobIdsExhausted)?;
+		let mut checked = Vec::with_capacity(inputs.len());
+		for input in inputs {
+			ensure!(!input.is_empty(), Error::<T>::EmptyInput);
+			ensure!(architecture.reads(&input), Error::<T>::InputNotText);
+			let len = u32::try_from(input.len()).map_err(|_| Error::<T>::InputTooLong)?;
+			let input: BoundedVec<u8, T::MaxInputLen> =
+				input.try_into().map_err(|_| Error::<T>::InputTooLong)?;
+			let price = Self::price_for(len)?;
+			ensure!(max_fee >= price, Error::<T>::FeeBelowPrice);
+			checked.push((input, price));
+		}
+		let first = NextJobId::<T>::get();
+		let mut next = first;
+		for _ in 0..count {
+			next = next.next().ok_or(Error::<T>::JobIdsExhausted)?;
+		}
+		let escrow = max_fee.checked_mul(&count.into()).ok_or(ArithmeticError::Overflow)?;
 		let total =
-			TotalEscrow::<T>::get().checked_add(&max_fee).ok_or(ArithmeticError::Overflow)?;
-		let open = OpenJobs::<T>::get().checked_add(1).ok_or(ArithmeticError::Overflow)?;
+			TotalEscrow::<T>::get().checked_add(&escrow).ok_or(ArithmeticError::Overflow)?;
+		let open = OpenJobs::<T>::get().checked_add(count).ok_or(ArithmeticError::Overflow)?;
 
-		// Everything that can fail is checked; from here on the job exists.
-		T::Currency::hold(&Self::escrow_reason(), &client, max_fee)
+		// Everything that can fail before the jobs exist is checked: one hold for them all.
+		T::Currency::hold(&Self::escrow_reason(), &client, escrow)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
-		T::ModelRegistry::note_job_opened(model)?;
 		NextJobId::<T>::put(next);
 		TotalEscrow::<T>::put(total);
 		OpenJobs::<T>::put(open);
-		JobsByClient::<T>::insert(&client, JobKey::from(id), ());
+		let mut ids = Vec::with_capacity(checked.len());
+		let mut id = first;
+		for (input, price) in checked {
+			Self::open_job(&client, id, model, input, price, max_fee, deadline, now)?;
+			ids.push(id);
+			id = id.next().ok_or(Error::<T>::JobIdsExhausted)?;
+		}
+		Ok(ids)
+	}
+
+	/// Creates job `id` (its escrow already held and counted) and assigns or queues it.
+	#[allow(clippy::too_many_arguments, reason = "the fields of one job being opened")]
+	fn open_job(
+		client: &T::AccountId,
+		id: JobId,
+		model: ModelId,
+		input: BoundedVec<u8, T::MaxInputLen>,
+		price: BalanceOf<T>,
+		max_fee: BalanceOf<T>,
+		deadline: BlockNumberFor<T>,
+		now: BlockNumberFor<T>,
+	) -> DispatchResult {
+		T::ModelRegistry::note_job_opened(model)?;
+		JobsByClient::<T>::insert(client, JobKey::from(id), ());
 		let input_hash = H256(sp_io::hashing::blake2_256(&input));
 		let mut job = Job {
 			client: client.clone(),
@@ -126,7 +174,7 @@ impl<T: Config> Pallet<T> {
 		};
 		Self::deposit_event(Event::JobSubmitted {
 			job: id,
-			client,
+			client: client.clone(),
 			model,
 			max_fee,
 			price,
@@ -136,7 +184,7 @@ impl<T: Config> Pallet<T> {
 		if Self::try_assign(id, &mut job, now) {
 			let commit_by = job.wake_at;
 			Self::advance(id, job, JobStatus::Assigned, commit_by);
-			return Ok(id);
+			return Ok(());
 		}
 		// No provider now: wait in the model's queue until the deadline.
 		let mut queue = Queues::<T>::get(model);
@@ -144,7 +192,7 @@ impl<T: Config> Pallet<T> {
 		Queues::<T>::insert(model, queue);
 		Self::advance(id, job, JobStatus::Queued, deadline);
 		Self::deposit_event(Event::JobQueued { job: id });
-		Ok(id)
+		Ok(())
 	}
 
 	/// The earliest deadline a job submitted at `now` may have: one commit window, the audit
@@ -386,5 +434,37 @@ impl<T: Config> Pallet<T> {
 		Self::dequeue(job.model, id);
 		Self::refund(id, job, RefundReason::Cancelled);
 		Ok(())
+	}
+}
+
+/// Budgets submit jobs through this: a delegate's jobs are the payer's, escrowed in one hold.
+impl<T: Config>
+	infera_primitives::traits::JobSubmitter<T::AccountId, BalanceOf<T>, BlockNumberFor<T>>
+	for Pallet<T>
+{
+	fn submit_jobs(
+		client: &T::AccountId,
+		model: ModelId,
+		inputs: Vec<Vec<u8>>,
+		max_fee: BalanceOf<T>,
+		deadline: BlockNumberFor<T>,
+	) -> Result<Vec<JobId>, DispatchError> {
+		Self::do_submit_many(client.clone(), model, inputs, max_fee, deadline)
+	}
+
+	fn submit_jobs_weight(inputs: u32, bytes: u32) -> frame_support::weights::Weight {
+		T::WeightInfo::submit_jobs(inputs, bytes)
+	}
+
+	fn max_inputs() -> u32 {
+		T::MaxJobsPerCall::get()
+	}
+
+	fn max_input_len() -> u32 {
+		T::MaxInputLen::get()
+	}
+
+	fn price(bytes: u32) -> Result<BalanceOf<T>, DispatchError> {
+		Self::price_for(bytes)
 	}
 }

@@ -70,9 +70,15 @@ impl<T: Config> Pallet<T> {
 				.max(T::WeightInfo::on_initialize_audits(heavy))
 				.max(T::WeightInfo::reveal_result().saturating_mul(heavy.into()))
 		};
+		let light_count = light;
 		let light =
 			if light == 0 { Weight::zero() } else { T::WeightInfo::on_initialize_settle(light) };
-		let wakeups = wakeups.saturating_add(light);
+		// Any woken job may end, telling `OnJobFinished` (budgets take back what it did not
+		// spend).
+		let finished =
+			<T::OnJobFinished as infera_primitives::traits::OnJobFinished<_, _>>::weight()
+				.saturating_mul(u64::from(heavy.saturating_add(light_count)));
+		let wakeups = wakeups.saturating_add(light).saturating_add(finished);
 		let assign =
 			if tried == 0 { Weight::zero() } else { T::WeightInfo::on_initialize_assign(tried) };
 		idle.saturating_add(wakeups).saturating_add(assign).saturating_add(probe)

@@ -163,6 +163,14 @@ pub mod pallet {
 		/// turn.
 		#[pallet::constant]
 		type AssignPerBlock: Get<u32>;
+		/// Most inputs one `submit_jobs` takes.
+		#[pallet::constant]
+		type MaxJobsPerCall: Get<u32>;
+		/// Told when a job's escrow is emptied (budgets take back what the job did not spend).
+		type OnJobFinished: infera_primitives::traits::OnJobFinished<
+			Self::AccountId,
+			BalanceOf<Self>,
+		>;
 		/// Weights of this pallet's calls and hook.
 		type WeightInfo: WeightInfo;
 		/// Registers models and providers for the benchmarks.
@@ -454,6 +462,10 @@ pub mod pallet {
 		NoCheckers,
 		/// The model reads text and the input is not UTF-8: no provider could run it.
 		InputNotText,
+		/// `submit_jobs` was given no inputs.
+		NoInputs,
+		/// `submit_jobs` was given more inputs than `MaxJobsPerCall`.
+		TooManyInputs,
 	}
 
 	#[pallet::hooks]
@@ -493,6 +505,25 @@ pub mod pallet {
 			Self::do_submit(who, model, input, max_fee, deadline).map(|_| ())
 		}
 
+		/// Submits one job for each of `inputs` (at most `MaxJobsPerCall`), all for `model`, each
+		/// paying at most `max_fee`, done by `deadline`: as many `submit_job`s, but every input
+		/// is checked before anything happens and the escrow of all of them is held at once.
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::submit_jobs(
+			inputs.len() as u32,
+			inputs.iter().map(|i| i.len() as u32).max().unwrap_or(0),
+		))]
+		pub fn submit_jobs(
+			origin: OriginFor<T>,
+			model: ModelId,
+			inputs: Vec<Vec<u8>>,
+			max_fee: BalanceOf<T>,
+			deadline: BlockNumberFor<T>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_submit_many(who, model, inputs, max_fee, deadline).map(|_| ())
+		}
+
 		/// Commits to a result: `commitment = blake2_256(SCALE(domain, job, signer,
 		/// blake2_256(output), salt))`. Only the party due to commit in the job's phase (see
 		/// `phases`); a party that commits and then does not reveal is slashed as for fraud.
@@ -505,7 +536,9 @@ pub mod pallet {
 		/// Reveals the output and salt behind the signer's commitment. A provider's reveal of a
 		/// refusal (`CanonicalOutput::Refused`) on an unaudited job draws an audit panel.
 		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::reveal_result().max(T::WeightInfo::challenge_job()))]
+		#[pallet::weight(T::WeightInfo::reveal_result()
+			.max(T::WeightInfo::challenge_job())
+			.saturating_add(<T::OnJobFinished as infera_primitives::traits::OnJobFinished<_, _>>::weight()))]
 		pub fn reveal_result(
 			origin: OriginFor<T>,
 			job: JobId,
@@ -514,13 +547,17 @@ pub mod pallet {
 		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			let heavy = Self::do_reveal(who, job, output, salt)?;
-			// Charged in full only when it judged an audit or drew a panel.
+			// Charged in full only when it judged an audit or drew a panel (and perhaps ended
+			// the job).
 			let actual = (!heavy).then(T::WeightInfo::reveal_result_unaudited);
 			Ok(actual.into())
 		}
 
 		/// Cancels a job still waiting for a provider; the escrow comes back in full.
 		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::cancel_job().saturating_add(
+			<T::OnJobFinished as infera_primitives::traits::OnJobFinished<_, _>>::weight()
+		))]
 		pub fn cancel_job(origin: OriginFor<T>, job: JobId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			Self::do_cancel(who, job)

@@ -361,6 +361,8 @@ impl pallet_job_escrow::Config for Test {
 	type MaxWakeupsPerBlock = ConstU32<8>;
 	type MaxQueued = ConstU32<4>;
 	type AssignPerBlock = ConstU32<2>;
+	type MaxJobsPerCall = ConstU32<8>;
+	type OnJobFinished = ();
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockProviders;

@@ -9,7 +9,7 @@ use frame_support::traits::{
 	Defensive, Get,
 };
 use infera_primitives::{
-	traits::{ComputeProviders, ModelRegistry, WorkRecorder},
+	traits::{ComputeProviders, ModelRegistry, OnJobFinished, WorkRecorder},
 	JobId,
 };
 use sp_core::H256;
@@ -136,6 +136,10 @@ impl<T: Config> Pallet<T> {
 	/// pruning wake-up.
 	fn finish(id: JobId, mut job: JobOf<T>, status: JobStatus, fee_paid: BalanceOf<T>) {
 		TotalEscrow::<T>::mutate(|t| *t = t.saturating_sub(job.max_fee));
+		// The escrow is empty: `fee_paid` of it left the client, the rest is free again.
+		if !job.probe {
+			T::OnJobFinished::on_job_finished(id, &job.client, job.max_fee, fee_paid);
+		}
 		OpenJobs::<T>::mutate(|n| *n = n.saturating_sub(1));
 		T::ModelRegistry::note_job_closed(job.model);
 		let now = Self::now();

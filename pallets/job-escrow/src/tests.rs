@@ -1459,3 +1459,69 @@ fn a_reveal_is_charged_for_the_path_it_took() {
 		assert_eq!(job(refusing).status, JobStatus::Auditing);
 	});
 }
+
+#[test]
+fn submit_jobs_opens_one_job_per_input_under_one_hold_or_none_at_all() {
+	build_and_execute(|| {
+		set_audit_rate(Perbill::zero());
+		add_provider(P1, 100_000);
+		let deadline = System::block_number() + 50;
+		let first = NextJobId::<Test>::get();
+		let inputs = vec![b"one".to_vec(), b"a longer second input".to_vec(), INPUT.to_vec()];
+		let free = Balances::balance(&CLIENT);
+		assert_ok!(JobEscrow::submit_jobs(
+			RuntimeOrigin::signed(CLIENT),
+			MODEL,
+			inputs.clone(),
+			500,
+			deadline
+		));
+		assert_eq!(escrow(CLIENT), 1_500, "3 × max_fee, held once");
+		assert_eq!(Balances::balance(&CLIENT), free - 1_500);
+		for (i, input) in inputs.iter().enumerate() {
+			let j = job(JobId(first.0 + i as u64));
+			assert_eq!(
+				(j.status, j.input.to_vec(), j.max_fee),
+				(JobStatus::Assigned, input.clone(), 500)
+			);
+			// Each job is priced for its own input.
+			assert_eq!(j.price, 100 + input.len() as Balance);
+		}
+		assert_eq!(NextJobId::<Test>::get(), JobId(first.0 + 3));
+
+		// One bad input, or too many, or none: nothing is held, no job opens.
+		let before = (NextJobId::<Test>::get(), escrow(CLIENT), Balances::balance(&CLIENT));
+		for (inputs, max_fee, error) in [
+			(vec![b"fine".to_vec(), Vec::new()], 500, Error::<Test>::EmptyInput),
+			(vec![b"fine".to_vec(), vec![0xff, 0xfe]], 500, Error::<Test>::InputNotText),
+			(vec![b"fine".to_vec(), vec![b'x'; 65]], 500, Error::<Test>::InputTooLong),
+			(vec![b"fine".to_vec(); 9], 500, Error::<Test>::TooManyInputs),
+			(Vec::new(), 500, Error::<Test>::NoInputs),
+			// 104 covers "fine" (100 + 4) but not a 20-byte input (120).
+			(vec![b"fine".to_vec(), vec![b'x'; 20]], 110, Error::<Test>::FeeBelowPrice),
+		] {
+			assert_noop!(
+				JobEscrow::submit_jobs(
+					RuntimeOrigin::signed(CLIENT),
+					MODEL,
+					inputs,
+					max_fee,
+					deadline
+				),
+				error
+			);
+		}
+		// An account that cannot hold all of the escrow gets none of the jobs.
+		assert_noop!(
+			JobEscrow::submit_jobs(
+				RuntimeOrigin::signed(POOR),
+				MODEL,
+				vec![INPUT.to_vec(); 8],
+				1_000,
+				deadline
+			),
+			Error::<Test>::InsufficientBalance
+		);
+		assert_eq!(before, (NextJobId::<Test>::get(), escrow(CLIENT), Balances::balance(&CLIENT)));
+	});
+}

@@ -16,6 +16,7 @@ use frame_support::{
 /// Weight functions needed for `pallet_job_escrow`.
 pub trait WeightInfo {
 	fn submit_job(n: u32, ) -> Weight;
+	fn submit_jobs(n: u32, l: u32, ) -> Weight;
 	fn commit_result() -> Weight;
 	fn reveal_result() -> Weight;
 	fn reveal_result_unaudited() -> Weight;
@@ -35,6 +36,9 @@ pub trait WeightInfo {
 /// Weights measured on the reference machine, with the runtime's database weights.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
+	fn submit_jobs(n: u32, l: u32, ) -> Weight {
+		Self::submit_job(l).saturating_mul(n.into())
+	}
 	/// Storage: `JobEscrow::Params` (r:1 w:0)
 	/// Proof: `JobEscrow::Params` (`max_values`: Some(1), `max_size`: Some(120), added: 615, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:0)
@@ -478,6 +482,9 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 
 /// The same weights with ParityDB's database weights, for mocks and tests.
 impl WeightInfo for () {
+	fn submit_jobs(n: u32, l: u32, ) -> Weight {
+		Self::submit_job(l).saturating_mul(n.into())
+	}
 	fn submit_job(n: u32, ) -> Weight {
 		Weight::from_parts(179_244_691, 5531)
 			.saturating_add(Weight::from_parts(8_800, 0).saturating_mul(n.into()))

@@ -138,6 +138,8 @@ impl pallet_job_escrow::Config for Runtime {
 	type MaxWakeupsPerBlock = ConstU32<128>;
 	type MaxQueued = ConstU32<256>;
 	type AssignPerBlock = ConstU32<4>;
+	type MaxJobsPerCall = ConstU32<64>;
+	type OnJobFinished = crate::Budgets;
 	type WeightInfo = pallet_job_escrow::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = crate::benchmarks::JobEscrowBenchmarkHelper;
