@@ -287,7 +287,9 @@ impl_runtime_apis! {
 			use frame_benchmarking::BenchmarkList;
 			use frame_support::traits::StorageInfoTrait;
 			use frame_system_benchmarking::Pallet as SystemBench;
-			use crate::{Balances, ComputeStaking, JobEscrow, ModelRegistry, Rewards, ValidatorSet};
+			use crate::{
+				Balances, Budgets, ComputeStaking, JobEscrow, ModelRegistry, Rewards, ValidatorSet,
+			};
 
 			let mut list = Vec::<BenchmarkList>::new();
 			list_benchmarks!(list, extra);
@@ -301,7 +303,9 @@ impl_runtime_apis! {
 			use frame_benchmarking::BenchmarkBatch;
 			use frame_support::traits::TrackedStorageKey;
 			use frame_system_benchmarking::Pallet as SystemBench;
-			use crate::{Balances, ComputeStaking, JobEscrow, ModelRegistry, Rewards, ValidatorSet};
+			use crate::{
+				Balances, Budgets, ComputeStaking, JobEscrow, ModelRegistry, Rewards, ValidatorSet,
+			};
 
 
 			let whitelist: Vec<TrackedStorageKey> = <crate::AllPalletsWithSystem as frame_support::traits::WhitelistedStorageKeys>::whitelisted_storage_keys();

@@ -13,6 +13,7 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_compute_staking, ComputeStaking]
 	[pallet_job_escrow, JobEscrow]
 	[pallet_rewards, Rewards]
+	[pallet_budgets, Budgets]
 );
 
 /// Gives a benchmark account funds and real session keys with a valid ownership proof.
@@ -140,3 +141,18 @@ impl JobEscrowBenchmarkHelper {
 
 /// `frame_system`'s benchmarks with their default setup.
 impl frame_system_benchmarking::Config for crate::Runtime {}
+
+/// A real model with a full list of real bonded providers, for the budgets' `submit_jobs`.
+pub struct BudgetsBenchmarkHelper;
+impl pallet_budgets::BenchmarkHelper<AccountId> for BudgetsBenchmarkHelper {
+	fn model() -> infera_primitives::ModelId {
+		use pallet_job_escrow::BenchmarkHelper as _;
+		let model = register_bench_model(384);
+		for i in 0..JobEscrowBenchmarkHelper::max_providers() {
+			let who: AccountId = frame_benchmarking::account("budget-provider", i, 0);
+			let _ = Balances::set_balance(&who, UNITS.saturating_mul(1_000_000));
+			JobEscrowBenchmarkHelper::provider(&who, model);
+		}
+		model
+	}
+}

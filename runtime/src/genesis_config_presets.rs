@@ -2,13 +2,15 @@
 //! Charlie and Dave). Both endow the well-known dev accounts, register the real
 //! all-MiniLM-L6-v2 and the project's seeded classifier and decoder (owned by Ferdie), bond Bob
 //! as a provider serving all three, admit and bond Alice, Charlie, Dave and Eve as job auditors
-//! that check them, and set Alice as sudo; a production
+//! that check them, fund a budget of Ferdie's for the agent key `//InferaDevAgent`, and set
+//! Alice as sudo; a production
 //! genesis would set no sudo key.
 
 use crate::{
-	AccountId, BabeConfig, Balance, BalancesConfig, ComputeStakingConfig, JobEscrowConfig,
-	ModelRegistryConfig, RewardsConfig, RuntimeGenesisConfig, SessionConfig, SessionKeys,
-	SudoConfig, ValidatorSetConfig, BABE_GENESIS_EPOCH_CONFIG, EXISTENTIAL_DEPOSIT, UNITS,
+	AccountId, BabeConfig, Balance, BalancesConfig, BudgetsConfig, ComputeStakingConfig,
+	JobEscrowConfig, ModelRegistryConfig, RewardsConfig, RuntimeGenesisConfig, SessionConfig,
+	SessionKeys, SudoConfig, ValidatorSetConfig, BABE_GENESIS_EPOCH_CONFIG, EXISTENTIAL_DEPOSIT,
+	UNITS,
 };
 use alloc::{vec, vec::Vec};
 use frame_support::build_struct_json_patch;
@@ -149,6 +151,27 @@ fn decoder() -> GenesisModel<AccountId> {
 	}
 }
 
+/// The dev and local chains' agent key, `//InferaDevAgent` (the gateway's `gateway/dev.toml`
+/// signs with it): a delegate of Ferdie's budget holding only what its transaction fees need.
+pub const DEV_AGENT: [u8; 32] =
+	sp_core::hex2array!("ae9dbc28394744a18d19d470e140cabccb9964d733b5af59875ede6edbd2ff62");
+/// What the agent key holds for transaction fees.
+pub const DEV_AGENT_FEES: Balance = 10 * UNITS;
+/// Ferdie's budget for the agent.
+pub const DEV_BUDGET: Balance = 10_000 * UNITS;
+
+/// The agent's limits: 1 INFR a job, 1,000 INFR an hour (600 blocks), the whole budget in all,
+/// no expiry.
+fn dev_agent_limits() -> pallet_budgets::Limits<u128, u32> {
+	pallet_budgets::Limits {
+		per_job: UNITS,
+		per_period: 1_000 * UNITS,
+		period: 600,
+		total: DEV_BUDGET,
+		expires_at: None,
+	}
+}
+
 /// The job protocol on dev and local chains: the defaults with windows of a few blocks, so a
 /// person watching sees a job settle within about a minute, and a probe job every 30 blocks.
 /// Governance changes them as usual.
@@ -189,6 +212,8 @@ fn testnet_genesis(
 		Sr25519Keyring::iter().map(|k| (k.to_account_id(), ENDOWMENT)).collect();
 	// The treasury account exists from genesis so fees below the existential deposit are kept.
 	balances.push((treasury, EXISTENTIAL_DEPOSIT));
+	let agent = AccountId::from(DEV_AGENT);
+	balances.push((agent.clone(), DEV_AGENT_FEES));
 
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig { balances },
@@ -227,6 +252,14 @@ fn testnet_genesis(
 		},
 		// Ten-block reward epochs, so a person watching the dev chain sees them close.
 		rewards: RewardsConfig { epoch_length: Some(10) },
+		// Ferdie funds a budget its agent key (the gateway's) draws on for jobs.
+		budgets: BudgetsConfig {
+			budgets: vec![(
+				Sr25519Keyring::Ferdie.to_account_id(),
+				DEV_BUDGET,
+				vec![(agent, dev_agent_limits())],
+			)],
+		},
 		sudo: SudoConfig { key: Some(root) },
 	})
 }

@@ -215,6 +215,8 @@ mod runtime {
 	pub type JobEscrow = pallet_job_escrow;
 	#[runtime::pallet_index(43)]
 	pub type Rewards = pallet_rewards;
+	#[runtime::pallet_index(44)]
+	pub type Budgets = pallet_budgets;
 
 	// Only the `development` and `local_testnet` presets set a key; production genesis has none,
 	// so no account can use it there.

@@ -123,6 +123,40 @@ pub mod pallet {
 	pub type FundedJobs<T: Config> =
 		StorageMap<_, Twox64Concat, JobId, Funded<T::AccountId, BlockNumberFor<T>>>;
 
+	/// Budgets funded at genesis (the dev chain's agent key): each payer, the amount it puts in
+	/// (from its endowment) and the delegates it authorises with their limits (amounts in the
+	/// smallest unit, periods and expiry in blocks).
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		pub budgets: Vec<(T::AccountId, u128, Vec<(T::AccountId, Limits<u128, u32>)>)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			// A genesis whose budgets cannot be funded or whose amounts do not fit must not start.
+			let amount = |a: u128| -> BalanceOf<T> {
+				a.try_into().ok().expect("a genesis budget amount fits the balance type")
+			};
+			for (payer, funds, delegates) in &self.budgets {
+				Pallet::<T>::do_fund(payer.clone(), amount(*funds))
+					.expect("the payer's endowment covers its genesis budget");
+				for (delegate, l) in delegates {
+					let limits = Limits {
+						per_job: amount(l.per_job),
+						per_period: amount(l.per_period),
+						period: l.period.into(),
+						total: amount(l.total),
+						expires_at: l.expires_at.map(Into::into),
+					};
+					Pallet::<T>::do_authorize(payer.clone(), delegate.clone(), limits)
+						.expect("genesis delegates are valid and within MaxDelegates");
+				}
+			}
+		}
+	}
+
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {

@@ -35,7 +35,10 @@ pub struct Budget<Balance> {
 	DecodeWithMemTracking,
 	MaxEncodedLen,
 	TypeInfo,
+	frame_support::Serialize,
+	frame_support::Deserialize,
 )]
+#[serde(crate = "frame_support::__private::serde", rename_all = "camelCase")]
 pub struct Limits<Balance, BlockNumber> {
 	/// Most escrow (`max_fee`) one job may take.
 	pub per_job: Balance,

@@ -200,3 +200,14 @@ impl pallet_rewards::Config for Runtime {
 	type DefaultParams = DefaultRewardParams;
 	type WeightInfo = pallet_rewards::weights::SubstrateWeight<Runtime>;
 }
+
+impl pallet_budgets::Config for Runtime {
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Jobs = crate::JobEscrow;
+	/// A payer's agents: enough for a fleet of keys, few enough that a budget stays small.
+	type MaxDelegates = ConstU32<64>;
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = crate::benchmarks::BudgetsBenchmarkHelper;
+}

@@ -109,3 +109,25 @@ fn the_presets_register_minilm_with_its_real_hashes_and_bond_bob_as_its_provider
 		});
 	}
 }
+
+#[test]
+fn the_presets_fund_an_agent_budget_the_gateways_dev_key_draws_on() {
+	use crate::genesis_config_presets::{DEV_AGENT, DEV_AGENT_FEES, DEV_BUDGET};
+	use frame_support::traits::fungible::InspectHold;
+	for preset in [DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET] {
+		ext_from_preset(preset).execute_with(|| {
+			let ferdie = Sr25519Keyring::Ferdie.to_account_id();
+			let agent = AccountId::from(DEV_AGENT);
+			let budget = pallet_budgets::PayerBudgets::<Runtime>::get(&ferdie).unwrap();
+			assert_eq!((budget.balance, budget.delegates), (DEV_BUDGET, 1));
+			assert_eq!(
+				Balances::balance_on_hold(&pallet_budgets::HoldReason::Budget.into(), &ferdie),
+				DEV_BUDGET
+			);
+			let allowance = pallet_budgets::Allowances::<Runtime>::get(&ferdie, &agent).unwrap();
+			assert_eq!((allowance.limits.per_job, allowance.spent), (UNITS, 0));
+			assert_eq!(Balances::total_balance(&agent), DEV_AGENT_FEES);
+			check_invariants();
+		});
+	}
+}

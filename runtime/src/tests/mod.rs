@@ -21,6 +21,7 @@ use sp_genesis_builder::{DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
 use sp_keyring::Sr25519Keyring;
 use sp_runtime::{traits::Dispatchable, BuildStorage, DispatchError};
 
+mod budgets;
 mod genesis;
 mod governance;
 mod jobs;
