@@ -173,8 +173,9 @@ pub struct Gateway {
 	pub(crate) chain: Chain,
 	pub(crate) config: Config,
 	/// Each key's delegate, with what its transactions in the pool (not yet in a block) may
-	/// still take from its account: escrow and fees. The lock also orders its signatures.
-	delegates: Vec<(Delegate, Mutex<Balance>)>,
+	/// still take: escrow (from its account or its payer's budget) and fees (from its account).
+	/// The lock also orders its signatures.
+	delegates: Vec<(Delegate, Mutex<(Balance, Balance)>)>,
 	models: Mutex<Option<(Instant, Arc<Vec<ModelEntry>>)>>,
 	tokenizers: Mutex<HashMap<String, Option<Arc<tokenizers::Tokenizer>>>>,
 	created: Mutex<HashMap<u64, u32>>,
@@ -187,7 +188,7 @@ impl Gateway {
 	pub fn new(config: Config, delegates: Vec<Delegate>) -> Arc<Self> {
 		Arc::new(Self {
 			chain: Chain::new(config.node.clone()),
-			delegates: delegates.into_iter().map(|d| (d, Mutex::new(0))).collect(),
+			delegates: delegates.into_iter().map(|d| (d, Mutex::new((0, 0)))).collect(),
 			models: Mutex::new(None),
 			tokenizers: Mutex::new(HashMap::new()),
 			created: Mutex::new(HashMap::new()),
@@ -200,7 +201,7 @@ impl Gateway {
 	pub(crate) fn authorise(
 		&self,
 		headers: &HeaderMap,
-	) -> Result<&(Delegate, Mutex<Balance>), ApiErr> {
+	) -> Result<&(Delegate, Mutex<(Balance, Balance)>), ApiErr> {
 		let Some(value) = headers.get(AUTHORIZATION) else {
 			return Err(ApiErr::unauthorized(
 				"You didn't provide an API key: send `Authorization: Bearer <key>`",
@@ -530,7 +531,7 @@ fn texts(input: EmbeddingInput) -> Result<Vec<String>, ApiErr> {
 /// them, and the block.
 pub(crate) async fn submit_jobs(
 	gw: &Gateway,
-	delegate: &(Delegate, Mutex<Balance>),
+	delegate: &(Delegate, Mutex<(Balance, Balance)>),
 	model: &ModelEntry,
 	texts: &[String],
 	started: Instant,
@@ -558,52 +559,76 @@ pub(crate) async fn submit_jobs(
 	}
 	let best = gw.chain.best_number().await?;
 	let deadline = best.saturating_add(gw.config.deadline_blocks);
-	let mut calls: Vec<RuntimeCall> = texts
-		.iter()
-		.zip(&max_fees)
-		.map(|(text, max_fee)| {
-			RuntimeCall::JobEscrow(pallet_job_escrow::Call::submit_job {
-				model: infera_primitives::ModelId(model.id),
-				input: text.as_bytes().to_vec(),
-				max_fee: *max_fee,
-				deadline,
-			})
-		})
-		.collect();
-	let call = if calls.len() == 1 {
-		calls.remove(0)
-	} else {
-		RuntimeCall::Utility(pallet_utility::Call::batch_all { calls })
+	// One extrinsic, one escrow hold: every input escrows the largest input's fee (what a job
+	// does not spend comes back).
+	let max_fee = max_fees.iter().copied().max().unwrap_or(0);
+	let inputs: Vec<Vec<u8>> = texts.iter().map(|t| t.as_bytes().to_vec()).collect();
+	let count = u128::try_from(inputs.len()).unwrap_or(u128::MAX);
+	let escrow = max_fee.saturating_mul(count);
+	let call = match &delegate.payer {
+		Some(payer) => RuntimeCall::Budgets(pallet_budgets::Call::submit_jobs {
+			payer: payer.clone(),
+			model: infera_primitives::ModelId(model.id),
+			inputs,
+			max_fee,
+			deadline,
+		}),
+		None => RuntimeCall::JobEscrow(pallet_job_escrow::Call::submit_jobs {
+			model: infera_primitives::ModelId(model.id),
+			inputs,
+			max_fee,
+			deadline,
+		}),
 	};
-	let escrow = max_fees.iter().fold(0u128, |a, f| a.saturating_add(*f));
 	// One signer at a time per key: the nonce is read, the transaction signed and pooled. The
-	// key's earlier transactions still in the pool count against its balance too, so concurrent
-	// requests cannot together promise more than the account holds (the pool checks only fees).
-	let (pending, cost) = {
+	// key's earlier transactions still in the pool count against its balance (and budget) too,
+	// so concurrent requests cannot together promise more than there is (the pool checks only
+	// fees).
+	let (pending, promised) = {
 		let mut in_pool = in_pool.lock().await;
 		let xt = gw.chain.sign(&delegate.pair, call).await?;
 		let fee = gw.chain.transaction_fee(&xt).await?;
 		let free = gw.chain.free_balance(&delegate.account).await?;
-		let cost = escrow.saturating_add(fee);
-		let needed = cost.saturating_add(infera_runtime::EXISTENTIAL_DEPOSIT);
-		if free < needed.saturating_add(*in_pool) {
-			return Err(ApiErr::quota(format!(
-				"the key's account holds {free} planck, {} of it promised to its transactions \
-				 in the pool; this request needs {needed} (escrow {escrow}, transaction fee \
-				 {fee}, existential deposit); nothing was charged",
-				*in_pool
-			)));
-		}
+		let ed = infera_runtime::EXISTENTIAL_DEPOSIT;
+		let promised = match &delegate.payer {
+			None => {
+				let cost = escrow.saturating_add(fee);
+				let needed = cost.saturating_add(ed);
+				if free < needed.saturating_add(in_pool.0).saturating_add(in_pool.1) {
+					return Err(ApiErr::quota(format!(
+						"the key's account holds {free} planck, {} of it promised to its \
+						 transactions in the pool; this request needs {needed} (escrow {escrow}, \
+						 transaction fee {fee}, existential deposit); nothing was charged",
+						in_pool.0.saturating_add(in_pool.1)
+					)));
+				}
+				(escrow, fee)
+			}
+			Some(payer) => {
+				if free < fee.saturating_add(ed).saturating_add(in_pool.1) {
+					return Err(ApiErr::quota(format!(
+						"the key's account holds {free} planck for transaction fees; this request's \
+						 fee is {fee} (and the account keeps the existential deposit); nothing was \
+						 charged"
+					)));
+				}
+				check_budget(gw, payer, &delegate.account, max_fee, escrow, in_pool.0, best)
+					.await?;
+				(escrow, fee)
+			}
+		};
 		let pending = gw.chain.submit(xt).await?;
-		*in_pool = in_pool.saturating_add(cost);
-		(pending, cost)
+		in_pool.0 = in_pool.0.saturating_add(promised.0);
+		in_pool.1 = in_pool.1.saturating_add(promised.1);
+		(pending, promised)
 	};
 	let pooled_ms = started.elapsed().as_millis();
 	let included = gw.chain.included(pending).await;
 	// In a block (its escrow now held, its fee paid) or gone: no longer promised.
 	{
 		let mut in_pool = in_pool.lock().await;
-		*in_pool = in_pool.saturating_sub(cost);
+		in_pool.0 = in_pool.0.saturating_sub(promised.0);
+		in_pool.1 = in_pool.1.saturating_sub(promised.1);
 	}
 	let included = included?;
 	let mut jobs = Vec::new();
@@ -629,6 +654,69 @@ pub(crate) async fn submit_jobs(
 	Ok((jobs, included.block, pooled_ms))
 }
 
+/// Whether `payer`'s budget and `delegate`'s allowance cover `escrow` more (jobs of `max_fee`
+/// each) on top of `in_pool` already promised, at block `now`: as the runtime will check, so a
+/// request it would refuse is refused here, before anything is signed. Over the per-period limit
+/// is a 429 (it passes with the period); everything else a 402.
+async fn check_budget(
+	gw: &Gateway,
+	payer: &infera_runtime::AccountId,
+	delegate: &infera_runtime::AccountId,
+	max_fee: Balance,
+	escrow: Balance,
+	in_pool: Balance,
+	now: u32,
+) -> Result<(), ApiErr> {
+	let Some(allowance) = gw.chain.allowance(payer, delegate).await? else {
+		return Err(ApiErr::quota(format!(
+			"the key's account is not a delegate of {payer}'s budget (never authorised, or \
+			 revoked); nothing was charged"
+		)));
+	};
+	let limits = allowance.limits;
+	// The next block is the one that includes the transaction.
+	let at = now.saturating_add(1);
+	if limits.expires_at.is_some_and(|last| at > last) {
+		return Err(ApiErr::quota("the key's authorisation has expired; nothing was charged"));
+	}
+	if max_fee > limits.per_job {
+		return Err(ApiErr::quota(format!(
+			"a job of this request escrows {max_fee} planck, over the key's per-job limit of {}; \
+			 nothing was charged",
+			limits.per_job
+		)));
+	}
+	let wanted = escrow.saturating_add(in_pool);
+	let period_spent =
+		if limits.period > 0 && at.saturating_sub(allowance.period_start) >= limits.period {
+			0
+		} else {
+			allowance.spent_in_period
+		};
+	if allowance.spent.saturating_add(wanted) > limits.total {
+		return Err(ApiErr::quota(format!(
+			"the key has spent {} of its total limit of {} planck; this request needs {escrow}; \
+			 nothing was charged",
+			allowance.spent, limits.total
+		)));
+	}
+	if period_spent.saturating_add(wanted) > limits.per_period {
+		return Err(ApiErr::busy(format!(
+			"the key has spent {period_spent} of its {} planck per {} blocks; this request needs \
+			 {escrow}: retry in the next period (nothing was charged)",
+			limits.per_period, limits.period
+		)));
+	}
+	let balance = gw.chain.budget(payer).await?.map_or(0, |b| b.balance);
+	if balance < wanted {
+		return Err(ApiErr::quota(format!(
+			"{payer}'s budget holds {balance} planck, {in_pool} of it promised to the key's \
+			 transactions in the pool; this request needs {escrow}; nothing was charged"
+		)));
+	}
+	Ok(())
+}
+
 /// A dispatch error with the pallet error's name where the gateway knows the pallet.
 fn describe(e: &sp_runtime::DispatchError) -> String {
 	use codec::Decode;
@@ -640,6 +728,14 @@ fn describe(e: &sp_runtime::DispatchError) -> String {
 				pallet_job_escrow::Error::<infera_runtime::Runtime>::decode(&mut &m.error[..])
 			{
 				return format!("JobEscrow::{err:?}");
+			}
+		}
+		let budgets = <infera_runtime::Budgets as frame_support::traits::PalletInfoAccess>::index();
+		if budgets == usize::from(m.index) {
+			if let Ok(err) =
+				pallet_budgets::Error::<infera_runtime::Runtime>::decode(&mut &m.error[..])
+			{
+				return format!("Budgets::{err:?}");
 			}
 		}
 	}

@@ -236,6 +236,51 @@ impl Chain {
 		Ok(info.data.free)
 	}
 
+	/// Raw storage at `key` in the best block.
+	async fn storage(&self, key: Vec<u8>) -> Result<Option<Vec<u8>>, ChainError> {
+		let v: Option<String> = self
+			.request("state_getStorage", rpc_params![format!("0x{}", hex::encode(key))])
+			.await?;
+		v.map(|v| hex_bytes(&Value::String(v))).transpose()
+	}
+
+	/// `payer`'s budget (pallet-budgets), if it has one.
+	pub async fn budget(
+		&self,
+		payer: &AccountId,
+	) -> Result<Option<pallet_budgets::Budget<Balance>>, ChainError> {
+		let mut key = storage_key("Budgets", "PayerBudgets");
+		key.extend_from_slice(&sp_io::hashing::blake2_128(payer.as_ref()));
+		key.extend_from_slice(payer.as_ref());
+		self.storage(key)
+			.await?
+			.map(|b| {
+				pallet_budgets::Budget::<Balance>::decode(&mut &b[..])
+					.map_err(|e| ChainError::Unexpected(format!("budget: {e}")))
+			})
+			.transpose()
+	}
+
+	/// What `delegate` may still spend of `payer`'s budget, if it is authorised.
+	pub async fn allowance(
+		&self,
+		payer: &AccountId,
+		delegate: &AccountId,
+	) -> Result<Option<pallet_budgets::Allowance<Balance, u32>>, ChainError> {
+		let mut key = storage_key("Budgets", "Allowances");
+		for who in [payer, delegate] {
+			key.extend_from_slice(&sp_io::hashing::blake2_128(who.as_ref()));
+			key.extend_from_slice(who.as_ref());
+		}
+		self.storage(key)
+			.await?
+			.map(|b| {
+				pallet_budgets::Allowance::<Balance, u32>::decode(&mut &b[..])
+					.map_err(|e| ChainError::Unexpected(format!("allowance: {e}")))
+			})
+			.transpose()
+	}
+
 	/// A job as `infera_job` describes it at `at` (default: the best block).
 	pub async fn job(&self, id: u64, at: Option<Hash>) -> Result<Option<Value>, ChainError> {
 		match self.request::<Value>("infera_job", rpc_params![id, at]).await {

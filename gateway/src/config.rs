@@ -10,6 +10,8 @@
 //! name = "agent-1"            # appears in logs; the key and the secret never do
 //! api_key = "sk-infera-..."
 //! suri = "//Alice"            # the delegate account's secret URI (a dev key here)
+//! payer = "5Grw..."           # optional: jobs are paid from this account's budget, of which
+//!                             # the delegate is an authorised key (pallet-budgets)
 //! ```
 
 use serde::Deserialize;
@@ -65,6 +67,10 @@ pub struct KeyConfig {
 	pub api_key: Secret,
 	/// The delegate account's secret URI (`//Alice`, a mnemonic, a hex seed).
 	pub suri: Secret,
+	/// The payer whose budget the jobs draw on (SS58); without one the delegate account pays
+	/// the escrow itself. Either way the delegate pays the transaction fees.
+	#[serde(default)]
+	pub payer: Option<String>,
 }
 
 /// The whole file.
@@ -125,6 +131,8 @@ pub struct Delegate {
 	pub pair: sr25519::Pair,
 	/// Its account.
 	pub account: infera_runtime::AccountId,
+	/// The payer whose budget its jobs draw on, if any.
+	pub payer: Option<infera_runtime::AccountId>,
 }
 
 impl fmt::Debug for Delegate {
@@ -132,6 +140,7 @@ impl fmt::Debug for Delegate {
 		f.debug_struct("Delegate")
 			.field("name", &self.name)
 			.field("account", &self.account)
+			.field("payer", &self.payer)
 			.finish()
 	}
 }
@@ -182,7 +191,24 @@ impl Config {
 				return Err(format!("key {:?}: the same api_key appears twice", key.name));
 			}
 			let account = infera_runtime::AccountId::from(pair.public());
-			out.push(Delegate { name: key.name.clone(), key_hash, pair, account });
+			let payer = match &key.payer {
+				None => None,
+				Some(address) => {
+					use sp_core::crypto::Ss58Codec as _;
+					let payer =
+						infera_runtime::AccountId::from_ss58check(address).map_err(|e| {
+							format!("key {:?}: payer is not an SS58 address: {e:?}", key.name)
+						})?;
+					if payer == account {
+						return Err(format!(
+							"key {:?}: the payer is the delegate itself; leave payer out",
+							key.name
+						));
+					}
+					Some(payer)
+				}
+			};
+			out.push(Delegate { name: key.name.clone(), key_hash, pair, account, payer });
 		}
 		Ok(out)
 	}
@@ -241,6 +267,14 @@ mod tests {
 		let e = Config::parse(&twice).unwrap().delegates().unwrap_err();
 		assert!(e.contains("twice") && !e.contains("sk-infera"), "{e}");
 		assert!(Config::parse("node = \"ws://x\"\nkeys = []\n").is_err());
+		let bad_payer = format!("{GOOD}payer = \"not-an-address\"\n");
+		let e = Config::parse(&bad_payer).unwrap().delegates().unwrap_err();
+		assert!(e.contains("payer"), "{e}");
+		// Ferdie's address as the payer of Alice's key.
+		let budget =
+			format!("{GOOD}payer = \"5CiPPseXPECbkjWCa6MnjNokrgYjMqmKndv2rSnekmSK2DjL\"\n");
+		let delegates = Config::parse(&budget).unwrap().delegates().unwrap();
+		assert!(delegates[0].payer.is_some());
 		assert!(Config::parse(&GOOD.replace("wait_for", "wait_forever")).is_err());
 	}
 }

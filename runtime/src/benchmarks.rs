@@ -150,7 +150,9 @@ impl pallet_budgets::BenchmarkHelper<AccountId> for BudgetsBenchmarkHelper {
 		let model = register_bench_model(384);
 		for i in 0..JobEscrowBenchmarkHelper::max_providers() {
 			let who: AccountId = frame_benchmarking::account("budget-provider", i, 0);
-			let _ = Balances::set_balance(&who, UNITS.saturating_mul(1_000_000));
+			// Funded as the job-escrow benchmarks fund theirs: enough to bond for many jobs.
+			let funds = sp_runtime::Perbill::from_parts(100_000).mul_floor(crate::Balance::MAX);
+			let _ = Balances::set_balance(&who, funds);
 			JobEscrowBenchmarkHelper::provider(&who, model);
 		}
 		model

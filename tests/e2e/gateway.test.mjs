@@ -27,6 +27,11 @@ const MINILM_HASH = 'a22e6a6ad8c13ac7e62a535a9c46fd2a8d3bba82998108f434dd260c5ab
 const KEY = 'sk-infera-e2e-agent-000000001';
 const POOR_KEY = 'sk-infera-e2e-poor-0000000001';
 const TIGHT_KEY = 'sk-infera-e2e-tight-000000001';
+// The presets' agent key: a delegate of Ferdie's budget (1 INFR a job).
+const BUDGET_KEY = 'sk-infera-e2e-budget-00000001';
+// A delegate of Ferdie's budget whose per-job limit no job fits.
+const LIMITED_KEY = 'sk-infera-e2e-limited-0000001';
+const FERDIE = '5CiPPseXPECbkjWCa6MnjNokrgYjMqmKndv2rSnekmSK2DjL';
 const SENTENCES = ['Verified on chain, served over OpenAI\'s API.', 'A second input in the same request.'];
 const EMBEDDING_SCALE = 32767;
 
@@ -60,7 +65,31 @@ before(async () => {
         else if (status.isInBlock) resolve();
       }).catch(reject);
   });
+  // Ferdie authorises a second delegate whose per-job limit (1 planck) no job fits.
+  await new Promise((resolve, reject) => {
+    const limited = keyring.addFromUri('//GatewayE2eLimited').address;
+    api.tx.utility.batchAll([
+      api.tx.balances.transferKeepAlive(limited, 10n ** 12n),
+      api.tx.budgets.authorize(limited, { perJob: 1, perPeriod: 10n ** 15n, period: 600, total: 10n ** 15n, expiresAt: null }),
+    ])
+      .signAndSend(keyring.addFromUri('//Ferdie'), ({ status, dispatchError }) => {
+        if (dispatchError) reject(new Error(dispatchError.toString()));
+        else if (status.isInBlock) resolve();
+      }).catch(reject);
+  });
   const keys = `
+[[keys]]
+name = "budget"
+api_key = "${BUDGET_KEY}"
+suri = "//InferaDevAgent"
+payer = "${FERDIE}"
+
+[[keys]]
+name = "limited"
+api_key = "${LIMITED_KEY}"
+suri = "//GatewayE2eLimited"
+payer = "${FERDIE}"
+
 [[keys]]
 name = "agent"
 api_key = "${KEY}"
@@ -207,8 +236,11 @@ function expectedFinish(tokens) {
 test('chat and text completions stream the decoder\'s verified tokens, equal to the CLI', async () => {
   const question = 'What does the chain verify?';
   const prompt = 'The quick brown fox';
-  const nonceBefore = (await api.rpc.system.accountNextIndex(agent.address)).toNumber();
-  const out = await runPython(CHAT_SCRIPT, [gateway.url, KEY, DECODER, MODEL, question, prompt]);
+  const budgetAgent = new Keyring({ type: 'sr25519' }).addFromUri('//InferaDevAgent').address;
+  const nonceBefore = (await api.rpc.system.accountNextIndex(budgetAgent)).toNumber();
+  const budgetBefore = (await api.query.budgets.payerBudgets(FERDIE)).unwrap().balance.toBigInt();
+  const agentBefore = await total(budgetAgent);
+  const out = await runPython(CHAT_SCRIPT, [gateway.url, BUDGET_KEY, DECODER, MODEL, question, prompt]);
 
   // The gateway's plain chat format, run by the CLI: the same tokens, hash and text.
   const chat = await cliRun(DECODER_HASH, `system: You answer briefly.\nuser: ${question}\nassistant:`);
@@ -265,7 +297,36 @@ test('chat and text completions stream the decoder\'s verified tokens, equal to 
   }
   assert.equal(e.too_long.body.code, 'context_length_exceeded');
   // Four jobs were signed (two chats, two completions); every refused request cost nothing.
-  assert.equal((await api.rpc.system.accountNextIndex(agent.address)).toNumber(), nonceBefore + 4);
+  assert.equal((await api.rpc.system.accountNextIndex(budgetAgent)).toNumber(), nonceBefore + 4);
+
+  // Paid from Ferdie's budget: once the jobs settle it moved by exactly their prices, and the
+  // agent key paid only the transaction fees.
+  const jobs = [info.job, out.chat.infera.job, out.completion_stream.infera.job, short.infera.job];
+  const receipts = await waitFor('the completions to settle', async () => {
+    const all = await Promise.all(jobs.map((j) => rpc(node.httpUrl, 'infera_job', [j])));
+    return all.every((j) => j.status === 'Settled') ? all : undefined;
+  }, { timeoutMs: 180_000, intervalMs: 2_000 });
+  const prices = receipts.reduce((n, j) => n + BigInt(j.receipt.feePaid), 0n);
+  assert.ok(prices > 0n);
+  const budgetAfter = (await api.query.budgets.payerBudgets(FERDIE)).unwrap().balance.toBigInt();
+  assert.equal(budgetBefore - budgetAfter, prices, 'the budget paid exactly the jobs\' prices');
+  const blocks = [info.block, out.chat.infera.block, out.completion_stream.infera.block, short.infera.block];
+  let fees = 0n;
+  for (const b of blocks) fees += await feesPaid(b, budgetAgent);
+  assert.equal(agentBefore - (await total(budgetAgent)), fees, 'the agent key paid only its fees');
+
+  // A delegate whose per-job limit no job fits: 402 in OpenAI's shape, nothing signed.
+  const limited = new Keyring({ type: 'sr25519' }).addFromUri('//GatewayE2eLimited').address;
+  const r = await fetch(`${gateway.url}/v1/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${LIMITED_KEY}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: DECODER, prompt }),
+  });
+  assert.equal(r.status, 402);
+  const body = await r.json();
+  assert.equal(body.error.code, 'insufficient_quota');
+  assert.match(body.error.message, /per-job limit/);
+  assert.equal((await api.rpc.system.accountNextIndex(limited)).toNumber(), 0);
 });
 
 test('a classification job is run by the dev node\'s worker and verified, equal to the CLI', async () => {

@@ -169,6 +169,10 @@ impl Plan {
 		let who = self.who();
 		let origin = Self::origin_of(who);
 		let nested = depth < 2;
+		// Budgets and many-input submissions: their own draw, so the rest keeps its mix.
+		if self.rng.chance(12) {
+			return (origin, self.budgets_call());
+		}
 		let call: RuntimeCall = match self.rng.below(if nested { 30 } else { 26 }) {
 			0..=5 => {
 				self.jobs += 1;
@@ -278,6 +282,49 @@ impl Plan {
 			_ => return (origin, self.sudo(depth)),
 		};
 		(origin, call)
+	}
+
+	/// A call of pallet-budgets (a payer funding, withdrawing, authorising or revoking; a delegate
+	/// submitting for a payer) or a many-input `submit_jobs` of the job escrow.
+	fn budgets_call(&mut self) -> RuntimeCall {
+		use pallet_budgets::{Call as Bu, Limits};
+		let deadline = self.block + self.rng.pick(&[0, 12, 60, 400]);
+		let max_fee = if self.rng.chance(70) { UNITS } else { self.amount() };
+		let inputs: Vec<Vec<u8>> = (0..self.rng.below(5)).map(|_| self.input_bytes()).collect();
+		match self.rng.below(7) {
+			0 => Bu::fund { amount: self.amount() }.into(),
+			1 => Bu::withdraw { amount: self.amount() }.into(),
+			2 => {
+				let limits = Limits {
+					per_job: self.amount(),
+					per_period: self.amount(),
+					period: self.rng.pick(&[0, 1, 10, 600]),
+					total: self.amount(),
+					expires_at: if self.rng.chance(30) {
+						Some(self.block + self.rng.below(50) as u32)
+					} else {
+						None
+					},
+				};
+				Bu::authorize { delegate: account(self.who()), limits }.into()
+			}
+			3 => Bu::revoke { delegate: account(self.who()) }.into(),
+			4 | 5 => {
+				self.jobs += inputs.len() as u64;
+				let payer = account(self.who());
+				Bu::submit_jobs { payer, model: self.model(), inputs, max_fee, deadline }.into()
+			}
+			_ => {
+				self.jobs += inputs.len() as u64;
+				pallet_job_escrow::Call::submit_jobs {
+					model: self.model(),
+					inputs,
+					max_fee,
+					deadline,
+				}
+				.into()
+			}
+		}
 	}
 
 	/// A Root call wrapped in `sudo` (Alice holds the key in the presets).

@@ -154,6 +154,7 @@ pub fn holds_are_recorded() {
 					pallet_compute_staking::HoldReason::ProviderBond,
 				) => "bonds",
 				RuntimeHoldReason::ModelRegistry(_) => "model deposits",
+				RuntimeHoldReason::Budgets(_) => "budgets",
 				_ => continue,
 			};
 			*held.entry(reason).or_default() += h.amount;
@@ -161,7 +162,10 @@ pub fn holds_are_recorded() {
 	}
 	let deposits: Balance =
 		pallet_model_registry::Models::<Runtime>::iter_values().map(|m| m.deposit).sum();
+	let budgets: Balance =
+		pallet_budgets::PayerBudgets::<Runtime>::iter_values().map(|b| b.balance).sum();
 	let recorded = [
+		("budgets", budgets),
 		("escrow", pallet_job_escrow::TotalEscrow::<Runtime>::get()),
 		("bonds", pallet_compute_staking::TotalBonded::<Runtime>::get()),
 		("model deposits", deposits),

@@ -17,7 +17,7 @@ use infera_primitives::{
 	JobId, ModelId,
 };
 use sp_runtime::{
-	traits::{CheckedAdd, CheckedMul, CheckedSub, Saturating, Zero},
+	traits::{CheckedAdd, CheckedDiv, CheckedMul, CheckedSub, Saturating, Zero},
 	ArithmeticError, DispatchError, DispatchResult,
 };
 
@@ -101,9 +101,11 @@ impl<T: Config> Pallet<T> {
 	/// The delegate's allowance with its period rolled to the one `now` falls in.
 	fn current(mut allowance: AllowanceOf<T>, now: BlockNumberFor<T>) -> AllowanceOf<T> {
 		let elapsed = now.saturating_sub(allowance.period_start);
-		if !allowance.limits.period.is_zero() && elapsed >= allowance.limits.period {
-			// The start of the period `now` is in, so periods keep their boundaries.
-			let into = elapsed % allowance.limits.period;
+		if elapsed >= allowance.limits.period {
+			// The start of the period `now` is in, so periods keep their boundaries (a zero
+			// period, which `authorize` refuses, restarts at `now`).
+			let whole = elapsed.checked_div(&allowance.limits.period).unwrap_or_else(Zero::zero);
+			let into = elapsed.saturating_sub(whole.saturating_mul(allowance.limits.period));
 			allowance.period_start = now.saturating_sub(into);
 			allowance.spent_in_period = Zero::zero();
 		}

@@ -1062,7 +1062,7 @@ fn a_challenge_of_a_right_output_pays_the_provider_and_the_bond_pays_the_panel()
 		let client = Balances::balance(&CLIENT);
 		assert_ok!(JobEscrow::challenge_job(RuntimeOrigin::signed(CLIENT), id));
 		let panel = checkers_of(id);
-		let before: Vec<Balance> = panel.iter().map(|c| Balances::balance(c)).collect();
+		let before: Vec<Balance> = panel.iter().map(Balances::balance).collect();
 		for &c in &panel {
 			commit(id, c, CLOSE);
 		}

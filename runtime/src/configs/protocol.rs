@@ -207,7 +207,7 @@ impl pallet_budgets::Config for Runtime {
 	type Jobs = crate::JobEscrow;
 	/// A payer's agents: enough for a fleet of keys, few enough that a budget stays small.
 	type MaxDelegates = ConstU32<64>;
-	type WeightInfo = ();
+	type WeightInfo = pallet_budgets::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = crate::benchmarks::BudgetsBenchmarkHelper;
 }
