@@ -209,3 +209,48 @@ fn a_payer_cancels_a_budget_job_that_found_no_provider_and_the_budget_gets_the_r
 		check_invariants();
 	});
 }
+
+#[test]
+fn an_agents_limits_and_expiry_hold_on_the_real_runtime() {
+	ext_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
+		no_audits();
+		let model = model_served_by_bob();
+		let agent = agent();
+		assert_ok!(Budgets::fund(RuntimeOrigin::signed(payer()), 100 * UNITS));
+		let now = System::block_number();
+		let limits = Limits {
+			per_job: UNITS,
+			per_period: 3 * UNITS,
+			period: 20,
+			total: 4 * UNITS,
+			expires_at: Some(now + 30),
+		};
+		assert_ok!(Budgets::authorize(RuntimeOrigin::signed(payer()), agent.clone(), limits));
+		let try_submit = |n: usize, max_fee: Balance| {
+			Budgets::submit_jobs(
+				RuntimeOrigin::signed(agent.clone()),
+				payer(),
+				model,
+				vec![b"The quick brown fox".to_vec(); n],
+				max_fee,
+				System::block_number() + 100,
+			)
+		};
+		use pallet_budgets::Error as E;
+		assert_noop!(try_submit(1, 2 * UNITS), E::<Runtime>::OverJobLimit);
+		// Four jobs of 1 INFR in one call are over the period's 3: none is submitted.
+		assert_noop!(try_submit(4, UNITS), E::<Runtime>::OverPeriodLimit);
+		assert_ok!(try_submit(3, UNITS));
+		assert_noop!(try_submit(1, UNITS), E::<Runtime>::OverPeriodLimit);
+		assert_eq!(budget(), 97 * UNITS);
+		// A new period, but the three open jobs still count against the total of 4.
+		run_to(now + 21);
+		assert_eq!(pallet_budgets::FundedJobs::<Runtime>::iter().count(), 3);
+		assert_noop!(try_submit(2, UNITS), E::<Runtime>::OverTotalLimit);
+		assert_ok!(try_submit(1, UNITS));
+		// After its last block the agent submits nothing.
+		run_to(now + 31);
+		assert_noop!(try_submit(1, UNITS / 10), E::<Runtime>::Expired);
+		check_invariants();
+	});
+}
