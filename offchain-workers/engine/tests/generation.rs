@@ -230,12 +230,14 @@ fn a_checkers_generation_has_the_same_tokens_and_records_the_near_ties_teacher_f
 		for n in &near {
 			assert!(n.gap <= MAX_NEAR_GAP && n.token != checked.tokens[n.step as usize]);
 			assert!(near.iter().filter(|m| m.step == n.step).count() <= MAX_NEAR_PER_STEP);
-			// The teacher-forced pass over the same prefix sees the same gap for that token.
+			// The teacher-forced pass over the same prefix sees the same gap for that token, within
+			// the unit that a key/value-cached pass and a full one may differ by (ADR 0008: the
+			// checker's choices agree exactly; logits within 1 unit), far inside any τ.
 			let prefix = &checked.tokens[..n.step as usize];
 			let forced: Vec<u32> = prefix.iter().copied().chain([n.token]).collect();
 			let step = &g.check(&case.prompt, &forced).unwrap()[n.step as usize];
 			let gap = i64::from(step.top_logit) - i64::from(step.candidate_logit);
-			assert_eq!(gap, i64::from(n.gap), "{:?}: {n:?}", case.prompt);
+			assert!((gap - i64::from(n.gap)).abs() <= 1, "{:?}: {n:?} vs {gap}", case.prompt);
 		}
 		// Every step's runner-up within the recorded gap is in `near`, nearest first.
 		for (i, s) in steps.iter().enumerate() {

@@ -197,8 +197,7 @@ fn act_all(ids: &[JobId]) -> bool {
 	use crate::phases::{due, Due, Role};
 	let mut acted = false;
 	for &id in ids {
-		loop {
-			let Some(job) = Jobs::<Test>::get(id).filter(|j| j.status.is_open()) else { break };
+		while let Some(job) = Jobs::<Test>::get(id).filter(|j| j.status.is_open()) {
 			let audited = job.status == JobStatus::Revealing { audited: true };
 			let parties: Vec<(Role, Party<u64>)> = job
 				.provider

@@ -214,7 +214,8 @@ fn a_payer_cancels_a_budget_job_that_found_no_provider_and_the_budget_gets_the_r
 fn an_agents_limits_and_expiry_hold_on_the_real_runtime() {
 	ext_from_preset(DEV_RUNTIME_PRESET).execute_with(|| {
 		no_audits();
-		let model = model_served_by_bob();
+		// A model nobody serves: the jobs wait in its queue, open, until their deadline.
+		let model = register_model(&alice(), 8);
 		let agent = agent();
 		assert_ok!(Budgets::fund(RuntimeOrigin::signed(payer()), 100 * UNITS));
 		let now = System::block_number();
