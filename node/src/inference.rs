@@ -296,13 +296,22 @@ fn import_folder(
 		}
 		return Err(format!("{} does not load, not imported: {e}", folder.display()));
 	}
+	describe(store, &model, &manifest.architecture)
+}
+
+/// A stored model's id, file hashes and size as JSON: what registering it on chain takes.
+fn describe(
+	store: &ModelStore,
+	model: &ModelHash,
+	architecture: &str,
+) -> Result<serde_json::Value, String> {
 	let hash = |file: &str| -> Result<String, String> {
-		hash_file(&store.path(&model, file)).map(|h| format!("0x{h}")).map_err(|e| e.to_string())
+		hash_file(&store.path(model, file)).map(|h| format!("0x{h}")).map_err(|e| e.to_string())
 	};
-	let size = std::fs::metadata(store.path(&model, "weights")).map_err(|e| e.to_string())?.len();
+	let size = std::fs::metadata(store.path(model, "weights")).map_err(|e| e.to_string())?.len();
 	Ok(serde_json::json!({
 		"model": format!("0x{model}"),
-		"architecture": manifest.architecture,
+		"architecture": architecture,
 		"weights_hash": format!("0x{model}"),
 		"weights_size": size,
 		"config_hash": hash("config")?,
@@ -365,22 +374,7 @@ fn seed_models(store: &ModelStore) -> Result<serde_json::Value, String> {
 					"model 0x{id} is in the store as {existing:?}, not {manifest:?}"
 				));
 			}
-			let hash = |file: &str| -> Result<String, String> {
-				hash_file(&store.path(&id, file))
-					.map(|h| format!("0x{h}"))
-					.map_err(|e| e.to_string())
-			};
-			let size =
-				std::fs::metadata(store.path(&id, "weights")).map_err(|e| e.to_string())?.len();
-			Ok(serde_json::json!({
-				"model": format!("0x{id}"),
-				"architecture": manifest.architecture,
-				"weights_hash": format!("0x{id}"),
-				"weights_size": size,
-				"config_hash": hash("config")?,
-				"tokenizer_hash": hash("tokenizer")?,
-				"store": store.root().display().to_string(),
-			}))
+			describe(store, &id, &manifest.architecture)
 		};
 		let tokenizer = store.path(&minilm, "tokenizer");
 		let decoder = seeded("decoder", DECODER_WEIGHTS, &decoder_manifest, &|folder| {
