@@ -15,7 +15,6 @@ pub struct Models {
 	pub llama: ModelHash,
 	pub classifier: ModelHash,
 	pub dir: PathBuf,
-	_keep: tempfile::TempDir,
 }
 
 pub fn source() -> (ModelStore, ModelHash) {
@@ -29,14 +28,33 @@ pub fn models() -> &'static Models {
 	static MODELS: OnceLock<Models> = OnceLock::new();
 	MODELS.get_or_init(|| {
 		let (source, minilm) = source();
-		let keep = tempfile::tempdir().unwrap();
-		let dir = keep.path().to_path_buf();
+		let dir = scratch();
 		let store = ModelStore::new(dir.join("store"));
 		let llama =
 			synthetic::import_llama(&store, &dir, &source.path(&minilm, "tokenizer"), EOS).unwrap();
 		let classifier = synthetic::import_classifier(&store, &dir, &source, &minilm).unwrap();
-		Models { engine: Engine::new(store), llama, classifier, dir, _keep: keep }
+		Models { engine: Engine::new(store), llama, classifier, dir }
 	})
+}
+
+/// This process's folder for the seeded models (about 200 MB). A static is never dropped, so a
+/// temporary directory held by one would outlive every run; instead each run removes the folders
+/// of processes that have ended and uses one named by its own id.
+fn scratch() -> PathBuf {
+	let parent = std::env::temp_dir().join("infera-engine-test-models");
+	if let Ok(entries) = std::fs::read_dir(&parent) {
+		for entry in entries.flatten() {
+			let pid = entry.file_name().to_string_lossy().parse::<u32>().ok();
+			let alive = pid.is_some_and(|pid| PathBuf::from(format!("/proc/{pid}")).exists());
+			if !alive {
+				let _ = std::fs::remove_dir_all(entry.path());
+			}
+		}
+	}
+	let dir = parent.join(std::process::id().to_string());
+	let _ = std::fs::remove_dir_all(&dir);
+	std::fs::create_dir_all(&dir).unwrap();
+	dir
 }
 
 #[derive(serde::Deserialize)]
