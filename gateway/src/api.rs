@@ -590,7 +590,7 @@ pub(crate) async fn submit_jobs(
 		let fee = gw.chain.transaction_fee(&xt).await?;
 		let free = gw.chain.free_balance(&delegate.account).await?;
 		let ed = infera_runtime::EXISTENTIAL_DEPOSIT;
-		let promised = match &delegate.payer {
+		match &delegate.payer {
 			None => {
 				let cost = escrow.saturating_add(fee);
 				let needed = cost.saturating_add(ed);
@@ -602,7 +602,6 @@ pub(crate) async fn submit_jobs(
 						in_pool.0.saturating_add(in_pool.1)
 					)));
 				}
-				(escrow, fee)
 			}
 			Some(payer) => {
 				if free < fee.saturating_add(ed).saturating_add(in_pool.1) {
@@ -614,9 +613,11 @@ pub(crate) async fn submit_jobs(
 				}
 				check_budget(gw, payer, &delegate.account, max_fee, escrow, in_pool.0, best)
 					.await?;
-				(escrow, fee)
 			}
-		};
+		}
+		// What the key's transaction may still take: escrow (from its account or its payer's
+		// budget) and the fee (from its account).
+		let promised = (escrow, fee);
 		let pending = gw.chain.submit(xt).await?;
 		in_pool.0 = in_pool.0.saturating_add(promised.0);
 		in_pool.1 = in_pool.1.saturating_add(promised.1);
