@@ -62,7 +62,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("infera"),
 	impl_name: alloc::borrow::Cow::Borrowed("infera-node"),
 	authoring_version: 1,
-	spec_version: 101,
+	spec_version: 102,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -185,6 +185,9 @@ mod runtime {
 	pub type Session = pallet_session;
 	#[runtime::pallet_index(8)]
 	pub type Grandpa = pallet_grandpa;
+	/// Roots of past sessions' validator sets, to prove an equivocator's keys (ADR 0018).
+	#[runtime::pallet_index(9)]
+	pub type Historical = pallet_session::historical;
 
 	#[runtime::pallet_index(10)]
 	pub type Utility = pallet_utility;

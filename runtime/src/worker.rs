@@ -88,6 +88,16 @@ where
 	type RuntimeCall = RuntimeCall;
 }
 
+/// Unsigned transactions the runtime builds itself: BABE's and GRANDPA's equivocation reports.
+impl<C> frame_system::offchain::CreateBare<C> for Runtime
+where
+	RuntimeCall: From<C>,
+{
+	fn create_bare(call: RuntimeCall) -> UncheckedExtrinsic {
+		UncheckedExtrinsic::new_bare(call)
+	}
+}
+
 impl<C> CreateSignedTransaction<C> for Runtime
 where
 	RuntimeCall: From<C>,

@@ -14,6 +14,19 @@ mod mock;
 mod tests;
 pub mod weights;
 
+/// Takes an offender out of block production and finality for the rest of the current session;
+/// in the Infera runtime, `pallet_session`'s disabling (bounded by its disabling strategy).
+pub trait DisableOffender<AccountId> {
+	/// Disable `who` now; `true` if it is disabled afterwards.
+	fn disable(who: &AccountId) -> bool;
+}
+
+impl<AccountId> DisableOffender<AccountId> for () {
+	fn disable(_: &AccountId) -> bool {
+		false
+	}
+}
+
 /// Prepares accounts for benchmarks: the runtime knows how to give an account session keys.
 #[cfg(feature = "runtime-benchmarks")]
 pub trait BenchmarkHelper<AccountId> {
@@ -54,6 +67,8 @@ pub mod pallet {
 		/// Removing a validator may not shrink the set below this.
 		#[pallet::constant]
 		type MinValidators: Get<u32>;
+		/// Disables a reported offender for the rest of the session.
+		type DisableOffender: DisableOffender<Self::AccountId>;
 		/// Weights of this pallet's calls.
 		type WeightInfo: WeightInfo;
 		/// Gives benchmark accounts session keys.
@@ -69,6 +84,14 @@ pub mod pallet {
 	/// Whether `Validators` changed since it was last handed to the session pallet.
 	#[pallet::storage]
 	pub type SetChanged<T: Config> = StorageValue<_, bool, ValueQuery>;
+
+	/// Validators removed for a proven offence, with the session of the report. A later report
+	/// against the same account is known (and so refused before it reaches a block) until
+	/// governance admits the account again. One entry per removed validator: bounded by the
+	/// governance decisions that admitted them.
+	#[pallet::storage]
+	pub type Offenders<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, SessionIndex, OptionQuery>;
 
 	#[pallet::genesis_config]
 	#[derive(frame_support::DefaultNoBound)]
@@ -103,6 +126,17 @@ pub mod pallet {
 		ValidatorRemoved { who: T::AccountId, set_size: u32 },
 		/// The changed set was handed to the session pallet for session `session`.
 		NewSetPlanned { session: u32, set_size: u32 },
+		/// A proven offence (`kind`, e.g. `b"babe:equivocatio"`) by `who` in session `session`:
+		/// `disabled` says whether it stopped authoring and voting at once, `removed` whether it
+		/// leaves the set at the next rotation (not when that would shrink the set below
+		/// `MinValidators`; governance decides then).
+		OffenderPunished {
+			who: T::AccountId,
+			kind: [u8; 16],
+			session: SessionIndex,
+			disabled: bool,
+			removed: bool,
+		},
 	}
 
 	#[pallet::error]
@@ -147,6 +181,10 @@ pub mod pallet {
 
 use alloc::vec::Vec;
 use frame_support::{ensure, pallet_prelude::*, traits::ValidatorRegistration};
+use sp_staking::{
+	offence::{Offence, OffenceError, ReportOffence},
+	SessionIndex,
+};
 
 impl<T: Config> Pallet<T> {
 	pub(crate) fn do_add_validator(who: T::AccountId) -> DispatchResult {
@@ -159,6 +197,8 @@ impl<T: Config> Pallet<T> {
 		set.try_insert(at, who.clone()).map_err(|_| Error::<T>::TooManyValidators)?;
 		let set_size = set.len() as u32;
 		Validators::<T>::put(set);
+		// Admitted again by governance: a past offence no longer stands in the way.
+		Offenders::<T>::remove(&who);
 		SetChanged::<T>::put(true);
 		Self::deposit_event(Event::ValidatorAdded { who, set_size });
 		Ok(())
@@ -174,6 +214,41 @@ impl<T: Config> Pallet<T> {
 		SetChanged::<T>::put(true);
 		Self::deposit_event(Event::ValidatorRemoved { who, set_size });
 		Ok(())
+	}
+
+	/// Punishes one proven offender: disabled now, out of the set at the next rotation. Returns
+	/// `false` when it was punished already.
+	fn punish(who: &T::AccountId, kind: [u8; 16], session: SessionIndex) -> bool {
+		if Offenders::<T>::contains_key(who) {
+			return false;
+		}
+		Offenders::<T>::insert(who, session);
+		let disabled = T::DisableOffender::disable(who);
+		let mut set = Validators::<T>::get();
+		let removed = match set.binary_search(who) {
+			Ok(at) if set.len() as u32 > T::MinValidators::get() => {
+				set.remove(at);
+				let set_size = set.len() as u32;
+				Validators::<T>::put(set);
+				SetChanged::<T>::put(true);
+				Self::deposit_event(Event::ValidatorRemoved { who: who.clone(), set_size });
+				true
+			}
+			_ => false,
+		};
+		log::warn!(
+			target: "runtime::validator-set",
+			"offence {:?} in session {session}: disabled {disabled}, removed {removed}",
+			kind,
+		);
+		Self::deposit_event(Event::OffenderPunished {
+			who: who.clone(),
+			kind,
+			session,
+			disabled,
+			removed,
+		});
+		true
 	}
 
 	/// Members that can author: those whose session keys are still registered.
@@ -222,4 +297,29 @@ impl<T: Config> pallet_session::SessionManager<T::AccountId> for Pallet<T> {
 
 	fn end_session(_end_index: u32) {}
 	fn start_session(_start_index: u32) {}
+}
+
+/// The chain's offence handler: BABE and GRANDPA hand it equivocations proven against a historical
+/// session (`pallet_session::historical`), identified as `(account, full identification)`.
+/// Every offender is punished once; a report naming only punished offenders is a duplicate.
+impl<T: Config, Id, O> ReportOffence<T::AccountId, (T::AccountId, Id), O> for Pallet<T>
+where
+	O: Offence<(T::AccountId, Id)>,
+{
+	fn report_offence(_reporters: Vec<T::AccountId>, offence: O) -> Result<(), OffenceError> {
+		let session = offence.session_index();
+		let mut any = false;
+		for (who, _) in offence.offenders() {
+			any |= Self::punish(&who, O::ID, session);
+		}
+		if any {
+			Ok(())
+		} else {
+			Err(OffenceError::DuplicateReport)
+		}
+	}
+
+	fn is_known_offence(offenders: &[(T::AccountId, Id)], _time_slot: &O::Slot) -> bool {
+		offenders.iter().all(|(who, _)| Offenders::<T>::contains_key(who))
+	}
 }

@@ -33,6 +33,19 @@ impl ValidatorRegistration<u64> for MockRegistration {
 	}
 }
 
+parameter_types! {
+	/// Accounts the "session pallet" disabled.
+	pub static Disabled: Vec<u64> = vec![];
+}
+
+pub struct MockDisabler;
+impl crate::DisableOffender<u64> for MockDisabler {
+	fn disable(who: &u64) -> bool {
+		Disabled::mutate(|d| d.push(*who));
+		true
+	}
+}
+
 #[cfg(feature = "runtime-benchmarks")]
 impl crate::BenchmarkHelper<u64> for MockRegistration {
 	fn register_keys(who: &u64) {
@@ -45,6 +58,7 @@ impl pallet_validator_set::Config for Test {
 	type ValidatorRegistration = MockRegistration;
 	type MaxValidators = frame_support::traits::ConstU32<4>;
 	type MinValidators = frame_support::traits::ConstU32<1>;
+	type DisableOffender = MockDisabler;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockRegistration;

@@ -1,19 +1,28 @@
 //! BABE, GRANDPA, authorship, session and the governance-managed validator set.
 
 use crate::{
-	AccountId, Babe, Balances, Runtime, RuntimeEvent, Session, SessionKeys, ValidatorSet,
-	EPOCH_DURATION_IN_SLOTS, MILLI_SECS_PER_BLOCK,
+	AccountId, Babe, Balances, Historical, Runtime, RuntimeEvent, Session, SessionKeys,
+	ValidatorSet, EPOCH_DURATION_IN_SLOTS, MILLI_SECS_PER_BLOCK,
 };
+use alloc::vec::Vec;
 use frame_support::{parameter_types, traits::ConstU32};
-use sp_core::Void;
-use sp_runtime::traits::ConvertInto;
+use sp_runtime::{
+	traits::{Convert, ConvertInto},
+	Perbill,
+};
+use sp_staking::{offence::OffenceSeverity, SessionIndex};
 
 parameter_types! {
 	pub const EpochDuration: u64 = EPOCH_DURATION_IN_SLOTS;
 	pub const ExpectedBlockTime: u64 = MILLI_SECS_PER_BLOCK;
 	pub const MaxAuthorities: u32 = 100;
 	pub const MaxNominators: u32 = 0;
-	pub const MaxSetIdSessionEntries: u64 = 0;
+	/// Sessions (epochs, an hour each) for which equivocations can still be proven and reported:
+	/// a day. Historical session roots, GRANDPA's set-id map and offence reports keep that long.
+	pub const HistoryDepth: u32 = 24;
+	pub const MaxSetIdSessionEntries: u64 = 24;
+	/// An equivocation report stays valid in the pool for the whole history, in blocks.
+	pub const ReportLongevity: u64 = 24 * EPOCH_DURATION_IN_SLOTS;
 }
 
 impl pallet_babe::Config for Runtime {
@@ -25,9 +34,11 @@ impl pallet_babe::Config for Runtime {
 	type WeightInfo = ();
 	type MaxAuthorities = MaxAuthorities;
 	type MaxNominators = MaxNominators;
-	// Equivocation reports need historical session proofs; see ADR 0002 (not enabled yet).
-	type KeyOwnerProof = Void;
-	type EquivocationReportSystem = ();
+	// Equivocations are proven against historical sessions and punished by the validator set
+	// (ADR 0018).
+	type KeyOwnerProof = sp_session::MembershipProof;
+	type EquivocationReportSystem =
+		pallet_babe::EquivocationReportSystem<Self, ValidatorSet, Historical, ReportLongevity>;
 }
 
 impl pallet_grandpa::Config for Runtime {
@@ -36,8 +47,9 @@ impl pallet_grandpa::Config for Runtime {
 	type MaxAuthorities = MaxAuthorities;
 	type MaxNominators = MaxNominators;
 	type MaxSetIdSessionEntries = MaxSetIdSessionEntries;
-	type KeyOwnerProof = Void;
-	type EquivocationReportSystem = ();
+	type KeyOwnerProof = sp_session::MembershipProof;
+	type EquivocationReportSystem =
+		pallet_grandpa::EquivocationReportSystem<Self, ValidatorSet, Historical, ReportLongevity>;
 }
 
 impl pallet_authorship::Config for Runtime {
@@ -51,10 +63,12 @@ impl pallet_session::Config for Runtime {
 	type ValidatorIdOf = ConvertInto;
 	type ShouldEndSession = Babe;
 	type NextSessionRotation = Babe;
-	type SessionManager = ValidatorSet;
+	type SessionManager = pallet_session::historical::NoteHistoricalRoot<Self, HistoricalSet>;
 	type SessionHandler = <SessionKeys as sp_runtime::traits::OpaqueKeys>::KeyTypeIdProviders;
 	type Keys = SessionKeys;
-	type DisablingStrategy = ();
+	// A proven offender stops authoring and voting at once, but never more than a third of the
+	// set (so finality cannot be switched off by disabling).
+	type DisablingStrategy = pallet_session::disabling::UpToLimitDisablingStrategy;
 	type WeightInfo = pallet_session::weights::SubstrateWeight<Runtime>;
 	type Currency = Balances;
 	// Keys are only useful to members that governance admits; no deposit needed to set them.
@@ -67,7 +81,72 @@ impl pallet_validator_set::Config for Runtime {
 	type ValidatorRegistration = Session;
 	type MaxValidators = MaxAuthorities;
 	type MinValidators = ConstU32<1>;
+	type DisableOffender = SessionDisabler;
 	type WeightInfo = pallet_validator_set::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = crate::benchmarks::ValidatorSetBenchmarkHelper;
+}
+
+/// Validators are identified by their account alone: there is no stake behind the set to name.
+pub struct AccountIsIdentification;
+impl Convert<AccountId, Option<()>> for AccountIsIdentification {
+	fn convert(_: AccountId) -> Option<()> {
+		Some(())
+	}
+}
+
+impl pallet_session::historical::Config for Runtime {
+	type RuntimeEvent = RuntimeEvent;
+	type FullIdentification = ();
+	type FullIdentificationOf = AccountIsIdentification;
+}
+
+/// The validator set as the historical session pallet wants it, keeping `HistoryDepth` sessions
+/// of roots (older equivocations can no longer be proven, so they are not kept).
+pub struct HistoricalSet;
+impl HistoricalSet {
+	fn with_ids(set: Option<Vec<AccountId>>) -> Option<Vec<(AccountId, ())>> {
+		set.map(|set| set.into_iter().map(|who| (who, ())).collect())
+	}
+}
+
+impl pallet_session::SessionManager<AccountId> for HistoricalSet {
+	fn new_session(new_index: SessionIndex) -> Option<Vec<AccountId>> {
+		<ValidatorSet as pallet_session::SessionManager<_>>::new_session(new_index)
+	}
+	fn end_session(end_index: SessionIndex) {
+		<ValidatorSet as pallet_session::SessionManager<_>>::end_session(end_index)
+	}
+	fn start_session(start_index: SessionIndex) {
+		<ValidatorSet as pallet_session::SessionManager<_>>::start_session(start_index)
+	}
+}
+
+impl pallet_session::historical::SessionManager<AccountId, ()> for HistoricalSet {
+	fn new_session(new_index: SessionIndex) -> Option<Vec<(AccountId, ())>> {
+		Historical::prune_up_to(new_index.saturating_sub(HistoryDepth::get()));
+		Self::with_ids(<ValidatorSet as pallet_session::SessionManager<_>>::new_session(new_index))
+	}
+	fn new_session_genesis(new_index: SessionIndex) -> Option<Vec<(AccountId, ())>> {
+		Self::with_ids(<ValidatorSet as pallet_session::SessionManager<_>>::new_session_genesis(
+			new_index,
+		))
+	}
+	fn end_session(end_index: SessionIndex) {
+		<ValidatorSet as pallet_session::SessionManager<_>>::end_session(end_index)
+	}
+	fn start_session(start_index: SessionIndex) {
+		<ValidatorSet as pallet_session::SessionManager<_>>::start_session(start_index)
+	}
+}
+
+/// The validator set disables an offender through the session pallet, which applies its
+/// disabling strategy (at most a third of the set).
+pub struct SessionDisabler;
+impl pallet_validator_set::DisableOffender<AccountId> for SessionDisabler {
+	fn disable(who: &AccountId) -> bool {
+		Session::report_offence(who.clone(), OffenceSeverity(Perbill::one()));
+		Session::validator_id_to_index(who)
+			.is_some_and(|i| Session::disabled_validators().contains(&i))
+	}
 }

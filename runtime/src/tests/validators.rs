@@ -52,3 +52,175 @@ fn setting_keys_with_a_forged_proof_is_rejected() {
 		);
 	});
 }
+
+/// A header of block `number` in `slot`, authored by `author` (pre-digest and seal), with
+/// `extrinsics_root` telling two such headers apart.
+fn babe_header(author: Sr25519Keyring, slot: u64, number: u32, tag: u8) -> crate::Header {
+	use sp_consensus_babe::digests::{CompatibleDigestItem, PreDigest, SecondaryPlainPreDigest};
+	use sp_runtime::{traits::Header as _, DigestItem};
+	let authority_index = Session::validators()
+		.iter()
+		.position(|v| *v == author.to_account_id())
+		.expect("the author is a validator") as u32;
+	let pre = PreDigest::SecondaryPlain(SecondaryPlainPreDigest {
+		authority_index,
+		slot: slot.into(),
+	});
+	let mut header = crate::Header::new(
+		number,
+		sp_core::H256::repeat_byte(tag),
+		Default::default(),
+		System::parent_hash(),
+		sp_runtime::generic::Digest { logs: vec![DigestItem::babe_pre_digest(pre)] },
+	);
+	let signature = author.sign(header.hash().as_ref());
+	header.digest_mut().push(DigestItem::babe_seal(signature.into()));
+	header
+}
+
+/// What a node does on seeing two blocks of one author in one slot: builds the proof, asks the
+/// runtime for a key-ownership proof and submits the unsigned report.
+fn babe_report(
+	offender: Sr25519Keyring,
+	slot: u64,
+) -> (sp_consensus_babe::EquivocationProof<crate::Header>, sp_session::MembershipProof) {
+	use frame_support::traits::KeyOwnerProofSystem;
+	let proof = sp_consensus_babe::EquivocationProof {
+		offender: offender.public().into(),
+		slot: slot.into(),
+		first_header: babe_header(offender, slot, 2, 1),
+		second_header: babe_header(offender, slot, 2, 2),
+	};
+	let key_owner_proof = crate::Historical::prove((
+		sp_consensus_babe::KEY_TYPE,
+		sp_consensus_babe::AuthorityId::from(offender.public()),
+	))
+	.expect("the offender's key is in the current session");
+	(proof, key_owner_proof)
+}
+
+#[test]
+fn a_babe_equivocation_is_reported_and_the_offender_is_disabled_then_removed() {
+	use sp_runtime::transaction_validity::{InvalidTransaction, TransactionSource};
+	ext_from_preset(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
+		let charlie = Sr25519Keyring::Charlie;
+		assert_eq!(Session::validators().len(), 4);
+		let slot = 5;
+		let (proof, key_owner_proof) = babe_report(charlie, slot);
+		let call = pallet_babe::Call::<Runtime>::report_equivocation_unsigned {
+			equivocation_proof: Box::new(proof.clone()),
+			key_owner_proof: key_owner_proof.clone(),
+		};
+		// The pool accepts the report as a node submits it.
+		assert_ok!(Babe::validate_unsigned(TransactionSource::Local, &call));
+		assert_ok!(Babe::report_equivocation_unsigned(
+			RuntimeOrigin::none(),
+			Box::new(proof.clone()),
+			key_owner_proof.clone()
+		));
+		let charlie_id = charlie.to_account_id();
+		let index = Session::validator_id_to_index(&charlie_id).unwrap();
+		assert_eq!(Session::disabled_validators(), vec![index]);
+		assert!(!pallet_validator_set::Validators::<Runtime>::get().contains(&charlie_id));
+		assert!(events().contains(&RuntimeEvent::ValidatorSet(
+			pallet_validator_set::Event::OffenderPunished {
+				who: charlie_id.clone(),
+				kind: *b"babe:equivocatio",
+				session: 0,
+				disabled: true,
+				removed: true,
+			}
+		)));
+		// The same report again is stale in the pool and refused in a block; reports reach the
+		// pool only from the node that saw the equivocation.
+		assert_eq!(
+			Babe::validate_unsigned(TransactionSource::Local, &call),
+			Err(InvalidTransaction::Stale.into())
+		);
+		assert_eq!(
+			Babe::validate_unsigned(TransactionSource::External, &call),
+			Err(InvalidTransaction::Call.into())
+		);
+		assert_noop!(
+			Babe::report_equivocation_unsigned(
+				RuntimeOrigin::none(),
+				Box::new(proof),
+				key_owner_proof
+			),
+			pallet_babe::Error::<Runtime>::DuplicateOffenceReport
+		);
+		// At the next rotation the session pallet gets the set without Charlie.
+		let next = <ValidatorSet as pallet_session::SessionManager<AccountId>>::new_session(1)
+			.expect("the set changed");
+		assert_eq!(next.len(), 3);
+		assert!(!next.contains(&charlie_id));
+		check_invariants();
+	});
+}
+
+#[test]
+fn forged_equivocation_reports_punish_nobody() {
+	ext_from_preset(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
+		let (mut proof, key_owner_proof) = babe_report(Sr25519Keyring::Charlie, 5);
+		// Blaming Dave for Charlie's two blocks: the seals are not Dave's.
+		proof.offender = Sr25519Keyring::Dave.public().into();
+		assert_noop!(
+			Babe::report_equivocation_unsigned(
+				RuntimeOrigin::none(),
+				Box::new(proof),
+				key_owner_proof.clone()
+			),
+			pallet_babe::Error::<Runtime>::InvalidEquivocationProof
+		);
+		// One block is no equivocation.
+		let (mut proof, _) = babe_report(Sr25519Keyring::Charlie, 5);
+		proof.second_header = proof.first_header.clone();
+		assert_noop!(
+			Babe::report_equivocation_unsigned(
+				RuntimeOrigin::none(),
+				Box::new(proof),
+				key_owner_proof.clone()
+			),
+			pallet_babe::Error::<Runtime>::InvalidEquivocationProof
+		);
+		// Charlie's real equivocation with Dave's key-ownership proof.
+		let (proof, _) = babe_report(Sr25519Keyring::Charlie, 5);
+		let (_, dave_proof) = babe_report(Sr25519Keyring::Dave, 5);
+		assert_noop!(
+			Babe::report_equivocation_unsigned(RuntimeOrigin::none(), Box::new(proof), dave_proof),
+			pallet_babe::Error::<Runtime>::InvalidKeyOwnershipProof
+		);
+		// A signed origin cannot use the unsigned path.
+		let (proof, key_owner_proof) = babe_report(Sr25519Keyring::Charlie, 5);
+		assert_noop!(
+			Babe::report_equivocation_unsigned(
+				RuntimeOrigin::signed(alice()),
+				Box::new(proof),
+				key_owner_proof
+			),
+			DispatchError::BadOrigin
+		);
+		assert!(Session::disabled_validators().is_empty());
+		assert_eq!(pallet_validator_set::Validators::<Runtime>::get().len(), 4);
+		check_invariants();
+	});
+}
+
+#[test]
+fn at_most_a_third_of_the_set_is_disabled_so_finality_survives() {
+	ext_from_preset(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
+		for (who, slot) in [(Sr25519Keyring::Charlie, 5), (Sr25519Keyring::Dave, 6)] {
+			let (proof, key_owner_proof) = babe_report(who, slot);
+			assert_ok!(Babe::report_equivocation_unsigned(
+				RuntimeOrigin::none(),
+				Box::new(proof),
+				key_owner_proof
+			));
+		}
+		// Both leave at the next rotation, but only one of four is disabled now: disabling two
+		// would leave GRANDPA without a two-thirds majority for the rest of the session.
+		assert_eq!(Session::disabled_validators().len(), 1);
+		assert_eq!(pallet_validator_set::Validators::<Runtime>::get().len(), 2);
+		check_invariants();
+	});
+}
