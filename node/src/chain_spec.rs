@@ -43,3 +43,17 @@ pub fn local_testnet() -> Result<ChainSpec, String> {
 		.with_properties(properties())
 		.build())
 }
+
+/// `testnet`: a network of independent operators (the `testnet` preset): four validators that
+/// audit (Alice, Bob, Charlie, Dave), two provider nodes (Eve, Ferdie) and any number of RPC
+/// nodes; `zombienet/testnet.toml` and `docker/compose.yml` start it. Each node brings its own
+/// keys in its keystore.
+pub fn testnet() -> Result<ChainSpec, String> {
+	Ok(ChainSpec::builder(wasm()?, None)
+		.with_name("Infera Testnet")
+		.with_id("infera_testnet")
+		.with_chain_type(ChainType::Local)
+		.with_genesis_config_preset_name(infera_runtime::genesis_config_presets::TESTNET_RUNTIME_PRESET)
+		.with_properties(properties())
+		.build())
+}

@@ -37,11 +37,12 @@ impl SubstrateCli for Cli {
 		Ok(match id {
 			"dev" | "" => Box::new(chain_spec::development()?),
 			"local" => Box::new(chain_spec::local_testnet()?),
+			"testnet" => Box::new(chain_spec::testnet()?),
 			path => {
 				let file = std::path::PathBuf::from(path);
 				if !file.exists() {
 					return Err(format!(
-						"unknown chain '{path}': use 'dev', 'local', or the path of a chain-spec \
+						"unknown chain '{path}': use 'dev', 'local', 'testnet', or the path of a chain-spec \
 						 JSON file"
 					));
 				}

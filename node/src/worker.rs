@@ -118,6 +118,44 @@ fn inference_error(model: &ModelHash, e: EngineError) -> InferenceError {
 	}
 }
 
+/// A dishonest provider for the network's fault tests: in a build with the `fault-injection`
+/// feature (never a default or release build) and with `INFERA_FAULT_INJECTION=perturb-outputs`
+/// in its environment, the node commits and reveals well-formed but wrong outputs as a provider
+/// (the embedding negated, another class, a changed first token). As a checker it stays honest.
+#[cfg(feature = "fault-injection")]
+fn as_provider_reveals(role: Role, out: Vec<u8>) -> Vec<u8> {
+	use codec::{Decode, Encode};
+	use infera_primitives::CanonicalOutput;
+	if role != Role::Provider
+		|| std::env::var("INFERA_FAULT_INJECTION").as_deref() != Ok("perturb-outputs")
+	{
+		return out;
+	}
+	let lie = match CanonicalOutput::decode(&mut out.as_slice()) {
+		Ok(CanonicalOutput::Embedding(v)) => {
+			CanonicalOutput::Embedding(v.into_iter().map(i16::saturating_neg).collect())
+		}
+		Ok(CanonicalOutput::Classification { class, mut logits }) => {
+			logits.reverse();
+			CanonicalOutput::Classification { class: class.saturating_add(1), logits }
+		}
+		Ok(CanonicalOutput::Generation(mut tokens)) => {
+			if let Some(t) = tokens.first_mut() {
+				*t ^= 1;
+			}
+			CanonicalOutput::Generation(tokens)
+		}
+		_ => return out,
+	};
+	log::warn!(target: LOG, "fault injection: revealing a perturbed output");
+	lie.encode()
+}
+
+#[cfg(not(feature = "fault-injection"))]
+fn as_provider_reveals(_role: Role, out: Vec<u8>) -> Vec<u8> {
+	out
+}
+
 impl InferenceBackend for EngineBackend {
 	fn run(&self, files: &ModelFiles, input: &[u8], role: Role) -> Result<Vec<u8>, InferenceError> {
 		let model = files.weights;
@@ -161,7 +199,7 @@ impl InferenceBackend for EngineBackend {
 				hash.to_hex(),
 				seconds * 1e3
 			);
-			Ok(out.encoded)
+			Ok(as_provider_reveals(role, out.encoded))
 		})();
 		if let Err(e) = &result {
 			self.fail(reason(e));
@@ -193,7 +231,11 @@ impl InferenceBackend for EngineBackend {
 			match self.engine.run_bytes_checked_many(&hash, &expected, &refs) {
 				Ok(each) => each
 					.into_iter()
-					.map(|r| r.map(|out| out.encoded).map_err(|e| inference_error(&hash, e)))
+					.zip(inputs)
+					.map(|(r, (_, role))| {
+						r.map(|out| as_provider_reveals(*role, out.encoded))
+							.map_err(|e| inference_error(&hash, e))
+					})
 					.collect(),
 				Err(e) => {
 					let error = inference_error(&hash, e);

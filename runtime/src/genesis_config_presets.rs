@@ -203,6 +203,7 @@ fn validator((who, grandpa): (Sr25519Keyring, Ed25519Keyring)) -> (AccountId, Se
 
 fn testnet_genesis(
 	validators: Vec<(Sr25519Keyring, Ed25519Keyring)>,
+	providers: Vec<Sr25519Keyring>,
 	auditors: Vec<Sr25519Keyring>,
 	root: AccountId,
 ) -> Value {
@@ -228,11 +229,12 @@ fn testnet_genesis(
 				.collect::<Vec<_>>(),
 		},
 		model_registry: ModelRegistryConfig { models: vec![minilm(), classifier(), decoder()] },
-		// Bob serves the three models on a CPU; the dev node holds his worker key. The auditors
-		// bond too and declare them, so they can be drawn to check them, but stay chilled: they
-		// take no jobs as providers.
+		// The providers serve the three models on a CPU. The auditors bond too and declare them,
+		// so they can be drawn to check them, but stay chilled: they take no jobs as providers.
 		compute_staking: ComputeStakingConfig {
-			providers: core::iter::once((Sr25519Keyring::Bob, PROVIDER_BOND))
+			providers: providers
+				.iter()
+				.map(|p| (*p, PROVIDER_BOND))
 				.chain(auditors.iter().map(|a| (*a, AUDITOR_BOND)))
 				.map(|(who, bond)| (
 					who.to_account_id(),
@@ -269,10 +271,12 @@ fn auditors() -> Vec<Sr25519Keyring> {
 	vec![Sr25519Keyring::Alice, Sr25519Keyring::Charlie, Sr25519Keyring::Dave, Sr25519Keyring::Eve]
 }
 
-/// `development`: Alice is the only validator and the sudo key.
+/// `development`: Alice is the only validator and the sudo key; Bob serves the models (the dev
+/// node holds every worker key).
 pub fn development_config_genesis() -> Value {
 	testnet_genesis(
 		vec![(Sr25519Keyring::Alice, Ed25519Keyring::Alice)],
+		vec![Sr25519Keyring::Bob],
 		auditors(),
 		Sr25519Keyring::Alice.to_account_id(),
 	)
@@ -287,7 +291,28 @@ pub fn local_config_genesis() -> Value {
 			(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
 			(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
 		],
+		vec![Sr25519Keyring::Bob],
 		auditors(),
+		Sr25519Keyring::Alice.to_account_id(),
+	)
+}
+
+/// The preset of a network of independent operators (`zombienet/`, `docker/compose.yml`).
+pub const TESTNET_RUNTIME_PRESET: &str = "testnet";
+
+/// `testnet`: four validators (Alice, Bob, Charlie, Dave) that are also the auditors, two provider
+/// nodes that do not validate (Eve and Ferdie, each with its own worker key), Alice holds sudo.
+pub fn testnet_config_genesis() -> Value {
+	let validators = [
+		(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
+		(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+		(Sr25519Keyring::Charlie, Ed25519Keyring::Charlie),
+		(Sr25519Keyring::Dave, Ed25519Keyring::Dave),
+	];
+	testnet_genesis(
+		validators.to_vec(),
+		vec![Sr25519Keyring::Eve, Sr25519Keyring::Ferdie],
+		validators.iter().map(|(v, _)| *v).collect(),
 		Sr25519Keyring::Alice.to_account_id(),
 	)
 }
@@ -297,6 +322,7 @@ pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
 	let patch = match id.as_ref() {
 		DEV_RUNTIME_PRESET => development_config_genesis(),
 		LOCAL_TESTNET_RUNTIME_PRESET => local_config_genesis(),
+		TESTNET_RUNTIME_PRESET => testnet_config_genesis(),
 		_ => return None,
 	};
 	serde_json::to_vec(&patch).ok()
@@ -304,7 +330,11 @@ pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
 
 /// The names of the presets this runtime has.
 pub fn preset_names() -> Vec<PresetId> {
-	vec![PresetId::from(DEV_RUNTIME_PRESET), PresetId::from(LOCAL_TESTNET_RUNTIME_PRESET)]
+	vec![
+		PresetId::from(DEV_RUNTIME_PRESET),
+		PresetId::from(LOCAL_TESTNET_RUNTIME_PRESET),
+		PresetId::from(TESTNET_RUNTIME_PRESET),
+	]
 }
 
 /// The whole genesis config preset `name` describes: its patch merged over the defaults, the

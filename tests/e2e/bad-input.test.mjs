@@ -15,7 +15,7 @@ function assertCleanFailure({ code, signal, output }, pattern) {
 
 test('an unknown --chain name is refused with the valid choices', async () => {
   const result = await runToExit(['--chain', 'no-such-chain', '--tmp']);
-  assertCleanFailure(result, /unknown chain 'no-such-chain': use 'dev', 'local'/);
+  assertCleanFailure(result, /unknown chain 'no-such-chain': use 'dev', 'local', 'testnet'/);
 });
 
 test('a corrupt chain-spec file is refused, naming the file', async () => {

@@ -44,9 +44,38 @@ fn local_testnet_preset_builds_with_four_validators() {
 }
 
 #[test]
+fn testnet_preset_has_validators_that_audit_and_providers_that_do_not_validate() {
+	use crate::genesis_config_presets::{TESTNET_RUNTIME_PRESET, PROVIDER_BOND};
+	ext_from_preset(TESTNET_RUNTIME_PRESET).execute_with(|| {
+		let validators: Vec<AccountId> =
+			[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie, Sr25519Keyring::Dave]
+				.iter()
+				.map(|k| k.to_account_id())
+				.collect();
+		let mut session = Session::validators();
+		session.sort();
+		let mut expected = validators.clone();
+		expected.sort();
+		assert_eq!(session, expected);
+		for v in &validators {
+			assert!(pallet_job_escrow::Auditors::<Runtime>::get().contains(v), "{v} audits");
+		}
+		for p in [Sr25519Keyring::Eve, Sr25519Keyring::Ferdie] {
+			let who = p.to_account_id();
+			assert!(!session.contains(&who));
+			let provider = pallet_compute_staking::Providers::<Runtime>::get(&who).expect("bonded");
+			assert_eq!(provider.models.len(), 3);
+			assert_eq!(provider.bonded, PROVIDER_BOND);
+			assert_eq!(provider.status, pallet_compute_staking::ProviderStatus::Active);
+		}
+		check_invariants();
+	});
+}
+
+#[test]
 fn unknown_preset_is_none() {
 	assert!(crate::genesis_config_presets::get_preset(&"mainnet-ish".into()).is_none());
-	assert_eq!(crate::genesis_config_presets::preset_names().len(), 2);
+	assert_eq!(crate::genesis_config_presets::preset_names().len(), 3);
 }
 
 #[test]
