@@ -125,7 +125,7 @@ fn inference_error(model: &ModelHash, e: EngineError) -> InferenceError {
 #[cfg(feature = "fault-injection")]
 fn as_provider_reveals(role: Role, out: Vec<u8>) -> Vec<u8> {
 	use codec::{Decode, Encode};
-	use infera_primitives::CanonicalOutput;
+	use infera_primitives::canonical::CanonicalOutput;
 	if role != Role::Provider
 		|| std::env::var("INFERA_FAULT_INJECTION").as_deref() != Ok("perturb-outputs")
 	{
