@@ -53,7 +53,9 @@ pub fn testnet() -> Result<ChainSpec, String> {
 		.with_name("Infera Testnet")
 		.with_id("infera_testnet")
 		.with_chain_type(ChainType::Local)
-		.with_genesis_config_preset_name(infera_runtime::genesis_config_presets::TESTNET_RUNTIME_PRESET)
+		.with_genesis_config_preset_name(
+			infera_runtime::genesis_config_presets::TESTNET_RUNTIME_PRESET,
+		)
 		.with_properties(properties())
 		.build())
 }

@@ -45,13 +45,17 @@ fn local_testnet_preset_builds_with_four_validators() {
 
 #[test]
 fn testnet_preset_has_validators_that_audit_and_providers_that_do_not_validate() {
-	use crate::genesis_config_presets::{TESTNET_RUNTIME_PRESET, PROVIDER_BOND};
+	use crate::genesis_config_presets::{PROVIDER_BOND, TESTNET_RUNTIME_PRESET};
 	ext_from_preset(TESTNET_RUNTIME_PRESET).execute_with(|| {
-		let validators: Vec<AccountId> =
-			[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie, Sr25519Keyring::Dave]
-				.iter()
-				.map(|k| k.to_account_id())
-				.collect();
+		let validators: Vec<AccountId> = [
+			Sr25519Keyring::Alice,
+			Sr25519Keyring::Bob,
+			Sr25519Keyring::Charlie,
+			Sr25519Keyring::Dave,
+		]
+		.iter()
+		.map(|k| k.to_account_id())
+		.collect();
 		let mut session = Session::validators();
 		session.sort();
 		let mut expected = validators.clone();

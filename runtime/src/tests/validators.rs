@@ -62,10 +62,8 @@ fn babe_header(author: Sr25519Keyring, slot: u64, number: u32, tag: u8) -> crate
 		.iter()
 		.position(|v| *v == author.to_account_id())
 		.expect("the author is a validator") as u32;
-	let pre = PreDigest::SecondaryPlain(SecondaryPlainPreDigest {
-		authority_index,
-		slot: slot.into(),
-	});
+	let pre =
+		PreDigest::SecondaryPlain(SecondaryPlainPreDigest { authority_index, slot: slot.into() });
 	let mut header = crate::Header::new(
 		number,
 		sp_core::H256::repeat_byte(tag),
