@@ -31,6 +31,8 @@ if (process.env.INFERA_DEMO !== '0') {
     console.error(`demo failed (the network keeps running): ${e.message ?? e}`);
   }
 }
+const rss = Object.values(net.nodes).map((n) => `${n.name} ${net.rssMiB(n.name)} MiB`).join(', ');
+console.log(`\nmemory (RSS): ${rss}`);
 const { best, finalized } = await bestAndFinalized(net.http('rpc'));
 console.log(`\nthe network keeps running (best #${best}, finalized #${finalized}); Ctrl-C stops it`);
 await new Promise(() => {});

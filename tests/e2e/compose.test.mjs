@@ -97,5 +97,8 @@ test("every service's command, run natively on loopback, joins one network that 
   for (const [name] of nodeServices) {
     await waitFor(`${name} to see finalized block #1 (logs in ${base})`, async () => (await bestAndFinalized(`http://127.0.0.1:${ports[name].rpc}`)).finalized >= 1, { timeoutMs: 300_000, intervalMs: 1000 });
   }
+  // The image's health check asks the RPC server's /health.
+  const health = await fetch(`http://127.0.0.1:${ports.rpc.rpc}/health`);
+  assert.equal(health.status, 200, 'the health check answers');
   console.log(`measure: the compose services, run natively, all finalized block #1 ${((Date.now() - startedAt) / 1000).toFixed(0)} s after they started`);
 });

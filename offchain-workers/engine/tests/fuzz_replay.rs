@@ -10,7 +10,7 @@ use infera_engine::{
 use std::path::Path;
 
 fn corpus() -> Vec<(String, Vec<u8>)> {
-	let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/fuzz");
+	let dir = manifest_dir().join("tests/fixtures/fuzz");
 	let mut files: Vec<_> = std::fs::read_dir(&dir)
 		.unwrap()
 		.map(|e| {
@@ -57,4 +57,12 @@ fn broken_seeds_are_named_errors() {
 	assert!(matches!(load_and_run(&swapped), Err(EngineError::BadConfig { .. })));
 	// Too short to name a kind and a length: nothing to do.
 	assert!(load_and_run(&[2, 0]).is_ok());
+}
+
+/// The crate's folder as `cargo test` names it to the running test, else where the test was
+/// compiled: a test binary reused from a checkout at another path still reads this one's files.
+fn manifest_dir() -> std::path::PathBuf {
+	std::env::var_os("CARGO_MANIFEST_DIR")
+		.map(std::path::PathBuf::from)
+		.unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")))
 }

@@ -222,3 +222,87 @@ fn at_most_a_third_of_the_set_is_disabled_so_finality_survives() {
 		check_invariants();
 	});
 }
+
+/// Two different prevotes of `voter` in one round of set 0, as a GRANDPA node sees them.
+fn grandpa_equivocation(
+	voter: sp_keyring::Ed25519Keyring,
+	round: u64,
+) -> sp_consensus_grandpa::EquivocationProof<sp_core::H256, u32> {
+	grandpa_votes(voter, voter, round)
+}
+
+/// Two different prevotes signed by `signer`, claimed to be `identity`'s.
+fn grandpa_votes(
+	signer: sp_keyring::Ed25519Keyring,
+	identity: sp_keyring::Ed25519Keyring,
+	round: u64,
+) -> sp_consensus_grandpa::EquivocationProof<sp_core::H256, u32> {
+	use sp_consensus_grandpa::{localized_payload, Equivocation};
+	let vote = |tag: u8| {
+		let prevote = finality_grandpa::Prevote {
+			target_hash: sp_core::H256::repeat_byte(tag),
+			target_number: 1u32,
+		};
+		let payload =
+			localized_payload(round, 0, &finality_grandpa::Message::Prevote(prevote.clone()));
+		(prevote, signer.sign(&payload).into())
+	};
+	sp_consensus_grandpa::EquivocationProof::new(
+		0,
+		Equivocation::Prevote(finality_grandpa::Equivocation {
+			round_number: round,
+			identity: identity.public().into(),
+			first: vote(1),
+			second: vote(2),
+		}),
+	)
+}
+
+#[test]
+fn a_grandpa_equivocation_is_reported_and_the_offender_is_punished_once() {
+	use frame_support::traits::KeyOwnerProofSystem;
+	ext_from_preset(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
+		let dave = sp_keyring::Ed25519Keyring::Dave;
+		let key_owner_proof = crate::Historical::prove((
+			sp_consensus_grandpa::KEY_TYPE,
+			sp_consensus_grandpa::AuthorityId::from(dave.public()),
+		))
+		.expect("dave's GRANDPA key is in the current session");
+		// Votes signed by Charlie's key are no evidence against Dave.
+		let forged = grandpa_votes(sp_keyring::Ed25519Keyring::Charlie, dave, 3);
+		assert_noop!(
+			Grandpa::report_equivocation_unsigned(
+				RuntimeOrigin::none(),
+				Box::new(forged),
+				key_owner_proof.clone()
+			),
+			pallet_grandpa::Error::<Runtime>::InvalidEquivocationProof
+		);
+		assert_ok!(Grandpa::report_equivocation_unsigned(
+			RuntimeOrigin::none(),
+			Box::new(grandpa_equivocation(dave, 3)),
+			key_owner_proof.clone()
+		));
+		let who = Sr25519Keyring::Dave.to_account_id();
+		assert!(events().contains(&RuntimeEvent::ValidatorSet(
+			pallet_validator_set::Event::OffenderPunished {
+				who: who.clone(),
+				kind: *b"grandpa:equivoca",
+				session: 0,
+				disabled: true,
+				removed: true,
+			}
+		)));
+		assert!(!pallet_validator_set::Validators::<Runtime>::get().contains(&who));
+		// Another round's equivocation by the same voter: punished already, refused.
+		assert_noop!(
+			Grandpa::report_equivocation_unsigned(
+				RuntimeOrigin::none(),
+				Box::new(grandpa_equivocation(dave, 4)),
+				key_owner_proof
+			),
+			pallet_grandpa::Error::<Runtime>::DuplicateOffenceReport
+		);
+		check_invariants();
+	});
+}
