@@ -14,6 +14,7 @@ import { mkdtempSync, linkSync, readFileSync, writeFileSync, rmSync } from 'node
 import { tmpdir, homedir } from 'node:os';
 import { join } from 'node:path';
 import { startDevNode, waitFor, rpc, runToExit } from './lib/node.mjs';
+import { submitter, watchEvents } from './lib/chain.mjs';
 import { inferaRpc, compareEmbeddings } from '../../client/infera.mjs';
 
 const MINILM = 0;
@@ -30,78 +31,20 @@ function modelStore() {
 let node;
 let api;
 let keyring;
-/** Every block's events on the best chain, by block number (filled by a head subscription). */
-const blockEvents = new Map();
-
-function submitOnce(tx, signer) {
-  return new Promise((resolve, reject) => {
-    let unsub;
-    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
-      if (!status.isInBlock) return;
-      unsub?.();
-      if (dispatchError) {
-        if (dispatchError.isModule) {
-          const { section, name } = api.registry.findMetaError(dispatchError.asModule);
-          reject(new Error(`${section}.${name}`));
-        } else reject(new Error(dispatchError.toString()));
-        return;
-      }
-      resolve({ blockHash: status.asInBlock, events });
-    }).then((u) => (unsub = u), reject);
-  });
-}
-
-/**
- * Signs and sends `tx`, resolving once it is in a block. The dev node's worker signs with the
- * same well-known keys the tests use (Alice the auditor, Bob the provider), so a test's
- * transaction and a worker's can take the same nonce: the pool keeps one and refuses the other
- * with 1014 (`Priority is too low`). A client sharing a key with a worker signs again with the
- * next nonce; so does this helper, at most twice. Any other error is the test's failure.
- */
-async function submit(tx, signer) {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await submitOnce(tx, signer);
-    } catch (e) {
-      if (attempt >= 2 || !String(e?.message ?? e).startsWith('1014:')) throw e;
-      console.log(`signing again for ${signer.address}: ${e.message}`);
-    }
-  }
-}
+/** The best blocks' events and their lookups (lib/chain.mjs), and the client's `submit`. */
+let chain;
+let submit;
+const waitForEvent = (...args) => chain.wait(...args);
+const jobEvents = (job) => chain.jobEvents(job);
 
 async function blockNumber(hash) {
   return (await api.rpc.chain.getHeader(hash)).number.toNumber();
 }
 
-/** The first event `section.method` about `job` at or after block `from`, waiting for it. */
-function waitForEvent(section, method, job, { from = 0, timeoutMs = 240_000, pred = () => true } = {}) {
-  return waitFor(`${section}.${method} for job ${job}`, () => {
-    for (const [number, events] of [...blockEvents.entries()].sort((a, b) => a[0] - b[0])) {
-      if (number < from) continue;
-      for (const { event } of events) {
-        if (event.section === section && event.method === method && (job === null || event.data.job?.toNumber() === job) && pred(event)) {
-          return { number, event };
-        }
-      }
-    }
-    return null;
-  }, { timeoutMs, intervalMs: 500 });
-}
-
-function jobEvents(job) {
-  const out = [];
-  for (const [number, events] of [...blockEvents.entries()].sort((a, b) => a[0] - b[0])) {
-    for (const { event } of events) {
-      if (event.section === 'jobEscrow' && event.data.job?.toNumber() === job) out.push(`#${number} ${event.method}`);
-    }
-  }
-  return out.join(', ');
-}
-
 /** Fees `who` paid for transactions in blocks `from..=to`. */
 function feesPaid(who, from, to) {
   let total = 0n;
-  for (const [number, events] of blockEvents) {
+  for (const [number, events] of chain.blocks) {
     if (number < from || number > to) continue;
     for (const { event } of events) {
       if (api.events.transactionPayment.TransactionFeePaid.is(event) && event.data.who.toString() === who) {
@@ -163,10 +106,8 @@ before(async () => {
   node = await startDevNode();
   await waitFor('the RPC server', () => rpc(node.httpUrl, 'system_health'), { timeoutMs: 120_000 });
   api = await ApiPromise.create({ provider: new WsProvider(node.wsUrl), rpc: { infera: inferaRpc }, noInitWarn: true });
-  await api.rpc.chain.subscribeNewHeads(async (header) => {
-    const events = await api.query.system.events.at(header.hash);
-    blockEvents.set(header.number.toNumber(), events);
-  });
+  chain = await watchEvents(api);
+  submit = submitter(api);
 });
 
 after(async () => {
@@ -447,7 +388,7 @@ test('a provider revealing a wrong output is caught by the blind audit panel, sl
   assert.equal(refund.event.data.amount.toBigInt(), maxFee);
   // The slash is in the block that refunded the job (a probe the cheater ignored may slash it
   // elsewhere too).
-  const slashedIn = (number) => (blockEvents.get(number) ?? [])
+  const slashedIn = (number) => (chain.blocks.get(number) ?? [])
     .map(({ event }) => event)
     .find((e) => api.events.computeStaking.Slashed.is(e) && e.data.who.toString() === cheater.address);
   const lostLying = slashedIn(refund.number).data.slashed.toBigInt();

@@ -23,6 +23,7 @@ import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { NODE_BIN, waitFor, rpc, runToExit } from './lib/node.mjs';
 import { startNetwork, bestAndFinalized } from './lib/network.mjs';
+import { submitter, watchEvents } from './lib/chain.mjs';
 import { inferaRpc, compareEmbeddings } from '../../client/infera.mjs';
 
 const MINILM = 0;
@@ -36,53 +37,15 @@ let keyring;
 let client;
 let sudoKey;
 const accounts = {};
-/** Every block's events on the RPC node's best chain, by number. */
-const blockEvents = new Map();
+/** The RPC node's best blocks' events and their lookups (lib/chain.mjs); the client's `submit`
+ * (signing again on 1014: validators and providers sign their workers' transactions with the
+ * accounts a test uses for sudo and for chilling). */
+let chain;
+let submit;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function submitOnce(tx, signer) {
-  return new Promise((resolve, reject) => {
-    let unsub;
-    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
-      if (!status.isInBlock) return;
-      unsub?.();
-      if (dispatchError) {
-        if (dispatchError.isModule) {
-          const { section, name } = api.registry.findMetaError(dispatchError.asModule);
-          reject(new Error(`${section}.${name}`));
-        } else reject(new Error(dispatchError.toString()));
-        return;
-      }
-      for (const { event } of events) {
-        if (api.events.sudo?.Sudid?.is(event) && event.data.sudoResult.isErr) {
-          reject(new Error(`sudo call failed: ${event.data.sudoResult.toString()}`));
-          return;
-        }
-      }
-      resolve({ blockHash: status.asInBlock, events });
-    }).then((u) => (unsub = u), reject);
-  });
-}
-
-/**
- * Signs and sends `tx`, resolving once it is in a block. Validators and providers sign their
- * workers' transactions with their own accounts; when a test signs for one of them (sudo is
- * Alice's, chilling is the provider's), the two can pick the same nonce, and the pool refuses
- * one with 1014: signed again with the next nonce, as a client sharing a key with a worker must.
- */
-async function submit(tx, signer) {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await submitOnce(tx, signer);
-    } catch (e) {
-      const message = String(e?.message ?? e);
-      if (attempt >= 3 || !/^1014:|^1010:.*(Stale|outdated)/.test(message)) throw e;
-      console.log(`signing again for ${signer.address}: ${message}`);
-      await sleep(1000);
-    }
-  }
-}
-
+const findEvent = (...args) => chain.find(...args);
+const waitForEvent = (...args) => chain.wait(...args);
+const jobEvents = (job) => chain.jobEvents(job);
 const sudo = (call) => submit(api.tx.sudo.sudo(call), sudoKey);
 
 async function head() {
@@ -91,33 +54,6 @@ async function head() {
 
 async function blockNumber(hash) {
   return (await api.rpc.chain.getHeader(hash)).number.toNumber();
-}
-
-/** The first event `section.method` about `job` (null: any) at or after block `from`. */
-function waitForEvent(section, method, job, { from = 0, timeoutMs = 240_000, pred = () => true } = {}) {
-  return waitFor(`${section}.${method}${job === null ? '' : ` for job ${job}`}`, () => findEvent(section, method, job, { from, pred }), { timeoutMs, intervalMs: 500 });
-}
-
-function findEvent(section, method, job, { from = 0, pred = () => true } = {}) {
-  for (const [number, events] of [...blockEvents.entries()].sort((a, b) => a[0] - b[0])) {
-    if (number < from) continue;
-    for (const { event } of events) {
-      if (event.section === section && event.method === method && (job === null || event.data.job?.toNumber() === job) && pred(event)) {
-        return { number, event };
-      }
-    }
-  }
-  return null;
-}
-
-function jobEvents(job) {
-  const out = [];
-  for (const [number, events] of [...blockEvents.entries()].sort((a, b) => a[0] - b[0])) {
-    for (const { event } of events) {
-      if (event.section === 'jobEscrow' && event.data.job?.toNumber() === job) out.push(`#${number} ${event.method}`);
-    }
-  }
-  return out.join(', ');
 }
 
 /** Submits `inputs` as jobs of MiniLM in one transaction; returns their ids and providers. */
@@ -148,7 +84,7 @@ async function jobEnd(job, from, timeoutMs = 300_000) {
 
 function slashedIn(who, from) {
   let total = 0n;
-  for (const [number, events] of blockEvents) {
+  for (const [number, events] of chain.blocks) {
     if (number < from) continue;
     for (const { event } of events) {
       if (api.events.computeStaking.Slashed.is(event) && event.data.who.toString() === who) total += event.data.slashed.toBigInt();
@@ -172,13 +108,8 @@ before(async () => {
   net = await startNetwork({ log: console.log });
   console.log(`measure: first finalized block ${(net.firstFinalizedMs / 1000).toFixed(1)} s after zombienet started`);
   api = await ApiPromise.create({ provider: new WsProvider(net.ws('rpc')), rpc: { infera: inferaRpc }, noInitWarn: true });
-  await api.rpc.chain.subscribeNewHeads(async (header) => {
-    try {
-      blockEvents.set(header.number.toNumber(), await api.query.system.events.at(header.hash));
-    } catch {
-      // a block pruned or replaced on a fork before it was read: the next head carries on
-    }
-  });
+  chain = await watchEvents(api);
+  submit = submitter(api, { retries: 3 });
 });
 
 after(async () => {

@@ -22,22 +22,28 @@ fn development_preset_builds_with_alice_validating() {
 	});
 }
 
+/// Alice, Bob, Charlie and Dave, sorted: the validators of `local_testnet` and `testnet`.
+fn four_validators() -> Vec<AccountId> {
+	let mut set: Vec<AccountId> =
+		[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie, Sr25519Keyring::Dave]
+			.iter()
+			.map(|k| k.to_account_id())
+			.collect();
+	set.sort();
+	set
+}
+
+/// The session's validators, sorted.
+fn session_set() -> Vec<AccountId> {
+	let mut session = Session::validators();
+	session.sort();
+	session
+}
+
 #[test]
 fn local_testnet_preset_builds_with_four_validators() {
 	ext_from_preset(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
-		let mut expected: Vec<AccountId> = [
-			Sr25519Keyring::Alice,
-			Sr25519Keyring::Bob,
-			Sr25519Keyring::Charlie,
-			Sr25519Keyring::Dave,
-		]
-		.iter()
-		.map(|k| k.to_account_id())
-		.collect();
-		expected.sort();
-		let mut session = Session::validators();
-		session.sort();
-		assert_eq!(session, expected);
+		assert_eq!(session_set(), four_validators());
 		assert_eq!(Babe::authorities().len(), 4);
 		check_invariants();
 	});
@@ -47,20 +53,9 @@ fn local_testnet_preset_builds_with_four_validators() {
 fn testnet_preset_has_validators_that_audit_and_providers_that_do_not_validate() {
 	use crate::genesis_config_presets::{PROVIDER_BOND, TESTNET_RUNTIME_PRESET};
 	ext_from_preset(TESTNET_RUNTIME_PRESET).execute_with(|| {
-		let validators: Vec<AccountId> = [
-			Sr25519Keyring::Alice,
-			Sr25519Keyring::Bob,
-			Sr25519Keyring::Charlie,
-			Sr25519Keyring::Dave,
-		]
-		.iter()
-		.map(|k| k.to_account_id())
-		.collect();
-		let mut session = Session::validators();
-		session.sort();
-		let mut expected = validators.clone();
-		expected.sort();
-		assert_eq!(session, expected);
+		let validators = four_validators();
+		let session = session_set();
+		assert_eq!(session, validators);
 		for v in &validators {
 			assert!(pallet_job_escrow::Auditors::<Runtime>::get().contains(v), "{v} audits");
 		}

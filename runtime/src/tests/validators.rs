@@ -158,46 +158,34 @@ fn a_babe_equivocation_is_reported_and_the_offender_is_disabled_then_removed() {
 
 #[test]
 fn forged_equivocation_reports_punish_nobody() {
+	use pallet_babe::Error::{InvalidEquivocationProof, InvalidKeyOwnershipProof};
+	let report = |origin, (proof, key_owner_proof): (_, _)| {
+		Babe::report_equivocation_unsigned(origin, Box::new(proof), key_owner_proof)
+	};
 	ext_from_preset(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {
-		let (mut proof, key_owner_proof) = babe_report(Sr25519Keyring::Charlie, 5);
+		let charlie = || babe_report(Sr25519Keyring::Charlie, 5);
 		// Blaming Dave for Charlie's two blocks: the seals are not Dave's.
+		let (mut proof, key_owner_proof) = charlie();
 		proof.offender = Sr25519Keyring::Dave.public().into();
 		assert_noop!(
-			Babe::report_equivocation_unsigned(
-				RuntimeOrigin::none(),
-				Box::new(proof),
-				key_owner_proof.clone()
-			),
-			pallet_babe::Error::<Runtime>::InvalidEquivocationProof
+			report(RuntimeOrigin::none(), (proof, key_owner_proof)),
+			InvalidEquivocationProof::<Runtime>
 		);
 		// One block is no equivocation.
-		let (mut proof, _) = babe_report(Sr25519Keyring::Charlie, 5);
+		let (mut proof, key_owner_proof) = charlie();
 		proof.second_header = proof.first_header.clone();
 		assert_noop!(
-			Babe::report_equivocation_unsigned(
-				RuntimeOrigin::none(),
-				Box::new(proof),
-				key_owner_proof.clone()
-			),
-			pallet_babe::Error::<Runtime>::InvalidEquivocationProof
+			report(RuntimeOrigin::none(), (proof, key_owner_proof)),
+			InvalidEquivocationProof::<Runtime>
 		);
 		// Charlie's real equivocation with Dave's key-ownership proof.
-		let (proof, _) = babe_report(Sr25519Keyring::Charlie, 5);
 		let (_, dave_proof) = babe_report(Sr25519Keyring::Dave, 5);
 		assert_noop!(
-			Babe::report_equivocation_unsigned(RuntimeOrigin::none(), Box::new(proof), dave_proof),
-			pallet_babe::Error::<Runtime>::InvalidKeyOwnershipProof
+			report(RuntimeOrigin::none(), (charlie().0, dave_proof)),
+			InvalidKeyOwnershipProof::<Runtime>
 		);
 		// A signed origin cannot use the unsigned path.
-		let (proof, key_owner_proof) = babe_report(Sr25519Keyring::Charlie, 5);
-		assert_noop!(
-			Babe::report_equivocation_unsigned(
-				RuntimeOrigin::signed(alice()),
-				Box::new(proof),
-				key_owner_proof
-			),
-			DispatchError::BadOrigin
-		);
+		assert_noop!(report(RuntimeOrigin::signed(alice()), charlie()), DispatchError::BadOrigin);
 		assert!(Session::disabled_validators().is_empty());
 		assert_eq!(pallet_validator_set::Validators::<Runtime>::get().len(), 4);
 		check_invariants();
