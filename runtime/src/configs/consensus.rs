@@ -12,6 +12,9 @@ use sp_runtime::{
 };
 use sp_staking::{offence::OffenceSeverity, SessionIndex};
 
+/// Sessions of history kept to prove equivocations (see `HistoryDepth`).
+const HISTORY_DEPTH: u32 = 24;
+
 parameter_types! {
 	pub const EpochDuration: u64 = EPOCH_DURATION_IN_SLOTS;
 	pub const ExpectedBlockTime: u64 = MILLI_SECS_PER_BLOCK;
@@ -19,10 +22,10 @@ parameter_types! {
 	pub const MaxNominators: u32 = 0;
 	/// Sessions (epochs, an hour each) for which equivocations can still be proven and reported:
 	/// a day. Historical session roots, GRANDPA's set-id map and offence reports keep that long.
-	pub const HistoryDepth: u32 = 24;
-	pub const MaxSetIdSessionEntries: u64 = 24;
+	pub const HistoryDepth: u32 = HISTORY_DEPTH;
+	pub const MaxSetIdSessionEntries: u64 = HISTORY_DEPTH as u64;
 	/// An equivocation report stays valid in the pool for the whole history, in blocks.
-	pub const ReportLongevity: u64 = 24 * EPOCH_DURATION_IN_SLOTS;
+	pub const ReportLongevity: u64 = HISTORY_DEPTH as u64 * EPOCH_DURATION_IN_SLOTS;
 }
 
 impl pallet_babe::Config for Runtime {
