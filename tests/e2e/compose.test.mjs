@@ -7,7 +7,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { readFileSync, mkdtempSync, mkdirSync, openSync } from 'node:fs';
+import { readFileSync, mkdtempSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { tmpdir } from 'node:os';
 import { NODE_BIN, assertNodeBuilt, waitFor, freePort } from './lib/node.mjs';
@@ -18,11 +18,14 @@ const yaml = createRequire(join(ZOMBIENET_DIR, 'package.json'))('yaml');
 const compose = yaml.parse(readFileSync(COMPOSE, 'utf8'), { merge: true });
 const nodeServices = Object.entries(compose.services).filter(([name]) => name !== 'keys');
 const children = [];
+/** The folder standing in for the volumes; removed at the end (the logs beside it stay). */
+let volumes;
 
 after(async () => {
   for (const child of children) if (child.exitCode === null) child.kill('SIGINT');
   await new Promise((r) => setTimeout(r, 2000));
   for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
+  if (volumes) rmSync(volumes, { recursive: true, force: true });
 });
 
 /** The keys the `keys` service inserts: node → ["babe_sr", …]. */
@@ -58,6 +61,7 @@ test('compose names the nodes, roles and keys of the zombienet network; only the
 test("every service's command, run natively on loopback, joins one network that finalizes", async () => {
   assertNodeBuilt();
   const base = mkdtempSync(join(tmpdir(), 'infera-compose-'));
+  volumes = join(base, 'volumes');
   const volume = (name) => {
     const dir = join(base, 'volumes', name);
     mkdirSync(dir, { recursive: true });

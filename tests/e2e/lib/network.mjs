@@ -5,7 +5,7 @@
 // node's memory.
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { readFileSync, readdirSync, mkdtempSync, openSync, existsSync, cpSync, mkdirSync } from 'node:fs';
+import { readFileSync, readdirSync, mkdtempSync, openSync, existsSync, cpSync, mkdirSync, rmSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tmpdir, homedir } from 'node:os';
@@ -195,6 +195,10 @@ export class Network {
       } catch {
         // gone already
       }
+    }
+    // The nodes' databases and chain-spec copies go (about 100 MB a run); the logs stay.
+    for (const entry of readdirSync(this.dir, { withFileTypes: true })) {
+      if (entry.isDirectory()) rmSync(join(this.dir, entry.name), { recursive: true, force: true });
     }
   }
 }
