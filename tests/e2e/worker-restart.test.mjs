@@ -76,6 +76,8 @@ test('a node stopped between commit and reveal reveals after it restarts', async
   assert.equal(final.provider.account, bob.address);
   assert.equal(final.provider.revealed, true);
   assert.match(node.log.text, new RegExp(`job ${job}: revealed as provider`));
-  assert.doesNotMatch(node.log.text, new RegExp(`job ${job}: ran model`), 'the restarted node did not run the job again');
+  // The provider reveals what it stored; it never runs the job again. (Drawn for audit, as 5 % of
+  // jobs are, the node's auditor keys run it as checkers: that is their work, not a re-run.)
+  assert.doesNotMatch(node.log.text, new RegExp(`job ${job}: ran model .* as provider`), 'the restarted node did not run the job again');
   console.log(`job ${job}: committed at #${committedAt}, revealed and settled after a restart`);
 });
