@@ -37,9 +37,11 @@ let keyring;
 let client;
 let sudoKey;
 const accounts = {};
-/** The RPC node's best blocks' events and their lookups (lib/chain.mjs); the client's `submit`
+/** The RPC node's best chain's events and their lookups (lib/chain.mjs); the client's `submit`
  * (signing again on 1014: validators and providers sign their workers' transactions with the
- * accounts a test uses for sudo and for chilling). */
+ * accounts a test uses for sudo and for chilling), which waits for finality: with four
+ * validators a block can lose a fork race, and the providers drawn in it are then not the chain's
+ * (CI once saw a job "assigned" to a dead provider in a block that did not stay). */
 let chain;
 let submit;
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -109,7 +111,7 @@ before(async () => {
   console.log(`measure: first finalized block ${(net.firstFinalizedMs / 1000).toFixed(1)} s after zombienet started`);
   api = await ApiPromise.create({ provider: new WsProvider(net.ws('rpc')), rpc: { infera: inferaRpc }, noInitWarn: true });
   chain = await watchEvents(api);
-  submit = submitter(api, { retries: 3 });
+  submit = submitter(api, { retries: 3, finalized: true });
 });
 
 after(async () => {

@@ -9,13 +9,18 @@ import { waitFor } from './node.mjs';
  * worker's can take the same nonce: the pool keeps one and refuses the other with 1014. A client
  * sharing a key with a worker signs again with the next nonce; so does `submit`, at most
  * `retries` times. Any other error is the test's failure.
+ *
+ * With `finalized`, `submit` resolves once the transaction's block is finalized, with that block's
+ * events: on a network of several validators the first block a transaction lands in can lose a
+ * fork race, and what it said (a job's provider, drawn from that block's randomness) is then not
+ * what the chain keeps.
  */
-export function submitter(api, { retries = 2 } = {}) {
+export function submitter(api, { retries = 2, finalized = false } = {}) {
   function submitOnce(tx, signer) {
     return new Promise((resolve, reject) => {
       let unsub;
       tx.signAndSend(signer, ({ status, events, dispatchError }) => {
-        if (!status.isInBlock) return;
+        if (!(finalized ? status.isFinalized : status.isInBlock)) return;
         unsub?.();
         if (dispatchError) {
           if (dispatchError.isModule) {
@@ -29,7 +34,7 @@ export function submitter(api, { retries = 2 } = {}) {
           reject(new Error(`sudo call failed: ${sudo.event.data.sudoResult.toString()}`));
           return;
         }
-        resolve({ blockHash: status.asInBlock, events });
+        resolve({ blockHash: finalized ? status.asFinalized : status.asInBlock, events });
       }).then((u) => (unsub = u), reject);
     });
   }
@@ -46,17 +51,39 @@ export function submitter(api, { retries = 2 } = {}) {
 }
 
 /**
- * Every best block's events, by number, from a head subscription on `api`; and the lookups the
- * tests make in them.
+ * The events of every block of the best chain, by number, from a head subscription on `api`; and
+ * the lookups the tests make in them. When the best chain switches forks, the blocks it replaced
+ * are read again from the new head's ancestry, so what is kept is always one chain.
  */
 export async function watchEvents(api) {
   const blocks = new Map();
-  await api.rpc.chain.subscribeNewHeads(async (header) => {
-    try {
-      blocks.set(header.number.toNumber(), await api.query.system.events.at(header.hash));
-    } catch {
-      // a block replaced on a fork before it was read: the next head carries on
+  const hashes = new Map();
+  let latest = Promise.resolve();
+  async function follow(header) {
+    // From the new head back to the first ancestor already kept under its own number.
+    let h = header;
+    for (let depth = 0; depth < 64; depth++) {
+      const number = h.number.toNumber();
+      const hash = h.hash.toHex();
+      if (hashes.get(number) === hash) break;
+      blocks.set(number, await api.query.system.events.at(hash));
+      hashes.set(number, hash);
+      if (number === 0) break;
+      h = await api.rpc.chain.getHeader(h.parentHash);
     }
+    // Heights above a shorter new best chain are not on it.
+    for (const number of [...hashes.keys()]) {
+      if (number > header.number.toNumber()) {
+        hashes.delete(number);
+        blocks.delete(number);
+      }
+    }
+  }
+  await api.rpc.chain.subscribeNewHeads((header) => {
+    // One head at a time, in order, so a slower read never overwrites a newer chain.
+    latest = latest.then(() => follow(header)).catch(() => {
+      // a block pruned or replaced before it was read: the next head carries on
+    });
   });
   const sorted = () => [...blocks.entries()].sort((a, b) => a[0] - b[0]);
   /** The first event `section.method` about `job` (null: any) at or after block `from`. */
