@@ -62,7 +62,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("infera"),
 	impl_name: alloc::borrow::Cow::Borrowed("infera-node"),
 	authoring_version: 1,
-	spec_version: 102,
+	spec_version: 103,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -132,10 +132,11 @@ pub type UncheckedExtrinsic =
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
 /// Storage migrations to run on the next runtime upgrade: job escrow's version 2 (per-model
-/// queues, carried-over wake-ups, expiring receipts) and compute staking's (stored selection
-/// weights); no-ops on chains started from them.
+/// queues, carried-over wake-ups, expiring receipts) and 3 (no stored escrow aggregates), and
+/// compute staking's (stored selection weights); no-ops on chains started from them.
 type Migrations = (
 	pallet_job_escrow::migrations::v2::MigrateToV2<Runtime>,
+	pallet_job_escrow::migrations::v3::MigrateToV3<Runtime>,
 	pallet_compute_staking::migrations::v2::MigrateToV2<Runtime>,
 );
 

@@ -7,6 +7,7 @@
 // block (one per client, all the same sentence). The script's providers commit and reveal from
 // here (inference is not what is measured): the output they reveal is the real MiniLM embedding
 // of that sentence, taken from a first job the node's own worker (Bob) ran, so audits pass.
+// Each provider sends a block's commits in one `utility.batch` and its reveals in another.
 // Jobs drawn for Bob are run by the node's worker as usual. It prints, per block, the jobs
 // submitted, committed and settled and the share of the block's weight used, then the totals:
 // jobs settled per block and the weight of one job's life against a balance transfer's.
@@ -118,6 +119,15 @@ async function main() {
       const [events, weight] = await Promise.all([at.query.system.events(), at.query.system.blockWeight()]);
       const row = { number, submitted: 0, committed: 0, revealed: 0, settled: 0, refunded: 0, refTime: 0n };
       for (const k of ['normal', 'operational', 'mandatory']) row.refTime += weight[k].refTime.toBigInt();
+      // A provider sends each block's commits in one `utility.batch`, and its reveals in
+      // another, as a provider with many jobs would: one signature and one transaction's base
+      // weight for all of them.
+      const commits = new Map();
+      const reveals = new Map();
+      const add = (calls, p, call) => {
+        if (!calls.has(p.address)) calls.set(p.address, { p, list: [] });
+        calls.get(p.address).list.push(call);
+      };
       for (const { event } of events) {
         if (event.section !== 'jobEscrow') continue;
         const d = event.data;
@@ -131,15 +141,19 @@ async function main() {
           const p = mine.get(d.provider.toString());
           const salt = blake2AsU8a(stringToU8a(`load-${job}`), 256);
           salts.set(job, p);
-          api.tx.jobEscrow.commitResult(job, u8aToHex(commitment(job, p.address, output, salt)))
-            .signAndSend(p, { nonce: await nextNonce(p) }).catch((e) => console.error(`commit ${job}: ${e.message}`));
+          add(commits, p, api.tx.jobEscrow.commitResult(job, u8aToHex(commitment(job, p.address, output, salt))));
         }
         if (event.method === 'RevealsOpened' && salts.has(d.job.toNumber())) {
           const job = d.job.toNumber();
           const p = salts.get(job);
           const salt = blake2AsU8a(stringToU8a(`load-${job}`), 256);
-          api.tx.jobEscrow.revealResult(job, u8aToHex(output), u8aToHex(salt))
-            .signAndSend(p, { nonce: await nextNonce(p) }).catch((e) => console.error(`reveal ${job}: ${e.message}`));
+          add(reveals, p, api.tx.jobEscrow.revealResult(job, u8aToHex(output), u8aToHex(salt)));
+        }
+      }
+      for (const [what, calls] of [['commit', commits], ['reveal', reveals]]) {
+        for (const { p, list } of calls.values()) {
+          const tx = list.length === 1 ? list[0] : api.tx.utility.batch(list);
+          tx.signAndSend(p, { nonce: await nextNonce(p) }).catch((e) => console.error(`${what} as ${p.address}: ${e.message}`));
         }
       }
       rows.push(row);

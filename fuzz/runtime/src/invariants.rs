@@ -166,7 +166,7 @@ pub fn holds_are_recorded() {
 		pallet_budgets::PayerBudgets::<Runtime>::iter_values().map(|b| b.balance).sum();
 	let recorded = [
 		("budgets", budgets),
-		("escrow", pallet_job_escrow::TotalEscrow::<Runtime>::get()),
+		("escrow", pallet_job_escrow::Pallet::<Runtime>::escrow_of_open_jobs()),
 		("bonds", pallet_compute_staking::TotalBonded::<Runtime>::get()),
 		("model deposits", deposits),
 	];

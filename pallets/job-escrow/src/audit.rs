@@ -369,7 +369,6 @@ impl<T: Config> Pallet<T> {
 		if bond.is_zero() {
 			return;
 		}
-		TotalEscrow::<T>::mutate(|t| *t = t.saturating_sub(bond));
 		let mut rest = bond;
 		if let Ok(n) = u32::try_from(to.len()) {
 			if n > 0 {

@@ -8,7 +8,10 @@ use crate::pallet::{Auditors, Jobs, Params, Queues};
 use alloc::vec::Vec;
 use codec::Encode;
 use frame_benchmarking::v2::*;
-use frame_support::traits::{fungible::Mutate, EnsureOrigin, Get};
+use frame_support::{
+	traits::{fungible::Mutate, EnsureOrigin, Get},
+	BoundedVec,
+};
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use infera_primitives::{
 	canonical::{CanonicalOutput, MAX_EMBEDDING_DIMENSIONS},
@@ -152,6 +155,68 @@ fn provider_of<T: Config>(id: JobId) -> Result<T::AccountId, BenchmarkError> {
 		.and_then(|j| j.provider)
 		.map(|p| p.who)
 		.ok_or(BenchmarkError::Stop("job has no provider"))
+}
+
+/// A model of the largest embedding, with no providers.
+fn largest_model<T: Config>() -> ModelId {
+	T::BenchmarkHelper::model(largest_dimensions::<T>())
+}
+
+/// `n` jobs, each of its own client on a model of its own with its own provider, committed
+/// with the right output. Returns each job, its model and its provider.
+fn committed_jobs<T: Config>(n: u32) -> Result<Vec<(JobId, ModelId, T::AccountId)>, BenchmarkError>
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let mut jobs = Vec::new();
+	for k in 0..n {
+		let model = largest_model::<T>();
+		T::BenchmarkHelper::provider(&funded::<T>("life-provider", k), model);
+		let id = submit::<T>(&funded::<T>("life-client", k), model, 16)?;
+		let provider = provider_of::<T>(id)?;
+		commit_as::<T>(id, &provider, &output::<T>(model, false))?;
+		jobs.push((id, model, provider));
+	}
+	Ok(jobs)
+}
+
+/// `n` unaudited jobs revealed and verified (see `committed_jobs`); returns them and the
+/// block they are paid in. Retention is short, so later phases are near.
+fn verified_jobs<T: Config>(n: u32) -> Result<(Vec<JobId>, BlockNumberFor<T>), BenchmarkError>
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	Params::<T>::mutate(|p| {
+		p.audit_rate = Perbill::zero();
+		p.retention = 2u32.into();
+		p.receipt_retention = 5u32.into();
+	});
+	let jobs = committed_jobs::<T>(n)?;
+	let decide = Pallet::<T>::now().saturating_add(crate::AUDIT_DECISION_DELAY.into());
+	run_to::<T>(decide);
+	for (id, model, provider) in jobs.iter() {
+		Pallet::<T>::do_reveal(provider.clone(), *id, output::<T>(*model, false), [1u8; 32])?;
+	}
+	let pay = decide.saturating_add(Params::<T>::get().challenge_window);
+	Ok((jobs.into_iter().map(|(id, _, _)| id).collect(), pay))
+}
+
+/// `n` settled jobs (see `verified_jobs`), waiting to be pruned.
+fn settled_jobs<T: Config>(n: u32) -> Result<Vec<JobId>, BenchmarkError>
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let (jobs, pay) = verified_jobs::<T>(n)?;
+	run_to::<T>(pay);
+	Ok(jobs)
+}
+
+/// The block the jobs wake at next (all the same); the next block when there are none.
+fn wake_of<T: Config>(jobs: &[JobId]) -> Result<BlockNumberFor<T>, BenchmarkError> {
+	match jobs.first() {
+		Some(id) => Jobs::<T>::get(id).map(|j| j.wake_at).ok_or(BenchmarkError::Weightless),
+		None => Ok(Pallet::<T>::now().saturating_add(1u32.into())),
+	}
 }
 
 #[benchmarks(where T::Currency: Mutate<T::AccountId>)]
@@ -471,35 +536,38 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// `n` verified jobs paid in the same block, each on a model of its own (its own owner and
-	/// provider): royalty, protocol cut and provider share moved out of each escrow, the rest
-	/// released, the stake unlocked, the receipt written. The dearest light visit of the hook.
+	/// `n` committed jobs for which no audit is drawn in the same block, each on a model of its
+	/// own with its own provider: the decision is taken and the reveals open. What a job's
+	/// audit decision costs 95 % of the time.
+	#[benchmark]
+	fn on_initialize_decide(
+		n: Linear<0, { T::MaxWakeupsPerBlock::get() }>,
+	) -> Result<(), BenchmarkError> {
+		Params::<T>::mutate(|p| p.audit_rate = Perbill::zero());
+		let jobs = committed_jobs::<T>(n)?;
+		let decide = Pallet::<T>::now().saturating_add(crate::AUDIT_DECISION_DELAY.into());
+		frame_system::Pallet::<T>::set_block_number(decide);
+
+		#[block]
+		{
+			Pallet::<T>::on_block(decide);
+		}
+
+		for (id, _, _) in jobs {
+			let status = Jobs::<T>::get(id).map(|j| j.status);
+			assert_eq!(status, Some(JobStatus::Revealing { audited: false }));
+		}
+		Ok(())
+	}
+
+	/// `n` verified jobs paid in the same block, each of its own client, on a model of its own
+	/// (its own owner and provider): royalty, protocol cut and provider share moved out of each
+	/// escrow, the rest released, the stake unlocked, the receipt written.
 	#[benchmark]
 	fn on_initialize_settle(
 		n: Linear<0, { T::MaxWakeupsPerBlock::get() }>,
 	) -> Result<(), BenchmarkError> {
-		Params::<T>::mutate(|p| p.audit_rate = Perbill::zero());
-		let client = funded::<T>("client", 0);
-		let mut jobs: Vec<(JobId, ModelId)> = Vec::new();
-		for k in 0..n {
-			let model = T::BenchmarkHelper::model(largest_dimensions::<T>());
-			T::BenchmarkHelper::provider(&funded::<T>("settle-provider", k), model);
-			jobs.push((submit::<T>(&client, model, 16)?, model));
-		}
-		for (id, model) in jobs.iter() {
-			commit_as::<T>(*id, &provider_of::<T>(*id)?, &output::<T>(*model, false))?;
-		}
-		let decide = Pallet::<T>::now().saturating_add(crate::AUDIT_DECISION_DELAY.into());
-		run_to::<T>(decide);
-		for (id, model) in jobs.iter() {
-			Pallet::<T>::do_reveal(
-				provider_of::<T>(*id)?,
-				*id,
-				output::<T>(*model, false),
-				[1u8; 32],
-			)?;
-		}
-		let pay = decide.saturating_add(Params::<T>::get().challenge_window);
+		let (jobs, pay) = verified_jobs::<T>(n)?;
 		run_to::<T>(pay.saturating_sub(1u32.into()));
 		frame_system::Pallet::<T>::set_block_number(pay);
 
@@ -508,8 +576,110 @@ mod benchmarks {
 			Pallet::<T>::on_block(pay);
 		}
 
-		for (id, _) in jobs {
+		for id in jobs {
 			assert_eq!(Jobs::<T>::get(id).map(|j| j.status), Some(JobStatus::Settled));
+		}
+		Ok(())
+	}
+
+	/// `n` finished jobs removed in the same block, each as most jobs end: the provider's
+	/// output and no party that failed it.
+	#[benchmark]
+	fn on_initialize_prune(
+		n: Linear<0, { T::MaxWakeupsPerBlock::get() }>,
+	) -> Result<(), BenchmarkError> {
+		let jobs = settled_jobs::<T>(n)?;
+		let at = wake_of::<T>(&jobs)?;
+		run_to::<T>(at.saturating_sub(1u32.into()));
+		frame_system::Pallet::<T>::set_block_number(at);
+
+		#[block]
+		{
+			Pallet::<T>::on_block(at);
+		}
+
+		for id in jobs {
+			assert!(Jobs::<T>::get(id).is_none());
+			assert!(crate::pallet::Receipts::<T>::contains_key(id));
+		}
+		Ok(())
+	}
+
+	/// `n` finished jobs removed in the same block, each at its largest: the outputs of a
+	/// provider and a full panel, and a full list of providers that failed it (whose index
+	/// entries go with it).
+	#[benchmark]
+	fn on_initialize_prune_full(
+		n: Linear<0, { T::MaxWakeupsPerBlock::get() }>,
+	) -> Result<(), BenchmarkError> {
+		let jobs = settled_jobs::<T>(n)?;
+		let bytes = output::<T>(largest_model::<T>(), false);
+		let out: BoundedVec<u8, T::MaxOutputLen> =
+			bytes.try_into().map_err(|_| BenchmarkError::Stop("output too long"))?;
+		for (k, id) in jobs.iter().enumerate() {
+			let key = crate::JobKey::from(*id);
+			let mut failed = Vec::new();
+			for i in 0..T::MaxAttempts::get() {
+				let who: T::AccountId =
+					account("no-show", (k as u32).saturating_mul(1_000).saturating_add(i), 0);
+				crate::pallet::JobsByProvider::<T>::insert(&who, key, ());
+				failed.push(who);
+			}
+			let mut panel = Vec::new();
+			for i in 0..T::MaxCommittee::get() {
+				let who: T::AccountId =
+					account("checker", (k as u32).saturating_mul(1_000).saturating_add(i), 0);
+				crate::pallet::Outputs::<T>::insert(id, &who, out.clone());
+				panel.push(crate::Party {
+					who,
+					commitment: Some(H256::zero()),
+					output_hash: Some(H256::zero()),
+				});
+			}
+			Jobs::<T>::mutate(id, |j| {
+				if let Some(j) = j {
+					j.no_shows = BoundedVec::truncate_from(failed);
+					j.checkers = BoundedVec::truncate_from(panel);
+				}
+			});
+		}
+		let at = wake_of::<T>(&jobs)?;
+		run_to::<T>(at.saturating_sub(1u32.into()));
+		frame_system::Pallet::<T>::set_block_number(at);
+
+		#[block]
+		{
+			Pallet::<T>::on_block(at);
+		}
+
+		for id in jobs {
+			assert!(Jobs::<T>::get(id).is_none());
+			assert_eq!(crate::pallet::Outputs::<T>::iter_prefix(id).count(), 0);
+		}
+		Ok(())
+	}
+
+	/// `n` expired receipts removed in the same block with their client's and provider's
+	/// index entries.
+	#[benchmark]
+	fn on_initialize_expire(
+		n: Linear<0, { T::MaxWakeupsPerBlock::get() }>,
+	) -> Result<(), BenchmarkError> {
+		let jobs = settled_jobs::<T>(n)?;
+		let prune = wake_of::<T>(&jobs)?;
+		run_to::<T>(prune);
+		let expire = Params::<T>::get().receipt_retention.saturating_add(prune);
+		let expire = expire.saturating_sub(Params::<T>::get().retention);
+		run_to::<T>(expire.saturating_sub(1u32.into()));
+		frame_system::Pallet::<T>::set_block_number(expire);
+
+		#[block]
+		{
+			Pallet::<T>::on_block(expire);
+		}
+
+		for id in jobs {
+			assert!(!crate::pallet::Receipts::<T>::contains_key(id));
 		}
 		Ok(())
 	}

@@ -116,16 +116,11 @@ impl<T: Config> Pallet<T> {
 			next = next.next().ok_or(Error::<T>::JobIdsExhausted)?;
 		}
 		let escrow = max_fee.checked_mul(&count.into()).ok_or(ArithmeticError::Overflow)?;
-		let total =
-			TotalEscrow::<T>::get().checked_add(&escrow).ok_or(ArithmeticError::Overflow)?;
-		let open = OpenJobs::<T>::get().checked_add(count).ok_or(ArithmeticError::Overflow)?;
 
 		// Everything that can fail before the jobs exist is checked: one hold for them all.
 		T::Currency::hold(&Self::escrow_reason(), &client, escrow)
 			.map_err(|_| Error::<T>::InsufficientBalance)?;
 		NextJobId::<T>::put(next);
-		TotalEscrow::<T>::put(total);
-		OpenJobs::<T>::put(open);
 		let mut ids = Vec::with_capacity(checked.len());
 		let mut id = first;
 		for (input, price) in checked {
@@ -394,7 +389,6 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::NoCheckers
 		);
 		let bond = Self::challenge_bond_for(job.price);
-		let total = TotalEscrow::<T>::get().checked_add(&bond).ok_or(ArithmeticError::Overflow)?;
 		let now = Self::now();
 		let checkers = Self::draw_checkers(
 			id,
@@ -412,7 +406,6 @@ impl<T: Config> Pallet<T> {
 			}
 			return Err(Error::<T>::InsufficientBalance.into());
 		}
-		TotalEscrow::<T>::put(total);
 		job.challenge_bond = bond;
 		Self::unschedule(id, job.wake_at);
 		Self::deposit_event(Event::JobChallenged { job: id, bond, checkers });

@@ -7,14 +7,58 @@ use frame_system::pallet_prelude::BlockNumberFor;
 use infera_primitives::{traits::ComputeProviders, JobId, ModelId};
 use sp_runtime::traits::{Saturating, Zero};
 
-/// What waking a job cost, for the hook's weight.
+/// What waking a job cost, for the hook's weight: each kind of visit is charged its own
+/// benchmark at its worst case, so a job's life is charged what it really does.
 #[derive(Copy, Clone, PartialEq, Eq, Debug)]
 enum Visit {
-	/// A payment, a pruning, an expired receipt, a queued job's refund or a decision that drew no
-	/// audit: at most the cost of a payment (`on_initialize_settle`).
-	Light,
+	/// A wake-up left behind by a phase that ended early: the job was read and left alone.
+	Stale,
+	/// A committed job for which no audit was drawn: its reveals open (`on_initialize_decide`).
+	Decide,
+	/// A payment or a refund (`on_initialize_settle`, the dearer of the two).
+	Settle,
+	/// A finished job removed with its provider's output, its receipt kept
+	/// (`on_initialize_prune`).
+	Prune,
+	/// A finished job removed with a panel's outputs or the index entries of providers that
+	/// failed it (`on_initialize_prune_full`).
+	PruneFull,
+	/// An expired receipt removed with its index entries (`on_initialize_expire`).
+	Expire,
 	/// A reassignment, a panel drawn or re-staffed, or reveals judged.
 	Heavy,
+}
+
+/// How many visits of each kind a block's hook made.
+#[derive(Default)]
+struct Visits {
+	stale: u32,
+	decide: u32,
+	settle: u32,
+	prune: u32,
+	prune_full: u32,
+	expire: u32,
+	heavy: u32,
+}
+
+impl Visits {
+	fn add(&mut self, visit: Visit) {
+		let n = match visit {
+			Visit::Stale => &mut self.stale,
+			Visit::Decide => &mut self.decide,
+			Visit::Settle => &mut self.settle,
+			Visit::Prune => &mut self.prune,
+			Visit::PruneFull => &mut self.prune_full,
+			Visit::Expire => &mut self.expire,
+			Visit::Heavy => &mut self.heavy,
+		};
+		*n = n.saturating_add(1);
+	}
+
+	/// Visits that may end a job (telling `OnJobFinished`).
+	fn may_finish(&self) -> u32 {
+		self.settle.saturating_add(self.heavy)
+	}
 }
 
 impl<T: Config> Pallet<T> {
@@ -48,7 +92,7 @@ impl<T: Config> Pallet<T> {
 	/// Handles up to `MaxWakeupsPerBlock` wake-ups, oldest block first (what an earlier block
 	/// could not handle comes before this block's own), then tries to assign a few queued jobs.
 	pub(crate) fn on_block(now: BlockNumberFor<T>) -> Weight {
-		let (heavy, light, blocks) = Self::wake_due(now);
+		let (visits, blocks) = Self::wake_due(now);
 		let tried = Self::assign_queued(now);
 		let probe = if Self::maybe_probe(now) {
 			T::WeightInfo::on_initialize_probe()
@@ -60,37 +104,47 @@ impl<T: Config> Pallet<T> {
 		let db = <T as frame_system::Config>::DbWeight::get();
 		let idle = db.reads_writes(3u64.saturating_add(blocks.into()), 1);
 		// A heavy visit may be a no-show to reassign, an audit to staff or re-staff, or reveals
-		// to judge: charge the dearest. A light one (a payment, a pruning, an expired receipt, a
-		// queued job's refund, a decision that drew no audit) is charged as the dearest of those,
-		// a payment.
-		let wakeups = if heavy == 0 {
+		// to judge: charge the dearest. Every other kind is charged its own benchmark; a stale
+		// wake-up, the read of its job and the removal of its entry.
+		let heavy = if visits.heavy == 0 {
 			Weight::zero()
 		} else {
-			T::WeightInfo::on_initialize_wakeups(heavy)
-				.max(T::WeightInfo::on_initialize_audits(heavy))
-				.max(T::WeightInfo::reveal_result().saturating_mul(heavy.into()))
+			T::WeightInfo::on_initialize_wakeups(visits.heavy)
+				.max(T::WeightInfo::on_initialize_audits(visits.heavy))
+				.max(T::WeightInfo::reveal_result().saturating_mul(visits.heavy.into()))
 		};
-		let light_count = light;
-		let light =
-			if light == 0 { Weight::zero() } else { T::WeightInfo::on_initialize_settle(light) };
-		// Any woken job may end, telling `OnJobFinished` (budgets take back what it did not
+		let each =
+			|n: u32, weight: fn(u32) -> Weight| if n == 0 { Weight::zero() } else { weight(n) };
+		let light = each(visits.decide, T::WeightInfo::on_initialize_decide)
+			.saturating_add(each(visits.settle, T::WeightInfo::on_initialize_settle))
+			.saturating_add(each(visits.prune, T::WeightInfo::on_initialize_prune))
+			.saturating_add(each(visits.prune_full, T::WeightInfo::on_initialize_prune_full))
+			.saturating_add(each(visits.expire, T::WeightInfo::on_initialize_expire))
+			.saturating_add(
+				db.reads_writes(u64::from(visits.stale).saturating_mul(2), visits.stale.into()),
+			);
+		// A visit that may end a job tells `OnJobFinished` (budgets take back what it did not
 		// spend).
 		let finished =
 			<T::OnJobFinished as infera_primitives::traits::OnJobFinished<_, _>>::weight()
-				.saturating_mul(u64::from(heavy.saturating_add(light_count)));
-		let wakeups = wakeups.saturating_add(light).saturating_add(finished);
+				.saturating_mul(u64::from(visits.may_finish()));
 		let assign =
 			if tried == 0 { Weight::zero() } else { T::WeightInfo::on_initialize_assign(tried) };
-		idle.saturating_add(wakeups).saturating_add(assign).saturating_add(probe)
+		idle.saturating_add(heavy)
+			.saturating_add(light)
+			.saturating_add(finished)
+			.saturating_add(assign)
+			.saturating_add(probe)
 	}
 
 	/// Takes wake-ups from the cursor's block up to `now`, at most `MaxWakeupsPerBlock` of
-	/// them, and moves the cursor past every block it emptied. Returns the heavy and the light
-	/// visits and the blocks looked at.
-	fn wake_due(now: BlockNumberFor<T>) -> (u32, u32, u32) {
+	/// them, and moves the cursor past every block it emptied. Returns the visits of each kind
+	/// and the blocks looked at.
+	fn wake_due(now: BlockNumberFor<T>) -> (Visits, u32) {
 		let budget = T::MaxWakeupsPerBlock::get();
 		let mut block = WakeCursor::<T>::get();
-		let (mut woken, mut heavy, mut blocks) = (0u32, 0u32, 0u32);
+		let (mut woken, mut blocks) = (0u32, 0u32);
+		let mut visits = Visits::default();
 		// Each block looked at costs a read even when empty, so the walk is bounded too: a
 		// cursor far behind (after an upgrade) catches up over several blocks.
 		while block <= now && woken < budget && blocks < budget {
@@ -102,9 +156,7 @@ impl<T: Config> Pallet<T> {
 			for id in due {
 				Wakeups::<T>::remove(block, id);
 				woken = woken.saturating_add(1);
-				if Self::wake(id, block, now) == Visit::Heavy {
-					heavy = heavy.saturating_add(1);
-				}
+				visits.add(Self::wake(id, block, now));
 			}
 			if !drained {
 				break;
@@ -112,24 +164,23 @@ impl<T: Config> Pallet<T> {
 			block = block.saturating_add(1u32.into());
 		}
 		WakeCursor::<T>::put(block);
-		(heavy, woken.saturating_sub(heavy), blocks)
+		(visits, blocks)
 	}
 
 	/// The phase of job `id` that ended at `block` times out now (the same block, or a later
 	/// one when wake-ups were carried over); a pruned job's receipt that expired is removed.
 	fn wake(id: JobId, block: BlockNumberFor<T>, now: BlockNumberFor<T>) -> Visit {
 		let Some(job) = Jobs::<T>::get(id) else {
-			Self::expire_receipt(id);
-			return Visit::Light;
+			return if Self::expire_receipt(id) { Visit::Expire } else { Visit::Stale };
 		};
 		if job.wake_at != block {
-			return Visit::Light;
+			return Visit::Stale;
 		}
 		match job.status {
 			JobStatus::Queued => {
 				Self::dequeue(job.model, id);
 				Self::refund(id, job, RefundReason::NoProvider);
-				Visit::Light
+				Visit::Settle
 			}
 			JobStatus::Assigned => {
 				Self::provider_no_show(id, job, now);
@@ -139,7 +190,7 @@ impl<T: Config> Pallet<T> {
 				if Self::decide_audit(id, job, now) {
 					Visit::Heavy
 				} else {
-					Visit::Light
+					Visit::Decide
 				}
 			}
 			JobStatus::Auditing => {
@@ -152,11 +203,18 @@ impl<T: Config> Pallet<T> {
 			}
 			JobStatus::Verified => {
 				Self::settle(id, job);
-				Visit::Light
+				Visit::Settle
 			}
 			JobStatus::Settled | JobStatus::Refunded { .. } => {
+				// Outputs are the provider's and the panel's; index entries go for providers
+				// that failed the job.
+				let full = !job.checkers.is_empty() || !job.no_shows.is_empty();
 				Self::prune(id, job);
-				Visit::Light
+				if full {
+					Visit::PruneFull
+				} else {
+					Visit::Prune
+				}
 			}
 		}
 	}

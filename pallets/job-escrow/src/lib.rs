@@ -102,7 +102,7 @@ pub mod pallet {
 	use infera_primitives::{canonical::Refusal, JobId, ModelId};
 	use sp_core::H256;
 
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -244,14 +244,6 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type JobsByProvider<T: Config> =
 		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Identity, JobKey, ()>;
-
-	/// Escrow held by all open jobs together.
-	#[pallet::storage]
-	pub type TotalEscrow<T: Config> = StorageValue<_, BalanceOf<T>, ValueQuery>;
-
-	/// Number of open jobs.
-	#[pallet::storage]
-	pub type OpenJobs<T> = StorageValue<_, u32, ValueQuery>;
 
 	/// Accounts admitted as auditors, sorted. An auditor is drawn onto a job's audit panel only
 	/// while it is bonded in compute staking, declares the job's model and has free stake for

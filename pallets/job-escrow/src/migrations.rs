@@ -276,3 +276,68 @@ pub mod v2 {
 		}
 	}
 }
+
+/// Version 3 (issue 15): the aggregates `TotalEscrow` and `OpenJobs` are gone. Every submit and
+/// every settlement read and wrote both, a fifth of a job's writes for a number the invariants
+/// can count from the jobs themselves (`escrow_of_open_jobs`). Two removals.
+pub mod v3 {
+	use crate::pallet::*;
+	use frame_support::{
+		pallet_prelude::*,
+		storage_alias,
+		traits::{Get, UncheckedOnRuntimeUpgrade},
+	};
+
+	/// Version 2's aggregates, under their names.
+	pub mod old {
+		use super::*;
+
+		#[storage_alias]
+		pub type TotalEscrow<T: Config> = StorageValue<Pallet<T>, crate::BalanceOf<T>, ValueQuery>;
+
+		#[storage_alias]
+		pub type OpenJobs<T: Config> = StorageValue<Pallet<T>, u32, ValueQuery>;
+	}
+
+	/// Removes version 2's aggregates; use through [`MigrateToV3`].
+	pub struct InnerMigrateToV3<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateToV3<T> {
+		fn on_runtime_upgrade() -> Weight {
+			old::TotalEscrow::<T>::kill();
+			old::OpenJobs::<T>::kill();
+			T::DbWeight::get().writes(2)
+		}
+	}
+
+	/// Version 2 to 3, once, recorded in the pallet's storage version.
+	pub type MigrateToV3<T> = frame_support::migrations::VersionedMigration<
+		2,
+		3,
+		InnerMigrateToV3<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+
+	#[cfg(test)]
+	mod tests {
+		use super::*;
+		use crate::mock::*;
+		use frame_support::traits::{OnRuntimeUpgrade, StorageVersion};
+
+		#[test]
+		fn version_2_aggregates_are_removed() {
+			new_test_ext().execute_with(|| {
+				old::TotalEscrow::<Test>::put(1_000);
+				old::OpenJobs::<Test>::put(3);
+				StorageVersion::new(2).put::<Pallet<Test>>();
+
+				let _ = MigrateToV3::<Test>::on_runtime_upgrade();
+
+				assert_eq!(StorageVersion::get::<Pallet<Test>>(), 3);
+				assert!(!old::TotalEscrow::<Test>::exists());
+				assert!(!old::OpenJobs::<Test>::exists());
+			});
+		}
+	}
+}

@@ -97,7 +97,6 @@ impl<T: Config> Pallet<T> {
 			return false;
 		}
 		NextJobId::<T>::put(next);
-		OpenJobs::<T>::mutate(|n| *n = n.saturating_add(1));
 		Self::deposit_event(Event::ProbeIssued { job: id, model });
 		let commit_by = job.wake_at;
 		Self::advance(id, job, JobStatus::Assigned, commit_by);

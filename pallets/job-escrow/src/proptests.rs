@@ -167,8 +167,8 @@ proptest! {
 
 			// Let every job run out of time: all finish, nothing stays held or locked.
 			run_to(System::block_number() + 200);
-			assert_eq!(OpenJobs::<Test>::get(), 0);
-			assert_eq!(TotalEscrow::<Test>::get(), 0);
+			assert_eq!(Jobs::<Test>::iter_values().filter(|j| j.status.is_open()).count(), 0);
+			assert_eq!(JobEscrow::escrow_of_open_jobs(), 0);
 			for who in [P1, P2, A1, A2, A3, A4] {
 				assert_eq!(provider(who).locked, 0, "stake of {who} still locked");
 			}
@@ -303,7 +303,7 @@ proptest! {
 				Params::<Test>::mutate(|p| p.probe_interval = 0);
 				run_to(System::block_number() + 1);
 			}
-			assert_eq!(OpenJobs::<Test>::get(), 0);
+			assert_eq!(Jobs::<Test>::iter_values().filter(|j| j.status.is_open()).count(), 0);
 			assert_eq!(total_free(), all_start, "tokens moved between accounts, none created or lost");
 			for who in [P1, P2, A1, A2, A3, A4] {
 				assert_eq!(provider(who).locked, 0);

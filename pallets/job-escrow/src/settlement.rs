@@ -109,7 +109,6 @@ impl<T: Config> Pallet<T> {
 	/// model's queue costs the jammer.
 	pub(crate) fn refund(id: JobId, mut job: JobOf<T>, reason: RefundReason) {
 		let bond = core::mem::replace(&mut job.challenge_bond, Zero::zero());
-		TotalEscrow::<T>::mutate(|t| *t = t.saturating_sub(bond));
 		let mut storage_fee = match reason {
 			RefundReason::Cancelled | RefundReason::NoProvider | RefundReason::Unrunnable => {
 				Params::<T>::get().storage_fee.min(job.max_fee)
@@ -132,15 +131,13 @@ impl<T: Config> Pallet<T> {
 		Self::finish(id, job, JobStatus::Refunded { reason }, storage_fee);
 	}
 
-	/// Closes the books on a job: aggregates, the model's open-job count, the receipt, and the
-	/// pruning wake-up.
+	/// Closes the books on a job: the model's open-job count, the receipt, and the pruning
+	/// wake-up.
 	fn finish(id: JobId, mut job: JobOf<T>, status: JobStatus, fee_paid: BalanceOf<T>) {
-		TotalEscrow::<T>::mutate(|t| *t = t.saturating_sub(job.max_fee));
 		// The escrow is empty: `fee_paid` of it left the client, the rest is free again.
 		if !job.probe {
 			T::OnJobFinished::on_job_finished(id, &job.client, job.max_fee, fee_paid);
 		}
-		OpenJobs::<T>::mutate(|n| *n = n.saturating_sub(1));
 		T::ModelRegistry::note_job_closed(job.model);
 		let now = Self::now();
 		// A model cannot be removed while jobs naming it are open (`note_job_opened`).
@@ -189,14 +186,16 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::JobPruned { job: id, receipt_expires: expires });
 	}
 
-	/// Removes an expired receipt and its client's and provider's index entries.
-	pub(crate) fn expire_receipt(id: JobId) {
-		let Some(receipt) = Receipts::<T>::take(id) else { return };
+	/// Removes an expired receipt and its client's and provider's index entries. False when
+	/// there was none (a wake-up left behind).
+	pub(crate) fn expire_receipt(id: JobId) -> bool {
+		let Some(receipt) = Receipts::<T>::take(id) else { return false };
 		let key = JobKey::from(id);
 		JobsByClient::<T>::remove(&receipt.client, key);
 		if let Some(provider) = receipt.provider.as_ref() {
 			JobsByProvider::<T>::remove(provider, key);
 		}
 		Self::deposit_event(Event::ReceiptExpired { job: id });
+		true
 	}
 }

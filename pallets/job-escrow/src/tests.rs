@@ -1525,3 +1525,75 @@ fn submit_jobs_opens_one_job_per_input_under_one_hold_or_none_at_all() {
 		assert_eq!(before, (NextJobId::<Test>::get(), escrow(CLIENT), Balances::balance(&CLIENT)));
 	});
 }
+
+/// Runs the hook of every block up to `n` and returns what block `n`'s hook charged.
+fn hook_weight_at(n: u64) -> frame_support::weights::Weight {
+	use frame_support::traits::Hooks;
+	run_to(n - 1);
+	System::set_block_number(n);
+	let weight = JobEscrow::on_initialize(n);
+	JobEscrow::do_try_state().expect("escrow invariants hold");
+	weight
+}
+
+/// What a hook that made only `visit` (one job, one wake-up list read) charges.
+fn one_visit(visit: frame_support::weights::Weight) -> frame_support::weights::Weight {
+	use frame_support::traits::Get;
+	let db: frame_support::weights::RuntimeDbWeight =
+		<<Test as frame_system::Config>::DbWeight as Get<_>>::get();
+	db.reads_writes(4, 1).saturating_add(visit)
+}
+
+#[test]
+fn each_hook_visit_of_a_job_is_charged_its_own_benchmark_not_a_payment() {
+	build_and_execute(|| {
+		set_audit_rate(Perbill::zero());
+		add_provider(P1, 10_000);
+		let id = submit(1_000);
+		commit(id, P1, RIGHT);
+		let settle = <() as WeightInfo>::on_initialize_settle(1);
+		// The audit decision that drew nothing: far below a payment.
+		let decide = job(id).wake_at;
+		assert_eq!(hook_weight_at(decide), one_visit(<() as WeightInfo>::on_initialize_decide(1)));
+		assert!(<() as WeightInfo>::on_initialize_decide(1).ref_time() < settle.ref_time());
+		reveal(id, P1, RIGHT);
+		// The payment.
+		let pay = job(id).wake_at;
+		assert_eq!(hook_weight_at(pay), one_visit(settle));
+		assert_eq!(job(id).status, JobStatus::Settled);
+		// Pruning a job with one output and nobody that failed it.
+		let prune = job(id).wake_at;
+		assert_eq!(hook_weight_at(prune), one_visit(<() as WeightInfo>::on_initialize_prune(1)));
+		assert!(Jobs::<Test>::get(id).is_none());
+		// The receipt's expiry.
+		let expire = Receipts::<Test>::get(id).unwrap().finished_at + 40;
+		assert_eq!(hook_weight_at(expire), one_visit(<() as WeightInfo>::on_initialize_expire(1)));
+		assert!(Receipts::<Test>::get(id).is_none());
+	});
+}
+
+#[test]
+fn pruning_an_audited_job_or_one_a_provider_failed_is_charged_the_full_prune() {
+	build_and_execute(|| {
+		set_audit_rate(Perbill::one());
+		add_provider(P1, 10_000);
+		let id = submit(1_000);
+		commit(id, P1, RIGHT);
+		run_to(3);
+		let panel = checkers_of(id);
+		for &c in &panel {
+			commit(id, c, RIGHT);
+		}
+		reveal(id, P1, RIGHT);
+		for &c in &panel {
+			reveal(id, c, RIGHT);
+		}
+		let pay = job(id).wake_at;
+		run_to(pay);
+		let prune = job(id).wake_at;
+		let full = <() as WeightInfo>::on_initialize_prune_full(1);
+		assert_eq!(hook_weight_at(prune), one_visit(full));
+		assert!(<() as WeightInfo>::on_initialize_prune(1).ref_time() < full.ref_time());
+		assert_eq!(Outputs::<Test>::iter_prefix(id).count(), 0);
+	});
+}

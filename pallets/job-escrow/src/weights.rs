@@ -29,7 +29,11 @@ pub trait WeightInfo {
 	fn remove_auditor() -> Weight;
 	fn on_initialize_wakeups(n: u32, ) -> Weight;
 	fn on_initialize_audits(n: u32, ) -> Weight;
+	fn on_initialize_decide(n: u32, ) -> Weight;
 	fn on_initialize_settle(n: u32, ) -> Weight;
+	fn on_initialize_prune(n: u32, ) -> Weight;
+	fn on_initialize_prune_full(n: u32, ) -> Weight;
+	fn on_initialize_expire(n: u32, ) -> Weight;
 	fn on_initialize_assign(n: u32, ) -> Weight;
 }
 
@@ -448,6 +452,13 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5964).saturating_mul(n.into()))
 	}
+	fn on_initialize_decide(n: u32, ) -> Weight {
+		Weight::from_parts(20_000_000, 6196)
+			.saturating_add(Weight::from_parts(60_000_000, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 5964).saturating_mul(n.into()))
+	}
 	/// Storage: `JobEscrow::WakeCursor` (r:1 w:1)
 	/// Proof: `JobEscrow::WakeCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Wakeups` (r:128 w:256)
@@ -491,6 +502,27 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 			.saturating_add(T::DbWeight::get().writes(6_u64))
 			.saturating_add(T::DbWeight::get().writes((8_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5964).saturating_mul(n.into()))
+	}
+	fn on_initialize_prune(n: u32, ) -> Weight {
+		Weight::from_parts(20_000_000, 6196)
+			.saturating_add(Weight::from_parts(80_000_000, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 5964).saturating_mul(n.into()))
+	}
+	fn on_initialize_prune_full(n: u32, ) -> Weight {
+		Weight::from_parts(20_000_000, 6196)
+			.saturating_add(Weight::from_parts(120_000_000, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((16_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 5964).saturating_mul(n.into()))
+	}
+	fn on_initialize_expire(n: u32, ) -> Weight {
+		Weight::from_parts(20_000_000, 6196)
+			.saturating_add(Weight::from_parts(40_000_000, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2974).saturating_mul(n.into()))
 	}
 	/// Storage: `JobEscrow::WakeCursor` (r:1 w:1)
 	/// Proof: `JobEscrow::WakeCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
@@ -610,11 +642,39 @@ impl WeightInfo for () {
 			.saturating_add(ParityDbWeight::get().reads(163_u64))
 			.saturating_add(ParityDbWeight::get().writes(142_u64))
 	}
+	fn on_initialize_decide(n: u32, ) -> Weight {
+		Weight::from_parts(20_000_000, 6196)
+			.saturating_add(Weight::from_parts(60_000_000, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads((6_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 5964).saturating_mul(n.into()))
+	}
 	fn on_initialize_settle(n: u32, ) -> Weight {
 		Weight::from_parts(13_547_000, 6196)
 			.saturating_add(Weight::from_parts(171_767_302, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(11_u64))
 			.saturating_add(ParityDbWeight::get().writes(6_u64))
+	}
+	fn on_initialize_prune(n: u32, ) -> Weight {
+		Weight::from_parts(20_000_000, 6196)
+			.saturating_add(Weight::from_parts(80_000_000, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes((5_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 5964).saturating_mul(n.into()))
+	}
+	fn on_initialize_prune_full(n: u32, ) -> Weight {
+		Weight::from_parts(20_000_000, 6196)
+			.saturating_add(Weight::from_parts(120_000_000, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads((4_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes((16_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 5964).saturating_mul(n.into()))
+	}
+	fn on_initialize_expire(n: u32, ) -> Weight {
+		Weight::from_parts(20_000_000, 6196)
+			.saturating_add(Weight::from_parts(40_000_000, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(n.into())))
+			.saturating_add(ParityDbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2974).saturating_mul(n.into()))
 	}
 	fn on_initialize_assign(n: u32, ) -> Weight {
 		Weight::from_parts(27_920_425, 5996)
