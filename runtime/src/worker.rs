@@ -10,7 +10,9 @@
 //!    fresh salts are stored *before* the signed `commit_result`s go out, so a restarted node can
 //!    still reveal, and the commits leave before the next batch runs: a long batch delays only
 //!    what comes after it, and work left when the run's time budget is spent waits for the next
-//!    block. Who owes what in which status is the pallet's phase table
+//!    block. A key's calls that leave together go as one transaction (`Utility::force_batch`
+//!    when there are several): one signature, one fee's overhead, and one failed call does not
+//!    stop the others. Who owes what in which status is the pallet's phase table
 //!    (`pallet_job_escrow::phases`), not a copy;
 //! 3. finished jobs leave the inbox and their records are cleared.
 //!
@@ -187,11 +189,14 @@ pub fn run(now: BlockNumber) {
 		StorageValueRef::persistent(INBOX).get().ok().flatten().unwrap_or_default();
 	let mut nonces = BTreeMap::new();
 	let mut pending = Vec::new();
+	let mut outbox = Outbox::default();
 	let finished: Vec<JobId> = inbox
 		.into_iter()
-		.filter(|id| !work_on(*id, now, &keys, &mut nonces, &mut pending))
+		.filter(|id| !work_on(*id, now, &keys, &mut outbox, &mut pending))
 		.collect();
-	run_pending(pending, now, &keys, &mut nonces);
+	// Reveals and commitments sent again leave before any inference runs.
+	outbox.flush(&keys, now, &mut nonces);
+	run_pending(pending, now, &keys, &mut outbox, &mut nonces);
 	if !finished.is_empty() {
 		update_inbox(|inbox| inbox.retain(|id| !finished.contains(id)));
 		for id in &finished {
@@ -267,7 +272,7 @@ fn work_on(
 	id: JobId,
 	now: BlockNumber,
 	keys: &[Key],
-	nonces: &mut BTreeMap<AccountId, Nonce>,
+	outbox: &mut Outbox,
 	pending: &mut Vec<Pending>,
 ) -> bool {
 	let Some(job) = pallet_job_escrow::Jobs::<Runtime>::get(id) else { return false };
@@ -284,11 +289,11 @@ fn work_on(
 		involved = true;
 		match phases::due(job.status, role, party) {
 			Due::Commit => {
-				if let Some(run) = prepare_commit(id, &job, role, now, key, index, nonces) {
+				if let Some(run) = prepare_commit(id, &job, role, now, key, index, outbox) {
 					pending.push(run);
 				}
 			}
-			Due::Reveal => reveal(id, role, now, key, nonces),
+			Due::Reveal => reveal(id, role, now, key, index, outbox),
 			Due::Nothing => {}
 		}
 	}
@@ -318,7 +323,7 @@ fn prepare_commit(
 	now: BlockNumber,
 	key: &Key,
 	key_index: usize,
-	nonces: &mut BTreeMap<AccountId, Nonce>,
+	outbox: &mut Outbox,
 ) -> Option<Pending> {
 	let work_key = record_key(WORK_PREFIX, id, &key.account);
 	let work_ref = StorageValueRef::persistent(&work_key);
@@ -327,9 +332,7 @@ fn prepare_commit(
 		if work.commit_sent_at.saturating_add(RESEND_AFTER) <= now {
 			log::info!(target: LOG, "job {}: commitment not on chain yet; sending it again", id.0);
 			let call = commit_call(id, &key.account, &work);
-			if submit(call, key, role, now, nonces) {
-				work_ref.set(&Work { commit_sent_at: now, ..work });
-			}
+			outbox.push(key_index, id, role, call, Sent::Recommit(work));
 		}
 		return None;
 	}
@@ -367,6 +370,7 @@ fn run_pending(
 	mut pending: Vec<Pending>,
 	now: BlockNumber,
 	keys: &[Key],
+	outbox: &mut Outbox,
 	nonces: &mut BTreeMap<AccountId, Nonce>,
 ) {
 	pending.sort_by_key(|p| (p.deadline, p.id.0));
@@ -408,9 +412,11 @@ fn run_pending(
 		}
 		for (p, ran) in batch.into_iter().zip(results) {
 			if let Some(key) = keys.get(p.key) {
-				finish_commit(p, ran, now, ms, key, nonces);
+				finish_commit(p, ran, now, ms, key, outbox);
 			}
 		}
+		// This batch's commits leave before the next batch runs.
+		outbox.flush(keys, now, nonces);
 	}
 }
 
@@ -422,9 +428,9 @@ fn finish_commit(
 	now: BlockNumber,
 	ms: u64,
 	key: &Key,
-	nonces: &mut BTreeMap<AccountId, Nonce>,
+	outbox: &mut Outbox,
 ) {
-	let Pending { id, model, files, input, role, .. } = p;
+	let Pending { id, model, files, input, role, key: key_index, .. } = p;
 	// An input the engine itself refuses is the client's problem: the worker commits that
 	// refusal as its result, and the audit checks it like any other.
 	let ran = match ran {
@@ -453,16 +459,8 @@ fn finish_commit(
 			// Stored before the commitment leaves: a restart can always reveal what it committed.
 			StorageValueRef::persistent(&record_key(WORK_PREFIX, id, &key.account)).set(&work);
 			let call = commit_call(id, &key.account, &work);
-			let sent = submit(call, key, role, now, nonces);
-			log::info!(
-				target: LOG,
-				"job {}: ran model {} ({} input bytes) in {ms} ms as {}, {}",
-				id.0,
-				model.0,
-				input.len(),
-				role.name(),
-				if sent { "committed" } else { "commit not accepted by the pool; retrying" },
-			);
+			let ran = Ran { model, bytes: input.len(), ms };
+			outbox.push(key_index, id, role, call, Sent::Commit(ran));
 		}
 		Err(error) => {
 			StorageValueRef::persistent(&record_key(FAILED_PREFIX, id, &key.account)).set(&now);
@@ -563,7 +561,8 @@ fn reveal(
 	role: Role,
 	now: BlockNumber,
 	key: &Key,
-	nonces: &mut BTreeMap<AccountId, Nonce>,
+	key_index: usize,
+	outbox: &mut Outbox,
 ) {
 	let work_key = record_key(WORK_PREFIX, id, &key.account);
 	let work_ref = StorageValueRef::persistent(&work_key);
@@ -584,23 +583,114 @@ fn reveal(
 		output: work.output.clone(),
 		salt: work.salt,
 	};
-	if submit(call, key, work.role, now, nonces) {
-		log::info!(target: LOG, "job {}: revealed as {}", id.0, role.name());
-		inference::note(WorkerEvent::Revealed(role));
-		work_ref.set(&Work { reveal_sent_at: Some(now), ..work });
+	outbox.push(key_index, id, role, call, Sent::Reveal(work));
+}
+
+/// What the engine did for a commitment, for the log line once it is sent.
+struct Ran {
+	model: infera_primitives::ModelId,
+	bytes: usize,
+	ms: u64,
+}
+
+/// What to record once a call has gone to the pool.
+enum Sent {
+	/// A first commitment (its output and salt are stored already).
+	Commit(Ran),
+	/// A commitment sent again: `commit_sent_at` moves to now.
+	Recommit(Work),
+	/// A reveal: `reveal_sent_at` is set to now.
+	Reveal(Work),
+}
+
+/// The calls of a run that leave together, by the index of the key that signs them.
+#[derive(Default)]
+struct Outbox {
+	calls: BTreeMap<usize, Vec<(JobId, Role, pallet_job_escrow::Call<Runtime>, Sent)>>,
+}
+
+impl Outbox {
+	fn push(
+		&mut self,
+		key: usize,
+		id: JobId,
+		role: Role,
+		call: pallet_job_escrow::Call<Runtime>,
+		sent: Sent,
+	) {
+		self.calls.entry(key).or_default().push((id, role, call, sent));
+	}
+
+	/// Sends each key's calls as one transaction: the call itself when there is one, a
+	/// `Utility::force_batch` of them when there are several (a failed call, say a reveal that
+	/// came too late, does not stop the others). Then records what was sent.
+	fn flush(&mut self, keys: &[Key], now: BlockNumber, nonces: &mut BTreeMap<AccountId, Nonce>) {
+		for (index, calls) in core::mem::take(&mut self.calls) {
+			let Some(key) = keys.get(index) else { continue };
+			let Some(role) = calls.first().map(|(_, role, _, _)| *role) else { continue };
+			let call: RuntimeCall = match calls.as_slice() {
+				[(_, _, call, _)] => call.clone().into(),
+				_ => pallet_utility::Call::<Runtime>::force_batch {
+					calls: calls.iter().map(|(_, _, call, _)| call.clone().into()).collect(),
+				}
+				.into(),
+			};
+			let sent = submit(call, key, role, now, nonces);
+			if sent && calls.len() > 1 {
+				log::info!(
+					target: LOG,
+					"block {now}: {} calls of {} sent in one transaction",
+					calls.len(),
+					role.name()
+				);
+			}
+			for (id, role, _, what) in calls {
+				record_sent(id, role, &key.account, now, what, sent);
+			}
+		}
 	}
 }
 
-/// Signs `call` with `key` and hands it to the pool. Nonces count up across the calls of one run
-/// and, for a few blocks, across runs (transactions still in the pool).
+/// Notes what a call that went to the pool (`sent`) or did not changes.
+fn record_sent(id: JobId, role: Role, who: &AccountId, now: BlockNumber, what: Sent, sent: bool) {
+	let work_key = record_key(WORK_PREFIX, id, who);
+	let work_ref = StorageValueRef::persistent(&work_key);
+	match what {
+		Sent::Commit(Ran { model, bytes, ms }) => {
+			log::info!(
+				target: LOG,
+				"job {}: ran model {} ({bytes} input bytes) in {ms} ms as {}, {}",
+				id.0,
+				model.0,
+				role.name(),
+				if sent { "committed" } else { "commit not accepted by the pool; retrying" },
+			);
+			if sent {
+				inference::note(WorkerEvent::Committed(role));
+			}
+		}
+		Sent::Recommit(work) if sent => {
+			inference::note(WorkerEvent::Committed(role));
+			work_ref.set(&Work { commit_sent_at: now, ..work });
+		}
+		Sent::Reveal(work) if sent => {
+			log::info!(target: LOG, "job {}: revealed as {}", id.0, role.name());
+			inference::note(WorkerEvent::Revealed(role));
+			work_ref.set(&Work { reveal_sent_at: Some(now), ..work });
+		}
+		Sent::Recommit(_) | Sent::Reveal(_) => {}
+	}
+}
+
+/// Signs `call` with `key` and hands it to the pool. Nonces count up across the transactions of
+/// one run and, for a few blocks, across runs (transactions still in the pool).
 fn submit(
-	call: pallet_job_escrow::Call<Runtime>,
+	call: RuntimeCall,
 	key: &Key,
 	role: Role,
 	now: BlockNumber,
 	nonces: &mut BTreeMap<AccountId, Nonce>,
 ) -> bool {
-	let is_commit = matches!(call, pallet_job_escrow::Call::commit_result { .. });
 	let nonce = *nonces.entry(key.account.clone()).or_insert_with(|| {
 		let chain = System::account_nonce(&key.account);
 		let remembered = StorageValueRef::persistent(&nonce_key(&key.account))
@@ -613,7 +703,7 @@ fn submit(
 	});
 	let xt = <Runtime as CreateSignedTransaction<RuntimeCall>>::create_signed_transaction::<
 		WorkerAuthId,
-	>(call.into(), key.signer.clone(), key.account.clone(), nonce);
+	>(call, key.signer.clone(), key.account.clone(), nonce);
 	let Some(xt) = xt else {
 		log::warn!(
 			target: LOG,
@@ -626,9 +716,6 @@ fn submit(
 	let sent = SubmitTransaction::<Runtime, RuntimeCall>::submit_transaction(xt).is_ok();
 	if sent {
 		nonces.insert(key.account.clone(), nonce.saturating_add(1));
-		if is_commit {
-			inference::note(WorkerEvent::Committed(role));
-		}
 	} else {
 		log::warn!(target: LOG, "the pool refused a transaction of {} (nonce {nonce})", role.name());
 		inference::note(WorkerEvent::SubmitFailed(role));

@@ -7,7 +7,7 @@
 // block (one per client, all the same sentence). The script's providers commit and reveal from
 // here (inference is not what is measured): the output they reveal is the real MiniLM embedding
 // of that sentence, taken from a first job the node's own worker (Bob) ran, so audits pass.
-// Each provider sends a block's commits in one `utility.batch` and its reveals in another.
+// Each provider sends a block's commits in one `utility.forceBatch` and its reveals in another.
 // Jobs drawn for Bob are run by the node's worker as usual. It prints, per block, the jobs
 // submitted, committed and settled and the share of the block's weight used, then the totals:
 // jobs settled per block and the weight of one job's life against a balance transfer's.
@@ -119,7 +119,7 @@ async function main() {
       const [events, weight] = await Promise.all([at.query.system.events(), at.query.system.blockWeight()]);
       const row = { number, submitted: 0, committed: 0, revealed: 0, settled: 0, refunded: 0, refTime: 0n };
       for (const k of ['normal', 'operational', 'mandatory']) row.refTime += weight[k].refTime.toBigInt();
-      // A provider sends each block's commits in one `utility.batch`, and its reveals in
+      // A provider sends each block's commits in one `utility.forceBatch`, and its reveals in
       // another, as a provider with many jobs would: one signature and one transaction's base
       // weight for all of them.
       const commits = new Map();
@@ -152,7 +152,7 @@ async function main() {
       }
       for (const [what, calls] of [['commit', commits], ['reveal', reveals]]) {
         for (const { p, list } of calls.values()) {
-          const tx = list.length === 1 ? list[0] : api.tx.utility.batch(list);
+          const tx = list.length === 1 ? list[0] : api.tx.utility.forceBatch(list);
           tx.signAndSend(p, { nonce: await nextNonce(p) }).catch((e) => console.error(`${what} as ${p.address}: ${e.message}`));
         }
       }

@@ -7,7 +7,6 @@ use infera_engine::{
 	fuzzing::{decode, encode, load_and_run, Kind},
 	EngineError,
 };
-use std::path::Path;
 
 fn corpus() -> Vec<(String, Vec<u8>)> {
 	let dir = manifest_dir().join("tests/fixtures/fuzz");

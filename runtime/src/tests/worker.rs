@@ -92,8 +92,16 @@ fn ext() -> (sp_io::TestExternalities, Arc<Backend>, Arc<parking_lot::RwLock<Poo
 	(ext, backend, pool_state)
 }
 
-/// Takes the pool's transactions, checks each is signed by Bob, and dispatches it.
+/// Takes the pool's transactions, checks each is signed by Bob, and dispatches it; returns the
+/// job escrow calls they carried (a `force_batch`'s calls in order).
 fn include(pool: &parking_lot::RwLock<PoolState>) -> Vec<pallet_job_escrow::Call<Runtime>> {
+	include_txs(pool).into_iter().flatten().collect()
+}
+
+/// `include`, one list of calls per transaction.
+fn include_txs(
+	pool: &parking_lot::RwLock<PoolState>,
+) -> Vec<Vec<pallet_job_escrow::Call<Runtime>>> {
 	let txs = std::mem::take(&mut pool.write().transactions);
 	txs.into_iter()
 		.map(|raw| {
@@ -102,10 +110,32 @@ fn include(pool: &parking_lot::RwLock<PoolState>) -> Vec<pallet_job_escrow::Call
 				panic!("the worker signs its transactions")
 			};
 			assert_eq!(*address, sp_runtime::MultiAddress::Id(Sr25519Keyring::Bob.to_account_id()));
-			let RuntimeCall::JobEscrow(call) = xt.function else { panic!("a job escrow call") };
+			let calls = match &xt.function {
+				RuntimeCall::JobEscrow(call) => vec![call.clone()],
+				RuntimeCall::Utility(pallet_utility::Call::force_batch { calls }) => {
+					assert!(calls.len() > 1, "a batch of one is sent as the call itself");
+					calls
+						.iter()
+						.map(|c| match c {
+							RuntimeCall::JobEscrow(call) => call.clone(),
+							other => panic!("a job escrow call in the batch, not {other:?}"),
+						})
+						.collect()
+				}
+				other => panic!("a job escrow call or a force_batch of them, not {other:?}"),
+			};
 			let origin = RuntimeOrigin::signed(Sr25519Keyring::Bob.to_account_id());
-			assert_ok!(RuntimeCall::JobEscrow(call.clone()).dispatch(origin));
-			call
+			let info = xt.function.clone().dispatch(origin);
+			assert_ok!(info);
+			// A force_batch reports a failed call by an event, not an error.
+			assert!(
+				!System::events().iter().any(|r| matches!(
+					r.event,
+					RuntimeEvent::Utility(pallet_utility::Event::ItemFailed { .. })
+				)),
+				"every call of the batch succeeded"
+			);
+			calls
 		})
 		.collect()
 }
@@ -300,6 +330,10 @@ fn an_input_the_engine_refuses_is_committed_as_a_refusal_and_audited() {
 fn the_jobs_of_one_model_in_a_block_run_in_batches_and_each_commits() {
 	let (mut ext, backend, pool) = ext();
 	ext.execute_with(|| {
+		// No audits, so that every job's reveal is the provider's alone.
+		pallet_job_escrow::Params::<Runtime>::mutate(|p| {
+			p.audit_rate = sp_runtime::Perbill::zero()
+		});
 		let count = crate::worker::MAX_BATCH_JOBS + 2;
 		let inputs: Vec<Vec<u8>> =
 			(0..count).map(|i| format!("sentence {i}").into_bytes()).collect();
@@ -310,9 +344,13 @@ fn the_jobs_of_one_model_in_a_block_run_in_batches_and_each_commits() {
 		let ran: Vec<Vec<u8>> =
 			backend.runs.lock().unwrap().iter().map(|(i, _)| i.clone()).collect();
 		assert_eq!(ran, inputs);
-		// Every job's commitment went out, with consecutive nonces, and lands.
-		let calls = include(&pool);
-		assert_eq!(calls.len(), count);
+		// Every job's commitment went out, each inference batch's in one transaction (a
+		// force_batch: one signature, one transaction's overhead), with consecutive nonces, and
+		// lands.
+		let txs = include_txs(&pool);
+		let sizes: Vec<usize> = txs.iter().map(Vec::len).collect();
+		assert_eq!(sizes, vec![crate::worker::MAX_BATCH_JOBS, 2]);
+		assert_eq!(txs.concat().len(), count);
 		for job in &jobs {
 			assert_eq!(Jobs::<Runtime>::get(job).unwrap().status, JobStatus::Committed);
 		}
@@ -320,6 +358,15 @@ fn the_jobs_of_one_model_in_a_block_run_in_batches_and_each_commits() {
 		run_worker(2);
 		assert_eq!(backend.batches.lock().unwrap().len(), 2);
 		assert!(pool.read().transactions.is_empty());
+		// Reveals open: all of them go out in one transaction, and every job verifies.
+		run_to(3);
+		run_worker(3);
+		let txs = include_txs(&pool);
+		assert_eq!(txs.len(), 1, "one transaction for all the reveals");
+		assert_eq!(txs.concat().len(), count);
+		for job in &jobs {
+			assert_eq!(Jobs::<Runtime>::get(job).unwrap().status, JobStatus::Verified);
+		}
 		check_invariants();
 	});
 }
