@@ -10,13 +10,15 @@ import { startDevNode, waitFor, rpc } from './lib/node.mjs';
 let node;
 let api;
 
-/** Signs and sends `tx`, resolves once it is in a finalized block (with its events), rejects
- * with the decoded module error when dispatch fails. */
-function submit(tx, signer) {
+/** Signs and sends `tx`, resolves once it is in a block (with `finalized`: a finalized block)
+ * with its events, rejects with the decoded module error when dispatch fails. The dev chain has
+ * one author, so a block it imports stays; waiting for finality (two blocks more) is kept for the
+ * test that is about it. */
+function submit(tx, signer, { finalized = false } = {}) {
   return new Promise((resolve, reject) => {
     let unsub;
     tx.signAndSend(signer, ({ status, events, dispatchError }) => {
-      if (!status.isFinalized) return;
+      if (!(finalized ? status.isFinalized : status.isInBlock)) return;
       unsub?.();
       if (dispatchError) {
         if (dispatchError.isModule) {
@@ -27,7 +29,7 @@ function submit(tx, signer) {
         }
         return;
       }
-      resolve({ blockHash: status.asFinalized, events });
+      resolve({ blockHash: finalized ? status.asFinalized : status.asInBlock, events });
     }).then((u) => (unsub = u), reject);
   });
 }
@@ -103,7 +105,7 @@ test('a transfer signed by Alice is finalized and moves exact balances', async (
   const before = (await api.query.system.account(dave.address)).data.free.toBigInt();
   const aliceBefore = (await api.query.system.account(alice.address)).data.free.toBigInt();
 
-  const { blockHash, events } = await submit(api.tx.balances.transferKeepAlive(dave.address, amount), alice);
+  const { blockHash, events } = await submit(api.tx.balances.transferKeepAlive(dave.address, amount), alice, { finalized: true });
   const paid = events.find(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event));
   const fee = paid.event.data.actualFee.toBigInt();
 
