@@ -25,7 +25,7 @@ parameter_types! {
 	pub const HistoryDepth: u32 = HISTORY_DEPTH;
 	pub const MaxSetIdSessionEntries: u64 = HISTORY_DEPTH as u64;
 	/// An equivocation report stays valid in the pool for the whole history, in blocks.
-	pub const ReportLongevity: u64 = HISTORY_DEPTH as u64 * EPOCH_DURATION_IN_SLOTS;
+	pub const ReportLongevity: u64 = (HISTORY_DEPTH as u64).saturating_mul(EPOCH_DURATION_IN_SLOTS);
 }
 
 impl pallet_babe::Config for Runtime {
