@@ -6,39 +6,24 @@ import { ApiPromise, WsProvider } from '@polkadot/api';
 import { Keyring } from '@polkadot/keyring';
 import { cryptoWaitReady } from '@polkadot/util-crypto';
 import { startDevNode, waitFor, rpc } from './lib/node.mjs';
+import { submitter } from './lib/chain.mjs';
 
 let node;
 let api;
 
-/** Signs and sends `tx`, resolves once it is in a block (with `finalized`: a finalized block)
- * with its events, rejects with the decoded module error when dispatch fails. The dev chain has
- * one author, so a block it imports stays; waiting for finality (two blocks more) is kept for the
- * test that is about it. */
-function submit(tx, signer, { finalized = false } = {}) {
-  return new Promise((resolve, reject) => {
-    let unsub;
-    tx.signAndSend(signer, ({ status, events, dispatchError }) => {
-      if (!(finalized ? status.isFinalized : status.isInBlock)) return;
-      unsub?.();
-      if (dispatchError) {
-        if (dispatchError.isModule) {
-          const { section, name } = api.registry.findMetaError(dispatchError.asModule);
-          reject(new Error(`${section}.${name}`));
-        } else {
-          reject(new Error(dispatchError.toString()));
-        }
-        return;
-      }
-      resolve({ blockHash: finalized ? status.asFinalized : status.asInBlock, events });
-    }).then((u) => (unsub = u), reject);
-  });
-}
+/** `submit(tx, signer)` resolves once `tx` is in a block, with its events, and rejects with the
+ * decoded module error (lib/chain.mjs). The dev chain has one author, so a block it imports
+ * stays; `submitFinal` waits for finality too, for the test that is about it. */
+let submit;
+let submitFinal;
 
 before(async () => {
   await cryptoWaitReady();
   node = await startDevNode();
   await waitFor('the RPC server', () => rpc(node.httpUrl, 'system_health'), { timeoutMs: 120_000 });
   api = await ApiPromise.create({ provider: new WsProvider(node.wsUrl), noInitWarn: true });
+  submit = submitter(api);
+  submitFinal = submitter(api, { finalized: true });
 });
 
 after(async () => {
@@ -105,7 +90,7 @@ test('a transfer signed by Alice is finalized and moves exact balances', async (
   const before = (await api.query.system.account(dave.address)).data.free.toBigInt();
   const aliceBefore = (await api.query.system.account(alice.address)).data.free.toBigInt();
 
-  const { blockHash, events } = await submit(api.tx.balances.transferKeepAlive(dave.address, amount), alice, { finalized: true });
+  const { blockHash, events } = await submitFinal(api.tx.balances.transferKeepAlive(dave.address, amount), alice);
   const paid = events.find(({ event }) => api.events.transactionPayment.TransactionFeePaid.is(event));
   const fee = paid.event.data.actualFee.toBigInt();
 

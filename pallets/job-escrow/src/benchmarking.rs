@@ -150,6 +150,13 @@ fn run_to<T: Config>(n: BlockNumberFor<T>) {
 	}
 }
 
+/// Runs every block's hook before `n`, then enters block `n` without running its hook: the
+/// measured block.
+fn stop_before<T: Config>(n: BlockNumberFor<T>) {
+	run_to::<T>(n.saturating_sub(1u32.into()));
+	frame_system::Pallet::<T>::set_block_number(n);
+}
+
 fn provider_of<T: Config>(id: JobId) -> Result<T::AccountId, BenchmarkError> {
 	Jobs::<T>::get(id)
 		.and_then(|j| j.provider)
@@ -568,8 +575,7 @@ mod benchmarks {
 		n: Linear<0, { T::MaxWakeupsPerBlock::get() }>,
 	) -> Result<(), BenchmarkError> {
 		let (jobs, pay) = verified_jobs::<T>(n)?;
-		run_to::<T>(pay.saturating_sub(1u32.into()));
-		frame_system::Pallet::<T>::set_block_number(pay);
+		stop_before::<T>(pay);
 
 		#[block]
 		{
@@ -590,8 +596,7 @@ mod benchmarks {
 	) -> Result<(), BenchmarkError> {
 		let jobs = settled_jobs::<T>(n)?;
 		let at = wake_of::<T>(&jobs)?;
-		run_to::<T>(at.saturating_sub(1u32.into()));
-		frame_system::Pallet::<T>::set_block_number(at);
+		stop_before::<T>(at);
 
 		#[block]
 		{
@@ -644,8 +649,7 @@ mod benchmarks {
 			});
 		}
 		let at = wake_of::<T>(&jobs)?;
-		run_to::<T>(at.saturating_sub(1u32.into()));
-		frame_system::Pallet::<T>::set_block_number(at);
+		stop_before::<T>(at);
 
 		#[block]
 		{
@@ -670,8 +674,7 @@ mod benchmarks {
 		run_to::<T>(prune);
 		let expire = Params::<T>::get().receipt_retention.saturating_add(prune);
 		let expire = expire.saturating_sub(Params::<T>::get().retention);
-		run_to::<T>(expire.saturating_sub(1u32.into()));
-		frame_system::Pallet::<T>::set_block_number(expire);
+		stop_before::<T>(expire);
 
 		#[block]
 		{
