@@ -64,6 +64,9 @@ pub const RETRY_FAILED_AFTER: BlockNumber = 3;
 const NONCE_MEMORY: BlockNumber = 4;
 /// Jobs of one model the worker hands to the engine in one call: their commits leave together.
 pub const MAX_BATCH_JOBS: usize = 16;
+/// Calls one transaction carries at most: 32 reveals of the largest output are 0.5 MiB and about
+/// 80 ms of declared weight, well inside a block.
+pub const MAX_CALLS_PER_TRANSACTION: usize = 32;
 /// Milliseconds of inference after which a run starts no new batch (the storage lock lasts 120 s);
 /// the jobs left wait for the next block's run, earliest deadline first.
 const RUN_BUDGET_MS: u64 = 60_000;
@@ -621,32 +624,46 @@ impl Outbox {
 		self.calls.entry(key).or_default().push((id, role, call, sent));
 	}
 
-	/// Sends each key's calls as one transaction: the call itself when there is one, a
-	/// `Utility::force_batch` of them when there are several (a failed call, say a reveal that
-	/// came too late, does not stop the others). Then records what was sent.
+	/// Sends each key's calls as one transaction (at most [`MAX_CALLS_PER_TRANSACTION`] a
+	/// transaction): the call itself when there is one, a `Utility::force_batch` of them when
+	/// there are several (a failed call, say a reveal that came too late, does not stop the
+	/// others). Then records what was sent.
 	fn flush(&mut self, keys: &[Key], now: BlockNumber, nonces: &mut BTreeMap<AccountId, Nonce>) {
-		for (index, calls) in core::mem::take(&mut self.calls) {
+		for (index, mut calls) in core::mem::take(&mut self.calls) {
 			let Some(key) = keys.get(index) else { continue };
-			let Some(role) = calls.first().map(|(_, role, _, _)| *role) else { continue };
-			let call: RuntimeCall = match calls.as_slice() {
-				[(_, _, call, _)] => call.clone().into(),
-				_ => pallet_utility::Call::<Runtime>::force_batch {
-					calls: calls.iter().map(|(_, _, call, _)| call.clone().into()).collect(),
-				}
-				.into(),
-			};
-			let sent = submit(call, key, role, now, nonces);
-			if sent && calls.len() > 1 {
-				log::info!(
-					target: LOG,
-					"block {now}: {} calls of {} sent in one transaction",
-					calls.len(),
-					role.name()
-				);
+			while !calls.is_empty() {
+				let rest = calls.split_off(calls.len().min(MAX_CALLS_PER_TRANSACTION));
+				let chunk = core::mem::replace(&mut calls, rest);
+				Self::send(chunk, key, now, nonces);
 			}
-			for (id, role, _, what) in calls {
-				record_sent(id, role, &key.account, now, what, sent);
+		}
+	}
+
+	fn send(
+		calls: Vec<(JobId, Role, pallet_job_escrow::Call<Runtime>, Sent)>,
+		key: &Key,
+		now: BlockNumber,
+		nonces: &mut BTreeMap<AccountId, Nonce>,
+	) {
+		let Some(role) = calls.first().map(|(_, role, _, _)| *role) else { return };
+		let call: RuntimeCall = match calls.as_slice() {
+			[(_, _, call, _)] => call.clone().into(),
+			_ => pallet_utility::Call::<Runtime>::force_batch {
+				calls: calls.iter().map(|(_, _, call, _)| call.clone().into()).collect(),
 			}
+			.into(),
+		};
+		let sent = submit(call, key, role, now, nonces);
+		if sent && calls.len() > 1 {
+			log::info!(
+				target: LOG,
+				"block {now}: {} calls of {} sent in one transaction",
+				calls.len(),
+				role.name()
+			);
+		}
+		for (id, role, _, what) in calls {
+			record_sent(id, role, &key.account, now, what, sent);
 		}
 	}
 }

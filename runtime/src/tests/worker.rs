@@ -327,43 +327,44 @@ fn an_input_the_engine_refuses_is_committed_as_a_refusal_and_audited() {
 }
 
 #[test]
-fn the_jobs_of_one_model_in_a_block_run_in_batches_and_each_commits() {
+fn the_jobs_of_one_model_in_a_block_run_in_batches_and_their_calls_leave_in_few_transactions() {
 	let (mut ext, backend, pool) = ext();
 	ext.execute_with(|| {
 		// No audits, so that every job's reveal is the provider's alone.
 		pallet_job_escrow::Params::<Runtime>::mutate(|p| {
 			p.audit_rate = sp_runtime::Perbill::zero()
 		});
-		let count = crate::worker::MAX_BATCH_JOBS + 2;
+		use crate::worker::{MAX_BATCH_JOBS, MAX_CALLS_PER_TRANSACTION};
+		let count = MAX_CALLS_PER_TRANSACTION + 2;
 		let inputs: Vec<Vec<u8>> =
 			(0..count).map(|i| format!("sentence {i}").into_bytes()).collect();
 		let jobs: Vec<_> = inputs.iter().map(|i| submit(i)).collect();
 		run_worker(1);
-		// One call for the first 16 (equal deadlines: by job id), one for the rest.
-		assert_eq!(*backend.batches.lock().unwrap(), vec![crate::worker::MAX_BATCH_JOBS, 2]);
+		// Engine calls of 16 (equal deadlines: by job id), then the rest.
+		let batches: Vec<usize> =
+			(0..count).step_by(MAX_BATCH_JOBS).map(|i| (count - i).min(MAX_BATCH_JOBS)).collect();
+		assert_eq!(*backend.batches.lock().unwrap(), batches);
 		let ran: Vec<Vec<u8>> =
 			backend.runs.lock().unwrap().iter().map(|(i, _)| i.clone()).collect();
 		assert_eq!(ran, inputs);
-		// Every job's commitment went out, each inference batch's in one transaction (a
-		// force_batch: one signature, one transaction's overhead), with consecutive nonces, and
-		// lands.
+		// Every job's commitment went out, each engine call's in one transaction (a force_batch:
+		// one signature, one transaction's overhead), with consecutive nonces, and lands.
 		let txs = include_txs(&pool);
 		let sizes: Vec<usize> = txs.iter().map(Vec::len).collect();
-		assert_eq!(sizes, vec![crate::worker::MAX_BATCH_JOBS, 2]);
+		assert_eq!(sizes, batches);
 		assert_eq!(txs.concat().len(), count);
 		for job in &jobs {
 			assert_eq!(Jobs::<Runtime>::get(job).unwrap().status, JobStatus::Committed);
 		}
 		// Nothing runs twice: the next block's worker has no commit left to run.
 		run_worker(2);
-		assert_eq!(backend.batches.lock().unwrap().len(), 2);
+		assert_eq!(backend.batches.lock().unwrap().len(), batches.len());
 		assert!(pool.read().transactions.is_empty());
-		// Reveals open: all of them go out in one transaction, and every job verifies.
+		// Reveals open: they go out 32 to a transaction, and every job verifies.
 		run_to(3);
 		run_worker(3);
-		let txs = include_txs(&pool);
-		assert_eq!(txs.len(), 1, "one transaction for all the reveals");
-		assert_eq!(txs.concat().len(), count);
+		let sizes: Vec<usize> = include_txs(&pool).iter().map(Vec::len).collect();
+		assert_eq!(sizes, vec![MAX_CALLS_PER_TRANSACTION, 2]);
 		for job in &jobs {
 			assert_eq!(Jobs::<Runtime>::get(job).unwrap().status, JobStatus::Verified);
 		}
