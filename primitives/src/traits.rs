@@ -79,15 +79,29 @@ impl<AccountId> WorkRecorder<AccountId> for () {
 /// cancelled): budgets take what the job did not spend back.
 pub trait OnJobFinished<AccountId, Balance> {
 	/// Job `job` of `client` finished: of its `escrow`, `spent` left the client (price, storage
-	/// fee); the rest was released to the client's free balance.
-	fn on_job_finished(job: crate::JobId, client: &AccountId, escrow: Balance, spent: Balance);
+	/// fee); the rest was released to the client's free balance. Returns the weight it used
+	/// beyond the one read that finds whether the job concerns it (which the caller's
+	/// benchmark measures): zero for a job it has nothing to do with, at most `weight()`.
+	fn on_job_finished(
+		job: crate::JobId,
+		client: &AccountId,
+		escrow: Balance,
+		spent: Balance,
+	) -> sp_runtime::Weight;
 	/// The most one call may weigh.
 	fn weight() -> sp_runtime::Weight;
 }
 
 /// Nobody listens: for runtimes and mocks without budgets.
 impl<AccountId, Balance> OnJobFinished<AccountId, Balance> for () {
-	fn on_job_finished(_: crate::JobId, _: &AccountId, _: Balance, _: Balance) {}
+	fn on_job_finished(
+		_: crate::JobId,
+		_: &AccountId,
+		_: Balance,
+		_: Balance,
+	) -> sp_runtime::Weight {
+		sp_runtime::Weight::zero()
+	}
 	fn weight() -> sp_runtime::Weight {
 		sp_runtime::Weight::zero()
 	}

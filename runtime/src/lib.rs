@@ -62,7 +62,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("infera"),
 	impl_name: alloc::borrow::Cow::Borrowed("infera-node"),
 	authoring_version: 1,
-	spec_version: 103,
+	spec_version: 104,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 1,
@@ -137,6 +137,7 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 type Migrations = (
 	pallet_job_escrow::migrations::v2::MigrateToV2<Runtime>,
 	pallet_job_escrow::migrations::v3::MigrateToV3<Runtime>,
+	pallet_job_escrow::migrations::v4::MigrateToV4<Runtime>,
 	pallet_compute_staking::migrations::v2::MigrateToV2<Runtime>,
 );
 

@@ -4,7 +4,8 @@
 //
 // Starts a dev node, funds CLIENTS client accounts and PROVIDERS provider accounts from Alice,
 // makes each provider bond and serve MiniLM, then for BLOCKS blocks submits PER_BLOCK jobs per
-// block (one per client, all the same sentence). The script's providers commit and reveal from
+// block (one per client, all the same sentence; with BATCH=k, k per client in one
+// `submitJobs`). The script's providers commit and reveal from
 // here (inference is not what is measured): the output they reveal is the real MiniLM embedding
 // of that sentence, taken from a first job the node's own worker (Bob) ran, so audits pass.
 // Each provider sends a block's commits in one `utility.forceBatch` and its reveals in another.
@@ -21,6 +22,9 @@ const CLIENTS = env('CLIENTS', 120);
 const PROVIDERS = env('PROVIDERS', 16);
 const PER_BLOCK = env('PER_BLOCK', 60);
 const BLOCKS = env('BLOCKS', 12);
+// Jobs a client submits in one transaction: 1 sends `jobEscrow.submitJob`, more send
+// `jobEscrow.submitJobs` with that many inputs (a client with several jobs, a gateway, an agent).
+const BATCH = Math.max(1, env('BATCH', 1));
 const MINILM = 0;
 const UNITS = 10n ** 12n;
 const SENTENCE = 'Load bench: the same sentence for every job.';
@@ -73,7 +77,7 @@ async function main() {
       api.tx.computeStaking.bond(10n * minBond),
       api.tx.computeStaking.setModels([MINILM]),
     ]), p)));
-    console.log(`# ${CLIENTS} clients, ${PROVIDERS} providers (+ Bob's worker), ${PER_BLOCK} jobs per block for ${BLOCKS} blocks`);
+    console.log(`# ${CLIENTS} clients, ${PROVIDERS} providers (+ Bob's worker), ${PER_BLOCK} jobs per block for ${BLOCKS} blocks, ${BATCH} per submitting transaction`);
 
     // The real output for the sentence: a job Bob's worker runs (the only provider until now
     // would be Bob; our providers are listed now too, so wait for one Bob takes).
@@ -160,10 +164,13 @@ async function main() {
       console.log(`#${number}: submitted ${row.submitted}, committed ${row.committed}, revealed ${row.revealed}, settled ${row.settled}, refunded ${row.refunded}, weight ${(Number(row.refTime * 10000n / maxRefTime) / 100).toFixed(2)} % of the block`);
       if (submittedBlocks < BLOCKS) {
         submittedBlocks++;
-        for (let i = 0; i < PER_BLOCK; i++) {
+        for (let i = 0; i < PER_BLOCK; i += BATCH) {
           const c = clients[clientCursor++ % clients.length];
-          api.tx.jobEscrow.submitJob(MINILM, SENTENCE, maxFee, number + 60)
-            .signAndSend(c, { nonce: await nextNonce(c) }).catch((e) => console.error(`submit: ${e.message}`));
+          const k = Math.min(BATCH, PER_BLOCK - i);
+          const tx = k === 1
+            ? api.tx.jobEscrow.submitJob(MINILM, SENTENCE, maxFee, number + 60)
+            : api.tx.jobEscrow.submitJobs(MINILM, Array(k).fill(SENTENCE), maxFee, number + 60);
+          tx.signAndSend(c, { nonce: await nextNonce(c) }).catch((e) => console.error(`submit: ${e.message}`));
         }
       } else if (rows.filter((r) => r.number > start).reduce((n, r) => n + r.settled + r.refunded, 0) >= BLOCKS * PER_BLOCK || number > start + BLOCKS + 40) {
         done();

@@ -133,11 +133,13 @@ mod benchmarks {
 		let job = JobId(7);
 		FundedJobs::<T>::insert(job, Funded { payer: payer.clone(), delegate, period_start });
 
+		let funded;
 		#[block]
 		{
-			Pallet::<T>::job_finished(job, escrow, 0u32.into());
+			funded = Pallet::<T>::job_finished(job, escrow, 0u32.into());
 		}
 
+		assert!(funded);
 		assert_eq!(
 			PayerBudgets::<T>::get(&payer).map(|b| b.balance),
 			Some(escrow.saturating_add(escrow))

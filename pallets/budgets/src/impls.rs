@@ -161,8 +161,10 @@ impl<T: Config> Pallet<T> {
 
 	/// A budget's job ended: what it did not spend (now free on the payer's account) goes back
 	/// into the budget, and off the delegate's spending.
-	pub(crate) fn job_finished(job: JobId, escrow: BalanceOf<T>, spent: BalanceOf<T>) {
-		let Some(funded) = FundedJobs::<T>::take(job) else { return };
+	/// Gives a budget-funded job's unspent escrow back to its budget. False when `job` was not
+	/// funded by a budget (nothing done beyond one read).
+	pub(crate) fn job_finished(job: JobId, escrow: BalanceOf<T>, spent: BalanceOf<T>) -> bool {
+		let Some(funded) = FundedJobs::<T>::take(job) else { return false };
 		let returned = escrow.saturating_sub(spent);
 		let Funded { payer, delegate, period_start } = funded;
 		if !returned.is_zero() {
@@ -189,6 +191,7 @@ impl<T: Config> Pallet<T> {
 			}
 		});
 		Self::deposit_event(Event::EscrowReturned { job, payer, spent, returned });
+		true
 	}
 
 	/// Every account's budget hold is its recorded budget; every delegate count is right; every
@@ -225,8 +228,12 @@ impl<T: Config> OnJobFinished<T::AccountId, BalanceOf<T>> for Pallet<T> {
 		_client: &T::AccountId,
 		escrow: BalanceOf<T>,
 		spent: BalanceOf<T>,
-	) {
-		Self::job_finished(job, escrow, spent)
+	) -> Weight {
+		if Self::job_finished(job, escrow, spent) {
+			T::WeightInfo::on_job_finished()
+		} else {
+			Weight::zero()
+		}
 	}
 
 	fn weight() -> Weight {

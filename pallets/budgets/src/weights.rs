@@ -35,8 +35,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn fund() -> Weight {
 		//  Measured:  `426`
 		//  Estimated: `3640`
-		// Minimum execution time: 50_825_000 picoseconds.
-		Weight::from_parts(54_701_000, 3640)
+		// Minimum execution time: 47_511_000 picoseconds.
+		Weight::from_parts(50_506_000, 3640)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -49,8 +49,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn withdraw() -> Weight {
 		//  Measured:  `571`
 		//  Estimated: `3640`
-		// Minimum execution time: 44_176_000 picoseconds.
-		Weight::from_parts(47_761_000, 3640)
+		// Minimum execution time: 40_851_000 picoseconds.
+		Weight::from_parts(43_786_000, 3640)
 			.saturating_add(T::DbWeight::get().reads(3_u64))
 			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
@@ -61,8 +61,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn authorize() -> Weight {
 		//  Measured:  `248`
 		//  Estimated: `3654`
-		// Minimum execution time: 16_565_000 picoseconds.
-		Weight::from_parts(17_676_000, 3654)
+		// Minimum execution time: 15_123_000 picoseconds.
+		Weight::from_parts(16_304_000, 3654)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -73,8 +73,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn revoke() -> Weight {
 		//  Measured:  `324`
 		//  Estimated: `3654`
-		// Minimum execution time: 17_085_000 picoseconds.
-		Weight::from_parts(18_357_000, 3654)
+		// Minimum execution time: 15_654_000 picoseconds.
+		Weight::from_parts(16_965_000, 3654)
 			.saturating_add(T::DbWeight::get().reads(2_u64))
 			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
@@ -108,27 +108,27 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ComputeStaking::Params` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::Providers` (r:45 w:45)
 	/// Proof: `ComputeStaking::Providers` (`max_values`: None, `max_size`: Some(558), added: 3033, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::WakeupPages` (r:1 w:1)
+	/// Proof: `JobEscrow::WakeupPages` (`max_values`: None, `max_size`: Some(1182), added: 3657, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Jobs` (r:0 w:64)
 	/// Proof: `JobEscrow::Jobs` (`max_values`: None, `max_size`: Some(3489), added: 5964, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::JobsByProvider` (r:0 w:64)
 	/// Proof: `JobEscrow::JobsByProvider` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::JobsByClient` (r:0 w:64)
 	/// Proof: `JobEscrow::JobsByClient` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
-	/// Storage: `JobEscrow::Wakeups` (r:0 w:64)
-	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	/// Storage: `Budgets::FundedJobs` (r:0 w:64)
 	/// Proof: `Budgets::FundedJobs` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	fn submit_jobs(n: u32, l: u32, ) -> Weight {
 		//  Measured:  `7168 + n * (52 ±0)`
 		//  Estimated: `6261 + l * (1 ±0) + n * (2044 ±14)`
-		// Minimum execution time: 224_575_000 picoseconds.
-		Weight::from_parts(230_273_000, 6261)
-			.saturating_add(Weight::from_parts(37_451_461, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(39_645, 0).saturating_mul(l.into()))
-			.saturating_add(T::DbWeight::get().reads(16_u64))
+		// Minimum execution time: 189_242_000 picoseconds.
+		Weight::from_parts(197_916_000, 6261)
+			.saturating_add(Weight::from_parts(34_957_360, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(38_306, 0).saturating_mul(l.into()))
+			.saturating_add(T::DbWeight::get().reads(17_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(8_u64))
-			.saturating_add(T::DbWeight::get().writes((6_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(9_u64))
+			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 1).saturating_mul(l.into()))
 			.saturating_add(Weight::from_parts(0, 2044).saturating_mul(n.into()))
 	}
@@ -145,8 +145,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn on_job_finished() -> Weight {
 		//  Measured:  `893`
 		//  Estimated: `3654`
-		// Minimum execution time: 57_355_000 picoseconds.
-		Weight::from_parts(61_692_000, 3654)
+		// Minimum execution time: 54_671_000 picoseconds.
+		Weight::from_parts(57_726_000, 3654)
 			.saturating_add(T::DbWeight::get().reads(5_u64))
 			.saturating_add(T::DbWeight::get().writes(5_u64))
 	}
@@ -155,34 +155,34 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same weights with ParityDB's database weights, for mocks and tests.
 impl WeightInfo for () {
 	fn fund() -> Weight {
-		Weight::from_parts(54_701_000, 3640)
+		Weight::from_parts(50_506_000, 3640)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn withdraw() -> Weight {
-		Weight::from_parts(47_761_000, 3640)
+		Weight::from_parts(43_786_000, 3640)
 			.saturating_add(ParityDbWeight::get().reads(3_u64))
 			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn authorize() -> Weight {
-		Weight::from_parts(17_676_000, 3654)
+		Weight::from_parts(16_304_000, 3654)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn revoke() -> Weight {
-		Weight::from_parts(18_357_000, 3654)
+		Weight::from_parts(16_965_000, 3654)
 			.saturating_add(ParityDbWeight::get().reads(2_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn submit_jobs(n: u32, l: u32, ) -> Weight {
-		Weight::from_parts(230_273_000, 6261)
-			.saturating_add(Weight::from_parts(37_451_461, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(39_645, 0).saturating_mul(l.into()))
-			.saturating_add(ParityDbWeight::get().reads(16_u64))
-			.saturating_add(ParityDbWeight::get().writes(8_u64))
+		Weight::from_parts(197_916_000, 6261)
+			.saturating_add(Weight::from_parts(34_957_360, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(38_306, 0).saturating_mul(l.into()))
+			.saturating_add(ParityDbWeight::get().reads(17_u64))
+			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	fn on_job_finished() -> Weight {
-		Weight::from_parts(61_692_000, 3654)
+		Weight::from_parts(57_726_000, 3654)
 			.saturating_add(ParityDbWeight::get().reads(5_u64))
 			.saturating_add(ParityDbWeight::get().writes(5_u64))
 	}

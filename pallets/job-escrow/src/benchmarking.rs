@@ -24,6 +24,11 @@ use sp_runtime::{
 	Perbill,
 };
 
+/// Most wake-ups a hook benchmark handles: the hook's visits cost the same each (one job, its
+/// records), so the weights are linear and extrapolated to the hook's bounds
+/// (`MaxWakeupsPerBlock`, `MaxWakeupWeight`).
+const MEASURED_WAKEUPS: u32 = 128;
+
 fn funded<T: Config>(name: &'static str, i: u32) -> T::AccountId
 where
 	T::Currency: Mutate<T::AccountId>,
@@ -169,16 +174,28 @@ fn largest_model<T: Config>() -> ModelId {
 	T::BenchmarkHelper::model(largest_dimensions::<T>())
 }
 
-/// `n` jobs, each of its own client on a model of its own with its own provider, committed
-/// with the right output. Returns each job, its model and its provider.
-fn committed_jobs<T: Config>(n: u32) -> Result<Vec<(JobId, ModelId, T::AccountId)>, BenchmarkError>
+/// `n` jobs, each of its own client, committed with the right output: each on a model of its
+/// own with its own provider, or (`shared`) all on one model served by one provider. Returns
+/// each job, its model and its provider.
+fn committed_jobs<T: Config>(
+	n: u32,
+	shared: bool,
+) -> Result<Vec<(JobId, ModelId, T::AccountId)>, BenchmarkError>
 where
 	T::Currency: Mutate<T::AccountId>,
 {
 	let mut jobs = Vec::new();
+	let mut model = None;
 	for k in 0..n {
-		let model = largest_model::<T>();
-		T::BenchmarkHelper::provider(&funded::<T>("life-provider", k), model);
+		let model = match model {
+			Some(m) if shared => m,
+			_ => {
+				let m = largest_model::<T>();
+				T::BenchmarkHelper::provider(&funded::<T>("life-provider", k), m);
+				model = Some(m);
+				m
+			}
+		};
 		let id = submit::<T>(&funded::<T>("life-client", k), model, 16)?;
 		let provider = provider_of::<T>(id)?;
 		commit_as::<T>(id, &provider, &output::<T>(model, false))?;
@@ -189,7 +206,10 @@ where
 
 /// `n` unaudited jobs revealed and verified (see `committed_jobs`); returns them and the
 /// block they are paid in. Retention is short, so later phases are near.
-fn verified_jobs<T: Config>(n: u32) -> Result<(Vec<JobId>, BlockNumberFor<T>), BenchmarkError>
+fn verified_jobs<T: Config>(
+	n: u32,
+	shared: bool,
+) -> Result<(Vec<JobId>, BlockNumberFor<T>), BenchmarkError>
 where
 	T::Currency: Mutate<T::AccountId>,
 {
@@ -198,7 +218,7 @@ where
 		p.retention = 2u32.into();
 		p.receipt_retention = 5u32.into();
 	});
-	let jobs = committed_jobs::<T>(n)?;
+	let jobs = committed_jobs::<T>(n, shared)?;
 	let decide = Pallet::<T>::now().saturating_add(crate::AUDIT_DECISION_DELAY.into());
 	run_to::<T>(decide);
 	for (id, model, provider) in jobs.iter() {
@@ -213,7 +233,7 @@ fn settled_jobs<T: Config>(n: u32) -> Result<Vec<JobId>, BenchmarkError>
 where
 	T::Currency: Mutate<T::AccountId>,
 {
-	let (jobs, pay) = verified_jobs::<T>(n)?;
+	let (jobs, pay) = verified_jobs::<T>(n, false)?;
 	run_to::<T>(pay);
 	Ok(jobs)
 }
@@ -224,6 +244,42 @@ fn wake_of<T: Config>(jobs: &[JobId]) -> Result<BlockNumberFor<T>, BenchmarkErro
 		Some(id) => Jobs::<T>::get(id).map(|j| j.wake_at).ok_or(BenchmarkError::Weightless),
 		None => Ok(Pallet::<T>::now().saturating_add(1u32.into())),
 	}
+}
+
+/// A job of `model` (see `audited_model`) audited by the largest panel, in the current block:
+/// the provider committed and revealed a wrong output, the first `quorum` checkers a right one
+/// (contradicting it) and the others the provider's; every output differs in its bytes, so
+/// each comparison decodes and compares in full. The last checker has not revealed yet:
+/// returns the job, that checker and its output. `k` numbers the job among others.
+fn audit_to_judge<T: Config>(
+	model: ModelId,
+	k: u32,
+) -> Result<(JobId, T::AccountId, Vec<u8>), BenchmarkError>
+where
+	T::Currency: Mutate<T::AccountId>,
+{
+	let client = funded::<T>("client", k);
+	let id = submit::<T>(&client, model, 16)?;
+	let provider = provider_of::<T>(id)?;
+	let wrong = output::<T>(model, true);
+	commit_as::<T>(id, &provider, &wrong)?;
+	let decide = Jobs::<T>::get(id).map(|j| j.wake_at).ok_or(BenchmarkError::Weightless)?;
+	run_to::<T>(decide);
+	let panel = checkers_of::<T>(id);
+	if panel.len() as u32 != T::MaxCommittee::get() {
+		return Err(BenchmarkError::Stop("the panel is not full"));
+	}
+	let quorum = Pallet::<T>::quorum() as usize;
+	let out = |i: usize| output_variant::<T>(model, i >= quorum, (i as u32).saturating_add(1));
+	for (i, c) in panel.iter().enumerate() {
+		commit_as::<T>(id, c, &out(i))?;
+	}
+	Pallet::<T>::do_reveal(provider, id, wrong, [1u8; 32])?;
+	let (last, rest) = panel.split_last().ok_or(BenchmarkError::Weightless)?;
+	for (i, c) in rest.iter().enumerate() {
+		Pallet::<T>::do_reveal(c.clone(), id, out(i), [1u8; 32])?;
+	}
+	Ok((id, last.clone(), out(panel.len().saturating_sub(1))))
 }
 
 #[benchmarks(where T::Currency: Mutate<T::AccountId>)]
@@ -293,42 +349,50 @@ mod benchmarks {
 		Ok(())
 	}
 
-	/// The reveal that closes the largest audit panel on the largest embedding: every output
-	/// is decoded and compared with the provider's, a majority contradicts it, and the provider
-	/// and every checker that vouched for it are slashed.
+	/// The reveal that completes the largest audit panel on the largest embedding: stored, and
+	/// the judgement left to the next block's hook (`on_initialize_judge`).
 	#[benchmark]
 	fn reveal_result() -> Result<(), BenchmarkError> {
 		let model = audited_model::<T>()?;
-		let client = funded::<T>("client", 0);
-		let id = submit::<T>(&client, model, 16)?;
-		let provider = provider_of::<T>(id)?;
-		let wrong = output::<T>(model, true);
-		commit_as::<T>(id, &provider, &wrong)?;
-		let decide = Jobs::<T>::get(id).map(|j| j.wake_at).ok_or(BenchmarkError::Weightless)?;
-		run_to::<T>(decide);
-		let panel = checkers_of::<T>(id);
-		if panel.len() as u32 != T::MaxCommittee::get() {
-			return Err(BenchmarkError::Stop("the panel is not full"));
-		}
-		// The first `quorum` checkers contradict the provider, the others vouch for it.
-		// Every output differs in its bytes, so each comparison decodes and compares in full.
-		let quorum = Pallet::<T>::quorum() as usize;
-		let out = |i: usize| output_variant::<T>(model, i >= quorum, (i as u32).saturating_add(1));
-		for (i, c) in panel.iter().enumerate() {
-			commit_as::<T>(id, c, &out(i))?;
-		}
-		Pallet::<T>::do_reveal(provider, id, wrong.clone(), [1u8; 32])?;
-		let (last, rest) = panel.split_last().ok_or(BenchmarkError::Weightless)?;
-		for (i, c) in rest.iter().enumerate() {
-			Pallet::<T>::do_reveal(c.clone(), id, out(i), [1u8; 32])?;
-		}
-		let last_out = out(panel.len().saturating_sub(1));
+		let (id, last, last_out) = audit_to_judge::<T>(model, 0)?;
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(last.clone()), id, last_out, [1u8; 32]);
+		_(RawOrigin::Signed(last), id, last_out, [1u8; 32]);
 
-		let status = Jobs::<T>::get(id).map(|j| j.status);
-		assert_eq!(status, Some(JobStatus::Refunded { reason: RefundReason::Fraud }));
+		let job = Jobs::<T>::get(id).ok_or(BenchmarkError::Weightless)?;
+		assert_eq!(job.status, JobStatus::Revealing { audited: true });
+		assert_eq!(job.wake_at, Pallet::<T>::now().saturating_add(1u32.into()));
+		Ok(())
+	}
+
+	/// `n` audits judged in the same block, each by the largest panel on the largest
+	/// embedding: every output is decoded and compared with the provider's, a majority
+	/// contradicts it, and the provider and every checker that vouched for it are slashed.
+	/// The setup grows with `n` full panels, so `n` runs to 16 and the (linear) weight is
+	/// extrapolated to the hook's bound.
+	#[benchmark]
+	fn on_initialize_judge(
+		n: Linear<0, { T::MaxWakeupsPerBlock::get().min(16) }>,
+	) -> Result<(), BenchmarkError> {
+		let model = audited_model::<T>()?;
+		let mut ids = Vec::new();
+		for k in 0..n {
+			let (id, last, last_out) = audit_to_judge::<T>(model, k)?;
+			Pallet::<T>::do_reveal(last, id, last_out, [1u8; 32])?;
+			ids.push(id);
+		}
+		let judge = Pallet::<T>::now().saturating_add(1u32.into());
+		stop_before::<T>(judge);
+
+		#[block]
+		{
+			Pallet::<T>::on_block(judge);
+		}
+
+		for id in ids {
+			let status = Jobs::<T>::get(id).map(|j| j.status);
+			assert_eq!(status, Some(JobStatus::Refunded { reason: RefundReason::Fraud }));
+		}
 		Ok(())
 	}
 
@@ -516,7 +580,7 @@ mod benchmarks {
 	/// unlocked, slashed and marked, and a new panel is drawn over a full auditor set.
 	#[benchmark]
 	fn on_initialize_audits(
-		n: Linear<0, { T::MaxWakeupsPerBlock::get() }>,
+		n: Linear<0, { T::MaxWakeupsPerBlock::get().min(MEASURED_WAKEUPS) }>,
 	) -> Result<(), BenchmarkError> {
 		let model = audited_model::<T>()?;
 		let client = funded::<T>("client", 0);
@@ -529,7 +593,9 @@ mod benchmarks {
 		let decide = Pallet::<T>::now().saturating_add(crate::AUDIT_DECISION_DELAY.into());
 		run_to::<T>(decide);
 		let wake = decide.saturating_add(Params::<T>::get().commit_window);
-		frame_system::Pallet::<T>::set_block_number(wake);
+		// The wake-ups the commits left behind at the end of the providers' window are handled
+		// before the measured block.
+		stop_before::<T>(wake);
 
 		#[block]
 		{
@@ -548,10 +614,10 @@ mod benchmarks {
 	/// audit decision costs 95 % of the time.
 	#[benchmark]
 	fn on_initialize_decide(
-		n: Linear<0, { T::MaxWakeupsPerBlock::get() }>,
+		n: Linear<0, { T::MaxWakeupsPerBlock::get().min(MEASURED_WAKEUPS) }>,
 	) -> Result<(), BenchmarkError> {
 		Params::<T>::mutate(|p| p.audit_rate = Perbill::zero());
-		let jobs = committed_jobs::<T>(n)?;
+		let jobs = committed_jobs::<T>(n, false)?;
 		let decide = Pallet::<T>::now().saturating_add(crate::AUDIT_DECISION_DELAY.into());
 		frame_system::Pallet::<T>::set_block_number(decide);
 
@@ -572,9 +638,30 @@ mod benchmarks {
 	/// escrow, the rest released, the stake unlocked, the receipt written.
 	#[benchmark]
 	fn on_initialize_settle(
-		n: Linear<0, { T::MaxWakeupsPerBlock::get() }>,
+		n: Linear<0, { T::MaxWakeupsPerBlock::get().min(MEASURED_WAKEUPS) }>,
 	) -> Result<(), BenchmarkError> {
-		let (jobs, pay) = verified_jobs::<T>(n)?;
+		let (jobs, pay) = verified_jobs::<T>(n, false)?;
+		stop_before::<T>(pay);
+
+		#[block]
+		{
+			Pallet::<T>::on_block(pay);
+		}
+
+		for id in jobs {
+			assert_eq!(Jobs::<T>::get(id).map(|j| j.status), Some(JobStatus::Settled));
+		}
+		Ok(())
+	}
+
+	/// `n` verified jobs paid in the same block, each of its own client, all on one model
+	/// served by one provider: what each payment after the block's first costs when its
+	/// provider's and model owner's records were already touched (written once, at the end).
+	#[benchmark]
+	fn on_initialize_settle_shared(
+		n: Linear<0, { T::MaxWakeupsPerBlock::get().min(MEASURED_WAKEUPS) }>,
+	) -> Result<(), BenchmarkError> {
+		let (jobs, pay) = verified_jobs::<T>(n, true)?;
 		stop_before::<T>(pay);
 
 		#[block]
@@ -592,7 +679,7 @@ mod benchmarks {
 	/// output and no party that failed it.
 	#[benchmark]
 	fn on_initialize_prune(
-		n: Linear<0, { T::MaxWakeupsPerBlock::get() }>,
+		n: Linear<0, { T::MaxWakeupsPerBlock::get().min(MEASURED_WAKEUPS) }>,
 	) -> Result<(), BenchmarkError> {
 		let jobs = settled_jobs::<T>(n)?;
 		let at = wake_of::<T>(&jobs)?;
@@ -615,7 +702,7 @@ mod benchmarks {
 	/// entries go with it).
 	#[benchmark]
 	fn on_initialize_prune_full(
-		n: Linear<0, { T::MaxWakeupsPerBlock::get() }>,
+		n: Linear<0, { T::MaxWakeupsPerBlock::get().min(MEASURED_WAKEUPS) }>,
 	) -> Result<(), BenchmarkError> {
 		let jobs = settled_jobs::<T>(n)?;
 		let bytes = output::<T>(largest_model::<T>(), false);
@@ -667,7 +754,7 @@ mod benchmarks {
 	/// index entries.
 	#[benchmark]
 	fn on_initialize_expire(
-		n: Linear<0, { T::MaxWakeupsPerBlock::get() }>,
+		n: Linear<0, { T::MaxWakeupsPerBlock::get().min(MEASURED_WAKEUPS) }>,
 	) -> Result<(), BenchmarkError> {
 		let jobs = settled_jobs::<T>(n)?;
 		let prune = wake_of::<T>(&jobs)?;

@@ -258,13 +258,11 @@ impl<T: Config> Pallet<T> {
 		match role {
 			// The audit decision uses the randomness of a later block than the commit's.
 			Role::Provider => {
-				Self::unschedule(id, job.wake_at);
 				let at = now.saturating_add(AUDIT_DECISION_DELAY.into());
 				Self::advance(id, job, JobStatus::Committed, at);
 			}
 			// Reveals open once the whole panel has committed (or its window ends).
 			Role::Checker if job.checkers.iter().all(|p| p.commitment.is_some()) => {
-				Self::unschedule(id, job.wake_at);
 				Self::open_reveals(id, job, true, now);
 			}
 			Role::Checker => Jobs::<T>::insert(id, job),
@@ -272,6 +270,8 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Reveals `output` behind `who`'s commitment. True when the reveal completed an audit (or
+	/// revealed a refusal) whose judgement the next block's hook makes.
 	pub(crate) fn do_reveal(
 		who: T::AccountId,
 		id: JobId,
@@ -305,20 +305,27 @@ impl<T: Config> Pallet<T> {
 
 		let provider_done = job.provider.as_ref().is_some_and(|p| p.output_hash.is_some());
 		let panel_done = job.checkers.iter().all(|p| p.output_hash.is_some());
-		// Heavy: the reveal that closes an audit (every output judged) or a refusal that draws a
-		// panel. Any other reveal stores its output and at most verifies an unaudited job.
-		let heavy = match job.status {
+		// The reveal that completes an audit, or a refusal that needs a panel, leaves the
+		// judgement (or the panel's draw) to the next block's hook: a reveal is light whatever
+		// the panel, so a block's reveals are not limited by the dearest one's weight. An
+		// unaudited job's output is verified at once.
+		let deferred = match job.status {
 			JobStatus::Revealing { audited } if provider_done && (!audited || panel_done) => {
-				Self::unschedule(id, job.wake_at);
-				Self::close_reveals(id, job);
-				audited || refusal
+				if audited || refusal {
+					let next = Self::now().saturating_add(1u32.into());
+					Self::advance(id, job, status, next);
+					true
+				} else {
+					Self::close_reveals(id, job);
+					false
+				}
 			}
 			_ => {
 				Jobs::<T>::insert(id, job);
 				false
 			}
 		};
-		Ok(heavy)
+		Ok(deferred)
 	}
 
 	/// The canonical output in `bytes`, when it is one of `model`'s architecture.
@@ -407,7 +414,6 @@ impl<T: Config> Pallet<T> {
 			return Err(Error::<T>::InsufficientBalance.into());
 		}
 		job.challenge_bond = bond;
-		Self::unschedule(id, job.wake_at);
 		Self::deposit_event(Event::JobChallenged { job: id, bond, checkers });
 		job.status = JobStatus::Auditing;
 		let at = now.saturating_add(Params::<T>::get().commit_window);
@@ -423,7 +429,6 @@ impl<T: Config> Pallet<T> {
 		let job = Jobs::<T>::get(id).ok_or(Error::<T>::JobNotFound)?;
 		ensure!(job.client == who, Error::<T>::NotClient);
 		ensure!(job.status == JobStatus::Queued, Error::<T>::TooLateToCancel);
-		Self::unschedule(id, job.wake_at);
 		Self::dequeue(job.model, id);
 		Self::refund(id, job, RefundReason::Cancelled);
 		Ok(())

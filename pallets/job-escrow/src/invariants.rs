@@ -9,14 +9,16 @@ impl<T: Config> Pallet<T> {
 	/// `max_fee` (and challenge bonds; the runtime's invariants check every account's hold
 	/// against `escrow_of_open_jobs`); stake locked for jobs (by providers and by
 	/// checkers of audits in progress) equals what each bonded account has locked, and no
-	/// other bonded account has stake locked; every kept job is in exactly one wake-up list, at
-	/// its `wake_at`, and every receipt of a pruned job in one, all at or after the cursor the
-	/// hook goes on from (so every open job will be woken and every receipt expires); queued
+	/// other bonded account has stake locked; every kept job has a wake-up at its `wake_at`, and
+	/// every receipt of a pruned job exactly one, all at or after the cursor the hook goes on
+	/// from (so every open job will be woken and every receipt expires); queued
 	/// jobs are exactly the jobs in their model's queue; no more audits concluded than drawn.
 	#[cfg(any(feature = "try-runtime", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
-		use alloc::collections::BTreeMap;
+		use crate::Wakeup;
+		use alloc::collections::{BTreeMap, BTreeSet};
 		use frame_support::{ensure, traits::fungible::InspectHold};
+		use frame_system::pallet_prelude::BlockNumberFor;
 		use sp_runtime::traits::CheckedAdd;
 		let mut escrow: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
 		let mut locked: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
@@ -26,16 +28,30 @@ impl<T: Config> Pallet<T> {
 			cursor <= now.saturating_add(1u32.into()),
 			"the wake-up cursor is ahead of the chain"
 		);
-		let mut wakeups: BTreeMap<JobId, u32> = BTreeMap::new();
-		for (block, id) in Wakeups::<T>::iter_keys() {
-			// Every entry is at or after the cursor, so the hook reaches it.
+		// Every page is at or after the cursor (so the hook reaches it), holds only its group's
+		// jobs, each entry once; a receipt's entry names a receipt whose job is pruned.
+		let mut job_wakeups: BTreeSet<(BlockNumberFor<T>, JobId)> = BTreeSet::new();
+		let mut receipt_wakeups: BTreeMap<JobId, u32> = BTreeMap::new();
+		for (block, group, page) in WakeupPages::<T>::iter() {
 			ensure!(block >= cursor, "a wake-up lies behind the cursor and never comes");
-			match Jobs::<T>::get(id) {
-				Some(job) => ensure!(job.wake_at == block, "a wake-up is not at the job's wake_at"),
-				None => ensure!(Receipts::<T>::contains_key(id), "a wake-up names nothing"),
+			ensure!(!page.is_empty(), "an empty wake-up page is kept");
+			for (i, entry) in page.iter().enumerate() {
+				ensure!(entry.group() == group, "a wake-up is on another group's page");
+				ensure!(!page.iter().take(i).any(|e| e == entry), "a wake-up is listed twice");
+				match entry {
+					Wakeup::Job(id) => {
+						job_wakeups.insert((block, *id));
+					}
+					Wakeup::Receipt(id) => {
+						ensure!(
+							Receipts::<T>::contains_key(id) && !Jobs::<T>::contains_key(id),
+							"a receipt's wake-up names no receipt of a pruned job"
+						);
+						let n = receipt_wakeups.entry(*id).or_default();
+						*n = n.saturating_add(1);
+					}
+				}
 			}
-			let n = wakeups.entry(id).or_default();
-			*n = n.saturating_add(1);
 		}
 		let mut queued: BTreeMap<JobId, ModelId> = BTreeMap::new();
 		for (model, queue) in Queues::<T>::iter() {
@@ -47,11 +63,14 @@ impl<T: Config> Pallet<T> {
 		// Every receipt of a pruned job expires: it has its one wake-up.
 		for id in Receipts::<T>::iter_keys() {
 			if !Jobs::<T>::contains_key(id) {
-				ensure!(wakeups.get(&id) == Some(&1), "a receipt never expires");
+				ensure!(receipt_wakeups.get(&id) == Some(&1), "a receipt never expires");
 			}
 		}
 		for (id, job) in Jobs::<T>::iter() {
-			ensure!(wakeups.get(&id) == Some(&1), "a kept job is not in exactly one wake-up list");
+			ensure!(
+				job_wakeups.contains(&(job.wake_at, id)),
+				"a kept job has no wake-up at its wake_at"
+			);
 			ensure!(
 				(job.status == JobStatus::Queued) == (queued.get(&id) == Some(&job.model)),
 				"queues and queued jobs differ"

@@ -102,7 +102,7 @@ pub mod pallet {
 	use infera_primitives::{canonical::Refusal, JobId, ModelId};
 	use sp_core::H256;
 
-	const STORAGE_VERSION: StorageVersion = StorageVersion::new(3);
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(4);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -156,6 +156,11 @@ pub mod pallet {
 		/// because many phases end in the same block.
 		#[pallet::constant]
 		type MaxWakeupsPerBlock: Get<u32>;
+		/// Most weight the block hook's wake-ups may take in one block: it stops before a visit
+		/// that, at the dearest kind, could take it past this, and carries the rest over. At
+		/// least one visit at the dearest (`integrity_test`), so the hook always moves on.
+		#[pallet::constant]
+		type MaxWakeupWeight: Get<Weight>;
 		/// Most jobs waiting for a provider, per model.
 		#[pallet::constant]
 		type MaxQueued: Get<u32>;
@@ -204,16 +209,26 @@ pub mod pallet {
 		BoundedVec<u8, T::MaxOutputLen>,
 	>;
 
-	/// The block hook's work list: each kept job is in exactly one entry, at its `wake_at`
-	/// (when its phase ends), and each receipt of a pruned job in one, at its expiry. Any number
-	/// of entries may share a block: the hook takes `MaxWakeupsPerBlock` per block and carries
-	/// the rest over. Blocks and ids are sequential: `Twox64Concat` cannot be steered.
+	/// The block hook's work list, in pages by block and job group (`WAKEUP_GROUP` ids): each
+	/// kept job has an entry at its `wake_at` (when its phase ends) and each receipt of a pruned
+	/// job one at its expiry. A phase that ends early leaves its entry behind rather than pay a
+	/// write to remove it: the hook finds the job's `wake_at` moved and drops it. Any number of
+	/// entries may share a block: the hook takes `MaxWakeupsPerBlock` per block (and no more
+	/// than `MaxWakeupWeight` allows) and carries the rest over. Blocks and job ids are
+	/// sequential: `Twox64Concat` cannot be steered.
 	#[pallet::storage]
-	pub type Wakeups<T: Config> =
-		StorageDoubleMap<_, Twox64Concat, BlockNumberFor<T>, Twox64Concat, JobId, ()>;
+	pub type WakeupPages<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		Twox64Concat,
+		u64,
+		BoundedVec<Wakeup, WakeupPageLen>,
+		ValueQuery,
+	>;
 
 	/// The first block whose wake-ups the hook has not all handled; it never passes the current
-	/// block, and every entry of `Wakeups` is at or after it.
+	/// block, and every page of `WakeupPages` is at or after it.
 	#[pallet::storage]
 	pub type WakeCursor<T: Config> = StorageValue<_, BlockNumberFor<T>, ValueQuery>;
 
@@ -473,6 +488,13 @@ pub mod pallet {
 
 		fn integrity_test() {
 			assert!(T::MaxWakeupsPerBlock::get() > 0, "the scheduler needs room");
+			assert!(
+				T::WeightInfo::on_initialize_wakeups(1)
+					.max(T::WeightInfo::on_initialize_audits(1))
+					.max(T::WeightInfo::on_initialize_judge(1))
+					.all_lte(T::MaxWakeupWeight::get()),
+				"the hook's wake-ups have room for the dearest visit"
+			);
 			assert!(T::MaxAttempts::get() > 0, "a job needs at least one attempt");
 			let p = T::DefaultParams::get();
 			assert!(Self::ensure_params_valid(&p).is_ok(), "default parameters are valid");
@@ -525,12 +547,13 @@ pub mod pallet {
 			Self::do_commit(who, job, commitment)
 		}
 
-		/// Reveals the output and salt behind the signer's commitment. A provider's reveal of a
-		/// refusal (`CanonicalOutput::Refused`) on an unaudited job draws an audit panel.
+		/// Reveals the output and salt behind the signer's commitment. The reveal that completes
+		/// an audit, or a provider's refusal (`CanonicalOutput::Refused`) on an unaudited job,
+		/// is judged (or draws its panel) in the next block's hook.
 		#[pallet::call_index(2)]
-		#[pallet::weight(T::WeightInfo::reveal_result()
-			.max(T::WeightInfo::challenge_job())
-			.saturating_add(<T::OnJobFinished as infera_primitives::traits::OnJobFinished<_, _>>::weight()))]
+		#[pallet::weight(
+			T::WeightInfo::reveal_result().max(T::WeightInfo::reveal_result_unaudited())
+		)]
 		pub fn reveal_result(
 			origin: OriginFor<T>,
 			job: JobId,
@@ -538,11 +561,13 @@ pub mod pallet {
 			salt: [u8; 32],
 		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
-			let heavy = Self::do_reveal(who, job, output, salt)?;
-			// Charged in full only when it judged an audit or drew a panel (and perhaps ended
-			// the job).
-			let actual = (!heavy).then(T::WeightInfo::reveal_result_unaudited);
-			Ok(actual.into())
+			let deferred = Self::do_reveal(who, job, output, salt)?;
+			let actual = if deferred {
+				T::WeightInfo::reveal_result()
+			} else {
+				T::WeightInfo::reveal_result_unaudited()
+			};
+			Ok(Some(actual).into())
 		}
 
 		/// Cancels a job still waiting for a provider; the escrow comes back in full.

@@ -132,7 +132,7 @@ pub mod v2 {
 			WakeCursor::<T>::put(now);
 			for (block, ids) in wakeups {
 				for id in ids {
-					Wakeups::<T>::insert(block.max(now), id, ());
+					crate::migrations::v4::old::Wakeups::<T>::insert(block.max(now), id, ());
 					writes.saturating_inc();
 				}
 			}
@@ -160,7 +160,7 @@ pub mod v2 {
 				reads.saturating_inc();
 				if !Jobs::<T>::contains_key(id) {
 					let at = receipt.finished_at.saturating_add(retention);
-					Wakeups::<T>::insert(at.max(now), id, ());
+					crate::migrations::v4::old::Wakeups::<T>::insert(at.max(now), id, ());
 					writes.saturating_inc();
 				}
 			}
@@ -216,8 +216,10 @@ pub mod v2 {
 					},
 				);
 				// Rewrite it all in version 1's layout.
-				let wakeups: Vec<(u64, JobId)> = Wakeups::<Test>::iter_keys().collect();
-				let _ = Wakeups::<Test>::clear(u32::MAX, None);
+				let wakeups: Vec<(u64, JobId)> = WakeupPages::<Test>::iter()
+					.flat_map(|(block, _, page)| page.into_iter().map(move |e| (block, e.job())))
+					.collect();
+				let _ = WakeupPages::<Test>::clear(u32::MAX, None);
 				for (block, id) in wakeups {
 					old::Wakeups::<Test>::mutate(block, |l| l.try_push(id).expect("room"));
 				}
@@ -252,8 +254,11 @@ pub mod v2 {
 				StorageVersion::new(1).put::<crate::Pallet<Test>>();
 
 				let _ = MigrateToV2::<Test>::on_runtime_upgrade();
-
 				assert_eq!(StorageVersion::get::<crate::Pallet<Test>>(), 2);
+				// The later versions follow, as in the runtime.
+				let _ = crate::migrations::v3::MigrateToV3::<Test>::on_runtime_upgrade();
+				let _ = crate::migrations::v4::MigrateToV4::<Test>::on_runtime_upgrade();
+
 				assert_eq!(Params::<Test>::get().collateral_ratio, 25, "kept what governance set");
 				assert_eq!(Queues::<Test>::get(MODEL).to_vec(), vec![queued]);
 				assert_eq!(
@@ -264,8 +269,12 @@ pub mod v2 {
 					crate::Pallet::<Test>::jobs_by_provider(&P1, Some(assigned), 10),
 					vec![pruned]
 				);
-				assert!(Wakeups::<Test>::contains_key(41, pruned), "the receipt now expires");
-				crate::Pallet::<Test>::do_try_state().expect("version 2's invariants hold");
+				assert!(
+					WakeupPages::<Test>::get(41, pruned.0 / crate::WAKEUP_GROUP)
+						.contains(&crate::Wakeup::Receipt(pruned)),
+					"the receipt now expires"
+				);
+				crate::Pallet::<Test>::do_try_state().expect("the invariants hold");
 				// And the chain goes on: the queued job finds its provider.
 				run_to(3);
 				assert_eq!(
@@ -338,6 +347,123 @@ pub mod v3 {
 				assert!(!old::TotalEscrow::<Test>::exists());
 				assert!(!old::OpenJobs::<Test>::exists());
 			});
+		}
+	}
+}
+
+/// Version 4 (issue 15): wake-ups in pages by block and job group (`WakeupPages`), instead of
+/// one key per job and block. A phase's entry was removed and the next one written, two writes
+/// a phase; now the next one joins a page that others of its group share, and the hook removes
+/// a page at a time. Each entry becomes a job's or a receipt's, as its job is kept or pruned.
+pub mod v4 {
+	use crate::{pallet::*, Wakeup};
+	use alloc::vec::Vec;
+	use frame_support::{
+		pallet_prelude::*,
+		storage_alias,
+		traits::{Get, UncheckedOnRuntimeUpgrade},
+	};
+	use frame_system::pallet_prelude::BlockNumberFor;
+	use infera_primitives::JobId;
+
+	/// Version 3's wake-ups, under their name.
+	pub mod old {
+		use super::*;
+
+		#[storage_alias]
+		pub type Wakeups<T: Config> =
+			StorageDoubleMap<Pallet<T>, Twox64Concat, BlockNumberFor<T>, Twox64Concat, JobId, ()>;
+	}
+
+	/// Moves every wake-up to its page; use through [`MigrateToV4`]. It reads every wake-up
+	/// once (version 3 kept one per open job and receipt): fit for the test networks that
+	/// exist.
+	pub struct InnerMigrateToV4<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateToV4<T> {
+		fn on_runtime_upgrade() -> Weight {
+			let entries: Vec<(BlockNumberFor<T>, JobId)> =
+				old::Wakeups::<T>::drain().map(|(block, id, ())| (block, id)).collect();
+			let n = entries.len() as u64;
+			for (block, id) in entries {
+				// Every entry of version 3 was at or after the cursor; it stays in its block.
+				let entry =
+					if Jobs::<T>::contains_key(id) { Wakeup::Job(id) } else { Wakeup::Receipt(id) };
+				Pallet::<T>::push_wakeup(block, entry);
+			}
+			T::DbWeight::get().reads_writes(n.saturating_mul(3), n.saturating_mul(2))
+		}
+	}
+
+	/// Version 3 to 4, once, recorded in the pallet's storage version.
+	pub type MigrateToV4<T> = frame_support::migrations::VersionedMigration<
+		3,
+		4,
+		InnerMigrateToV4<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+
+	#[cfg(test)]
+	mod tests {
+		use super::*;
+		use crate::{mock::*, WAKEUP_GROUP};
+		use frame_support::traits::{OnRuntimeUpgrade, StorageVersion};
+		use sp_runtime::Perbill;
+
+		#[test]
+		fn version_3_wake_ups_move_to_their_pages() {
+			new_test_ext().execute_with(|| {
+				System::set_block_number(1);
+				Params::<Test>::mutate(|p| p.audit_rate = Perbill::zero());
+				add_provider(P1, 10_000);
+				let submit = || {
+					let id = NextJobId::<Test>::get();
+					frame_support::assert_ok!(JobEscrow::submit_job(
+						RuntimeOrigin::signed(CLIENT),
+						MODEL,
+						b"hello".to_vec(),
+						1_000,
+						50
+					));
+					id
+				};
+				let (open, pruned) = (submit(), submit());
+				Jobs::<Test>::remove(pruned);
+				Receipts::<Test>::insert(pruned, receipt_of(pruned));
+				let wake = Jobs::<Test>::get(open).map(|j| j.wake_at).expect("kept");
+				// Version 3's layout: one key per job and block.
+				let _ = WakeupPages::<Test>::clear(u32::MAX, None);
+				old::Wakeups::<Test>::insert(wake, open, ());
+				old::Wakeups::<Test>::insert(41, pruned, ());
+				StorageVersion::new(3).put::<Pallet<Test>>();
+
+				let _ = MigrateToV4::<Test>::on_runtime_upgrade();
+
+				assert_eq!(StorageVersion::get::<Pallet<Test>>(), 4);
+				assert_eq!(old::Wakeups::<Test>::iter().count(), 0);
+				let page = WakeupPages::<Test>::get(wake, open.0 / WAKEUP_GROUP);
+				assert_eq!(page.to_vec(), vec![Wakeup::Job(open)]);
+				let page = WakeupPages::<Test>::get(41, pruned.0 / WAKEUP_GROUP);
+				assert_eq!(page.to_vec(), vec![Wakeup::Receipt(pruned)]);
+			});
+		}
+
+		fn receipt_of(id: JobId) -> crate::ReceiptOf<Test> {
+			crate::Receipt {
+				client: CLIENT,
+				model: MODEL,
+				weights_hash: Default::default(),
+				dataset_hash: None,
+				input_hash: Default::default(),
+				output_hash: None,
+				provider: None,
+				checkers: Default::default(),
+				verdict: crate::Verdict::NoResult,
+				status: crate::JobStatus::Refunded { reason: crate::RefundReason::Cancelled },
+				fee_paid: 0,
+				finished_at: id.0,
+			}
 		}
 	}
 }

@@ -297,6 +297,9 @@ impl Randomness<Option<H256>, u64> for TestRandomness {
 }
 
 parameter_types! {
+	/// The hook's weight budget for wake-ups; tests lower it.
+	pub storage MaxWakeupWeight: frame_support::weights::Weight =
+		frame_support::weights::Weight::MAX;
 	pub const Protocol: u64 = PROTOCOL;
 	pub const DefaultParams: JobParams<Balance, u64> = JobParams {
 		audit_rate: Perbill::from_percent(5),
@@ -359,6 +362,7 @@ impl pallet_job_escrow::Config for Test {
 	type MaxCommittee = ConstU32<3>;
 	type MaxAttempts = ConstU32<3>;
 	type MaxWakeupsPerBlock = ConstU32<8>;
+	type MaxWakeupWeight = MaxWakeupWeight;
 	type MaxQueued = ConstU32<4>;
 	type AssignPerBlock = ConstU32<2>;
 	type MaxJobsPerCall = ConstU32<8>;

@@ -1,13 +1,17 @@
 //! Where a job's escrow goes: payment after the challenge window, refunds, and pruning to a
 //! receipt. Money only: who is slashed and why is decided in `audit.rs` and `hook.rs`.
 
-use crate::{pallet::*, BalanceOf, JobKey, JobOf, JobStatus, Receipt, RefundReason, Verdict};
+use crate::{
+	pallet::*, BalanceOf, JobKey, JobOf, JobStatus, Receipt, RefundReason, Verdict, Wakeup,
+};
 use alloc::vec::Vec;
 use frame_support::traits::{
 	fungible::MutateHold,
 	tokens::{Fortitude, Precision, Restriction},
 	Defensive, Get,
 };
+use frame_support::weights::Weight;
+use frame_system::pallet_prelude::BlockNumberFor;
 use infera_primitives::{
 	traits::{ComputeProviders, ModelRegistry, OnJobFinished, WorkRecorder},
 	JobId,
@@ -35,13 +39,12 @@ impl<T: Config> Pallet<T> {
 	/// Pays a verified job: the model owner's royalty and the protocol cut out of the price, the
 	/// rest of the price to the provider, what the price did not use back to the client. A share
 	/// whose receiver cannot take it goes to the provider instead, so the escrow is always
-	/// emptied exactly once.
-	pub(crate) fn settle(id: JobId, job: JobOf<T>) {
+	/// emptied exactly once. Returns what `OnJobFinished` used.
+	pub(crate) fn settle(id: JobId, job: JobOf<T>) -> Weight {
 		let Some(provider) = job.provider.clone() else {
 			let mut job = job;
 			job.verdict = Verdict::NoResult;
-			Self::refund(id, job, RefundReason::NoShow);
-			return;
+			return Self::refund(id, job, RefundReason::NoShow);
 		};
 		if job.probe {
 			// No fee and no escrow: a probe pays in emission only, one work point when its
@@ -59,8 +62,7 @@ impl<T: Config> Pallet<T> {
 				protocol: Zero::zero(),
 				refunded: Zero::zero(),
 			});
-			Self::finish(id, job, JobStatus::Settled, Zero::zero());
-			return;
+			return Self::finish(id, job, JobStatus::Settled, Zero::zero());
 		}
 		let params = Params::<T>::get();
 		let price = job.price.min(job.max_fee);
@@ -100,14 +102,14 @@ impl<T: Config> Pallet<T> {
 			refunded: if paid { refunded } else { refunded.saturating_add(provider_paid) },
 		});
 		let fee_paid = if paid { price } else { royalty.saturating_add(protocol) };
-		Self::finish(id, job, JobStatus::Settled, fee_paid);
+		Self::finish(id, job, JobStatus::Settled, fee_paid)
 	}
 
 	/// Releases the escrow (and any challenge bond) to the client and unlocks the provider's
 	/// stake. A job cancelled or refunded for want of a provider keeps its `storage_fee` (at
 	/// most its `max_fee`) for the protocol: the state it leaves is paid for, and jamming a
-	/// model's queue costs the jammer.
-	pub(crate) fn refund(id: JobId, mut job: JobOf<T>, reason: RefundReason) {
+	/// model's queue costs the jammer. Returns what `OnJobFinished` used.
+	pub(crate) fn refund(id: JobId, mut job: JobOf<T>, reason: RefundReason) -> Weight {
 		let bond = core::mem::replace(&mut job.challenge_bond, Zero::zero());
 		let mut storage_fee = match reason {
 			RefundReason::Cancelled | RefundReason::NoProvider | RefundReason::Unrunnable => {
@@ -128,16 +130,18 @@ impl<T: Config> Pallet<T> {
 			T::Providers::unlock(&p.who, job.stake);
 		}
 		Self::deposit_event(Event::JobRefunded { job: id, reason, amount, storage_fee });
-		Self::finish(id, job, JobStatus::Refunded { reason }, storage_fee);
+		Self::finish(id, job, JobStatus::Refunded { reason }, storage_fee)
 	}
 
 	/// Closes the books on a job: the model's open-job count, the receipt, and the pruning
-	/// wake-up.
-	fn finish(id: JobId, mut job: JobOf<T>, status: JobStatus, fee_paid: BalanceOf<T>) {
+	/// wake-up. Returns what `OnJobFinished` used.
+	fn finish(id: JobId, mut job: JobOf<T>, status: JobStatus, fee_paid: BalanceOf<T>) -> Weight {
 		// The escrow is empty: `fee_paid` of it left the client, the rest is free again.
-		if !job.probe {
-			T::OnJobFinished::on_job_finished(id, &job.client, job.max_fee, fee_paid);
-		}
+		let used = if job.probe {
+			Weight::zero()
+		} else {
+			T::OnJobFinished::on_job_finished(id, &job.client, job.max_fee, fee_paid)
+		};
 		T::ModelRegistry::note_job_closed(job.model);
 		let now = Self::now();
 		// A model cannot be removed while jobs naming it are open (`note_job_opened`).
@@ -169,11 +173,13 @@ impl<T: Config> Pallet<T> {
 		job.status = status;
 		let retention = Params::<T>::get().retention;
 		Self::advance(id, job, status, now.saturating_add(retention));
+		used
 	}
 
 	/// Removes a finished job, its outputs and the index entries of providers that failed it;
-	/// its receipt remains until `receipt_retention` after the job ended.
-	pub(crate) fn prune(id: JobId, job: JobOf<T>) {
+	/// its receipt remains until `receipt_retention` after the job ended. Returns the block its
+	/// receipt expires at.
+	pub(crate) fn prune(id: JobId, job: JobOf<T>) -> BlockNumberFor<T> {
 		Jobs::<T>::remove(id);
 		let _ = Outputs::<T>::clear_prefix(id, T::MaxCommittee::get().saturating_add(1), None);
 		let key = JobKey::from(id);
@@ -181,9 +187,12 @@ impl<T: Config> Pallet<T> {
 			JobsByProvider::<T>::remove(who, key);
 		}
 		let finished = Receipts::<T>::get(id).map(|r| r.finished_at).unwrap_or_else(Self::now);
-		let expires =
-			Self::schedule(id, finished.saturating_add(Params::<T>::get().receipt_retention));
+		let expires = Self::schedule(
+			Wakeup::Receipt(id),
+			finished.saturating_add(Params::<T>::get().receipt_retention),
+		);
 		Self::deposit_event(Event::JobPruned { job: id, receipt_expires: expires });
+		expires
 	}
 
 	/// Removes an expired receipt and its client's and provider's index entries. False when

@@ -58,8 +58,15 @@ fn commit(id: JobId, who: u64, out: [i16; 4]) {
 	));
 }
 
+/// Reveals `out` as `who` (see `reveal_bytes`: the reveal that completes an audit is judged
+/// in the next block, which comes).
 fn reveal(id: JobId, who: u64, out: [i16; 4]) {
-	assert_ok!(JobEscrow::reveal_result(RuntimeOrigin::signed(who), id, embedding(out), SALT));
+	reveal_bytes(id, who, &embedding(out));
+}
+
+/// Wake-up entries of block `n`, over its pages.
+fn wakeups_at(n: u64) -> usize {
+	WakeupPages::<Test>::iter_prefix(n).map(|(_, page)| page.len()).sum()
 }
 
 fn escrow(who: u64) -> Balance {
@@ -165,7 +172,7 @@ fn an_unaudited_job_is_paid_after_the_challenge_window_with_exact_shares() {
 		assert!(has_event(Event::ReceiptExpired { job: id }));
 		assert!(JobEscrow::jobs_by_client(&CLIENT, None, 10).is_empty());
 		assert!(JobEscrow::jobs_by_provider(&P1, None, 10).is_empty());
-		assert_eq!(Wakeups::<Test>::iter().count(), 0, "nothing left to wake");
+		assert_eq!(WakeupPages::<Test>::iter().count(), 0, "nothing left to wake");
 	});
 }
 
@@ -1263,7 +1270,7 @@ fn wake_ups_beyond_a_block_s_budget_are_carried_over_and_no_live_job_is_refunded
 			commit(*id, P1, RIGHT);
 		}
 		// All twenty audit decisions fall due in block 2.
-		assert_eq!(Wakeups::<Test>::iter_prefix(2).count(), 20);
+		assert_eq!(wakeups_at(2), 20);
 		run_to(2);
 		let revealing = || {
 			ids.iter().filter(|id| matches!(job(**id).status, JobStatus::Revealing { .. })).count()
@@ -1300,7 +1307,7 @@ fn submit_and_cancel_traffic_cannot_black_out_a_window() {
 			let id = submit(1_000);
 			assert_ok!(JobEscrow::cancel_job(RuntimeOrigin::signed(CLIENT), id));
 		}
-		assert_eq!(Wakeups::<Test>::iter_prefix(11).count(), 30);
+		assert_eq!(wakeups_at(11), 30);
 		add_provider(P1, 1_000_000);
 		let id = submit(1_000);
 		commit(id, P1, RIGHT);
@@ -1310,7 +1317,7 @@ fn submit_and_cancel_traffic_cannot_black_out_a_window() {
 		run_to(11);
 		run_to(15);
 		assert_eq!(job(id).status, JobStatus::Settled, "paid, late at most, never refunded");
-		assert_eq!(Wakeups::<Test>::iter_prefix(11).count(), 0);
+		assert_eq!(wakeups_at(11), 0);
 	});
 }
 
@@ -1345,8 +1352,15 @@ fn commit_bytes(id: JobId, who: u64, out: &[u8]) {
 	));
 }
 
+/// Reveals `out` as `who`, moving on to the next block when the reveal left a judgement (or a
+/// refusal's panel) to its hook (see `reveal`).
 fn reveal_bytes(id: JobId, who: u64, out: &[u8]) {
-	assert_ok!(JobEscrow::reveal_result(RuntimeOrigin::signed(who), id, out.to_vec(), SALT));
+	let info = JobEscrow::reveal_result(RuntimeOrigin::signed(who), id, out.to_vec(), SALT);
+	assert_ok!(info);
+	let deferred = <Test as crate::Config>::WeightInfo::reveal_result();
+	if info.ok().and_then(|i| i.actual_weight) == Some(deferred) {
+		run_to(System::block_number() + 1);
+	}
 }
 
 /// Issue 15: an unaudited job whose provider reveals "could not run" gets an audit panel.
@@ -1455,7 +1469,13 @@ fn a_reveal_is_charged_for_the_path_it_took() {
 		);
 		let info =
 			JobEscrow::reveal_result(RuntimeOrigin::signed(P1), refusing, refused(), SALT).unwrap();
-		assert_eq!(info.actual_weight, None, "drew a panel: charged in full");
+		assert_eq!(
+			info.actual_weight,
+			Some(<Test as crate::Config>::WeightInfo::reveal_result()),
+			"a refusal's panel is drawn by the next block's hook"
+		);
+		assert_eq!(job(refusing).status, JobStatus::Revealing { audited: false });
+		run_to(System::block_number() + 1);
 		assert_eq!(job(refusing).status, JobStatus::Auditing);
 	});
 }
@@ -1595,5 +1615,83 @@ fn pruning_an_audited_job_or_one_a_provider_failed_is_charged_the_full_prune() {
 		assert_eq!(hook_weight_at(prune), one_visit(full));
 		assert!(<() as WeightInfo>::on_initialize_prune(1).ref_time() < full.ref_time());
 		assert_eq!(Outputs::<Test>::iter_prefix(id).count(), 0);
+	});
+}
+
+#[test]
+fn payments_that_touch_an_earlier_payments_provider_and_model_are_charged_the_shared_benchmark() {
+	build_and_execute(|| {
+		set_audit_rate(Perbill::zero());
+		add_provider(P1, 10_000);
+		let jobs = [submit(1_000), submit(1_000), submit(1_000)];
+		for id in jobs {
+			commit(id, P1, RIGHT);
+		}
+		run_to(job(jobs[0]).wake_at);
+		for id in jobs {
+			reveal(id, P1, RIGHT);
+		}
+		let pay = job(jobs[0]).wake_at;
+		assert!(jobs.iter().all(|id| job(*id).wake_at == pay));
+		// The first payment writes the provider's and the model's records; the next two find
+		// them already touched in the block.
+		let first = <() as WeightInfo>::on_initialize_settle(1);
+		let shared = <() as WeightInfo>::on_initialize_settle_shared(2);
+		assert_eq!(hook_weight_at(pay), one_visit(first.saturating_add(shared)));
+		// Each further payment sharing the records costs less than one with records of its own.
+		type Measured = crate::weights::SubstrateWeight<Test>;
+		let each = |w: fn(u32) -> frame_support::weights::Weight| w(65).saturating_sub(w(64));
+		assert!(
+			each(Measured::on_initialize_settle_shared).ref_time()
+				< each(Measured::on_initialize_settle).ref_time()
+		);
+		assert!(jobs.iter().all(|id| job(*id).status == JobStatus::Settled));
+	});
+}
+
+#[test]
+fn the_hook_stops_at_its_weight_budget_and_carries_the_rest_over() {
+	build_and_execute(|| {
+		set_audit_rate(Perbill::zero());
+		add_provider(P1, 100_000);
+		let jobs: Vec<JobId> = (0..6).map(|_| submit(1_000)).collect();
+		for id in &jobs {
+			commit(*id, P1, RIGHT);
+		}
+		run_to(job(jobs[0]).wake_at);
+		for id in &jobs {
+			reveal(*id, P1, RIGHT);
+		}
+		let pay = job(jobs[0]).wake_at;
+		// Room for three payments (the first a full one, two sharing its provider and model)
+		// and, before each, one more visit at the dearest kind.
+		let dearest = <() as WeightInfo>::on_initialize_wakeups(1)
+			.max(<() as WeightInfo>::on_initialize_audits(1))
+			.max(<() as WeightInfo>::on_initialize_judge(1));
+		let budget = <() as WeightInfo>::on_initialize_settle(1)
+			.saturating_add(<() as WeightInfo>::on_initialize_settle_shared(1))
+			.saturating_add(dearest);
+		MaxWakeupWeight::set(&budget);
+		let settled = || jobs.iter().filter(|id| job(**id).status == JobStatus::Settled).count();
+		let weight = hook_weight_at(pay);
+		assert_eq!(settled(), 3, "three payments fit, the fourth might not");
+		assert!(weight.all_lte(one_visit(budget)), "the hook kept to its budget");
+		hook_weight_at(pay + 1);
+		assert_eq!(settled(), 6, "the rest in the next block");
+	});
+}
+
+#[test]
+fn a_hook_budget_below_one_visit_still_takes_one_visit_a_block() {
+	build_and_execute(|| {
+		add_provider(P1, 100_000);
+		let jobs = [submit(1_000), submit(1_000)];
+		MaxWakeupWeight::set(&frame_support::weights::Weight::zero());
+		let missed = || jobs.iter().filter(|id| job(**id).no_shows.len() == 1).count();
+		let window_end = job(jobs[0]).wake_at;
+		hook_weight_at(window_end);
+		assert_eq!(missed(), 1, "one visit, however small the budget");
+		hook_weight_at(window_end + 1);
+		assert_eq!(missed(), 2);
 	});
 }

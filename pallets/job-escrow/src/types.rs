@@ -26,6 +26,50 @@ pub fn commitment_of<AccountId: Encode>(
 	H256(sp_io::hashing::blake2_256(&preimage))
 }
 
+/// Jobs whose wake-ups share a page: ids `k · WAKEUP_GROUP` to `(k + 1) · WAKEUP_GROUP - 1`
+/// that wake in the same block. Jobs are numbered in order, so those submitted together (one
+/// `submit_jobs`) and those a block's hook moves on together mostly share pages: one read and
+/// one write for many.
+pub const WAKEUP_GROUP: u64 = 64;
+
+/// Most entries of a wake-up page: one of each kind per job of its group.
+pub type WakeupPageLen = frame_support::traits::ConstU32<{ 2 * WAKEUP_GROUP as u32 }>;
+
+/// One entry of the block hook's work list.
+#[derive(
+	Copy,
+	Clone,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+)]
+pub enum Wakeup {
+	/// A kept job's phase may end: the hook acts when the job's `wake_at` is the entry's
+	/// block; an entry left behind by a phase that ended early finds it moved, and is dropped.
+	Job(JobId),
+	/// The receipt of a pruned job expires.
+	Receipt(JobId),
+}
+
+impl Wakeup {
+	/// The job the entry is about.
+	pub fn job(&self) -> JobId {
+		match self {
+			Wakeup::Job(id) | Wakeup::Receipt(id) => *id,
+		}
+	}
+
+	/// The page group the entry belongs to.
+	pub fn group(&self) -> u64 {
+		self.job().0 / WAKEUP_GROUP
+	}
+}
+
 /// Why a job's escrow went back to its client.
 #[derive(
 	Copy,
@@ -159,7 +203,7 @@ pub struct Job<
 	pub submitted_at: BlockNumber,
 	/// Current status.
 	pub status: JobStatus,
-	/// The block at which the current phase times out (the job's one entry in `Wakeups`).
+	/// The block at which the current phase times out (its entry in `WakeupPages`).
 	pub wake_at: BlockNumber,
 	/// The assigned provider.
 	pub provider: Option<Party<AccountId>>,

@@ -19,6 +19,7 @@ pub trait WeightInfo {
 	fn submit_jobs(n: u32, l: u32, ) -> Weight;
 	fn commit_result() -> Weight;
 	fn reveal_result() -> Weight;
+	fn on_initialize_judge(n: u32, ) -> Weight;
 	fn reveal_result_unaudited() -> Weight;
 	fn challenge_job() -> Weight;
 	fn cancel_job() -> Weight;
@@ -31,6 +32,7 @@ pub trait WeightInfo {
 	fn on_initialize_audits(n: u32, ) -> Weight;
 	fn on_initialize_decide(n: u32, ) -> Weight;
 	fn on_initialize_settle(n: u32, ) -> Weight;
+	fn on_initialize_settle_shared(n: u32, ) -> Weight;
 	fn on_initialize_prune(n: u32, ) -> Weight;
 	fn on_initialize_prune_full(n: u32, ) -> Weight;
 	fn on_initialize_expire(n: u32, ) -> Weight;
@@ -66,20 +68,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ComputeStaking::Params` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::Providers` (r:1 w:1)
 	/// Proof: `ComputeStaking::Providers` (`max_values`: None, `max_size`: Some(558), added: 3033, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::WakeupPages` (r:1 w:1)
+	/// Proof: `JobEscrow::WakeupPages` (`max_values`: None, `max_size`: Some(1182), added: 3657, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Jobs` (r:0 w:1)
 	/// Proof: `JobEscrow::Jobs` (`max_values`: None, `max_size`: Some(3489), added: 5964, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::JobsByProvider` (r:0 w:1)
 	/// Proof: `JobEscrow::JobsByProvider` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::JobsByClient` (r:0 w:1)
 	/// Proof: `JobEscrow::JobsByClient` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
-	/// Storage: `JobEscrow::Wakeups` (r:0 w:1)
-	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
-	fn submit_job(_n: u32, ) -> Weight {
+	fn submit_job(n: u32, ) -> Weight {
 		//  Measured:  `6191`
 		//  Estimated: `5531`
-		// Minimum execution time: 111_457_000 picoseconds.
-		Weight::from_parts(123_870_871, 5531)
-			.saturating_add(T::DbWeight::get().reads(13_u64))
+		// Minimum execution time: 121_922_000 picoseconds.
+		Weight::from_parts(135_657_256, 5531)
+			.saturating_add(Weight::from_parts(4_831, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(14_u64))
 			.saturating_add(T::DbWeight::get().writes(9_u64))
 	}
 	/// Storage: `JobEscrow::Params` (r:1 w:0)
@@ -108,49 +111,69 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ComputeStaking::Params` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::Providers` (r:45 w:45)
 	/// Proof: `ComputeStaking::Providers` (`max_values`: None, `max_size`: Some(558), added: 3033, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::WakeupPages` (r:1 w:1)
+	/// Proof: `JobEscrow::WakeupPages` (`max_values`: None, `max_size`: Some(1182), added: 3657, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Jobs` (r:0 w:64)
 	/// Proof: `JobEscrow::Jobs` (`max_values`: None, `max_size`: Some(3489), added: 5964, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::JobsByProvider` (r:0 w:64)
 	/// Proof: `JobEscrow::JobsByProvider` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::JobsByClient` (r:0 w:64)
 	/// Proof: `JobEscrow::JobsByClient` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
-	/// Storage: `JobEscrow::Wakeups` (r:0 w:64)
-	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn submit_jobs(n: u32, l: u32, ) -> Weight {
 		//  Measured:  `7326 + n * (48 ±0)`
 		//  Estimated: `6261 + l * (1 ±0) + n * (2044 ±14)`
-		// Minimum execution time: 118_748_000 picoseconds.
-		Weight::from_parts(121_742_000, 6261)
-			.saturating_add(Weight::from_parts(31_348_318, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(36_765, 0).saturating_mul(l.into()))
-			.saturating_add(T::DbWeight::get().reads(14_u64))
+		// Minimum execution time: 134_390_000 picoseconds.
+		Weight::from_parts(141_862_000, 6261)
+			.saturating_add(Weight::from_parts(34_532_637, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(27_573, 0).saturating_mul(l.into()))
+			.saturating_add(T::DbWeight::get().reads(15_u64))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(6_u64))
-			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(7_u64))
+			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 1).saturating_mul(l.into()))
 			.saturating_add(Weight::from_parts(0, 2044).saturating_mul(n.into()))
 	}
 	/// Storage: `JobEscrow::Jobs` (r:1 w:1)
 	/// Proof: `JobEscrow::Jobs` (`max_values`: None, `max_size`: Some(3489), added: 5964, mode: `MaxEncodedLen`)
-	/// Storage: `JobEscrow::Wakeups` (r:0 w:2)
-	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::WakeupPages` (r:1 w:1)
+	/// Proof: `JobEscrow::WakeupPages` (`max_values`: None, `max_size`: Some(1182), added: 3657, mode: `MaxEncodedLen`)
 	fn commit_result() -> Weight {
-		//  Measured:  `438`
+		//  Measured:  `464`
 		//  Estimated: `6954`
-		// Minimum execution time: 16_875_000 picoseconds.
-		Weight::from_parts(18_447_000, 6954)
-			.saturating_add(T::DbWeight::get().reads(1_u64))
-			.saturating_add(T::DbWeight::get().writes(3_u64))
+		// Minimum execution time: 19_038_000 picoseconds.
+		Weight::from_parts(22_393_000, 6954)
+			.saturating_add(T::DbWeight::get().reads(2_u64))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
 	}
 	/// Storage: `JobEscrow::Jobs` (r:1 w:1)
 	/// Proof: `JobEscrow::Jobs` (`max_values`: None, `max_size`: Some(3489), added: 5964, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:0)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(469), added: 2944, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::WakeupPages` (r:1 w:1)
+	/// Proof: `JobEscrow::WakeupPages` (`max_values`: None, `max_size`: Some(1182), added: 3657, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::Outputs` (r:0 w:1)
+	/// Proof: `JobEscrow::Outputs` (`max_values`: None, `max_size`: Some(16468), added: 18943, mode: `MaxEncodedLen`)
+	fn reveal_result() -> Weight {
+		//  Measured:  `1906`
+		//  Estimated: `6954`
+		// Minimum execution time: 66_109_000 picoseconds.
+		Weight::from_parts(70_485_000, 6954)
+			.saturating_add(T::DbWeight::get().reads(3_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+	}
+	/// Storage: `JobEscrow::WakeCursor` (r:1 w:1)
+	/// Proof: `JobEscrow::WakeCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::WakeupPages` (r:3 w:2)
+	/// Proof: `JobEscrow::WakeupPages` (`max_values`: None, `max_size`: Some(1182), added: 3657, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::Jobs` (r:3 w:1)
+	/// Proof: `JobEscrow::Jobs` (`max_values`: None, `max_size`: Some(3489), added: 5964, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Params` (r:1 w:0)
 	/// Proof: `JobEscrow::Params` (`max_values`: Some(1), `max_size`: Some(120), added: 615, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::Providers` (r:9 w:9)
 	/// Proof: `ComputeStaking::Providers` (`max_values`: None, `max_size`: Some(558), added: 3033, mode: `MaxEncodedLen`)
-	/// Storage: `JobEscrow::Outputs` (r:8 w:1)
+	/// Storage: `ModelRegistry::Models` (r:1 w:0)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(469), added: 2944, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::Outputs` (r:9 w:0)
 	/// Proof: `JobEscrow::Outputs` (`max_values`: None, `max_size`: Some(16468), added: 18943, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::TotalBonded` (r:1 w:1)
 	/// Proof: `ComputeStaking::TotalBonded` (`max_values`: Some(1), `max_size`: Some(16), added: 511, mode: `MaxEncodedLen`)
@@ -166,17 +189,22 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `Budgets::FundedJobs` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::OpenJobs` (r:1 w:1)
 	/// Proof: `ModelRegistry::OpenJobs` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::QueueCursor` (r:1 w:0)
+	/// Proof: `JobEscrow::QueueCursor` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::Queues` (r:1 w:0)
+	/// Proof: `JobEscrow::Queues` (`max_values`: None, `max_size`: Some(2066), added: 4541, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Receipts` (r:0 w:1)
 	/// Proof: `JobEscrow::Receipts` (`max_values`: None, `max_size`: Some(499), added: 2974, mode: `MaxEncodedLen`)
-	/// Storage: `JobEscrow::Wakeups` (r:0 w:2)
-	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
-	fn reveal_result() -> Weight {
-		//  Measured:  `138779`
-		//  Estimated: `152534`
-		// Minimum execution time: 710_100_000 picoseconds.
-		Weight::from_parts(728_957_000, 152534)
-			.saturating_add(T::DbWeight::get().reads(37_u64))
-			.saturating_add(T::DbWeight::get().writes(29_u64))
+	fn on_initialize_judge(n: u32, ) -> Weight {
+		//  Measured:  `155380 + n * (265 ±0)`
+		//  Estimated: `171477 + n * (817 ±105)`
+		// Minimum execution time: 20_510_000 picoseconds.
+		Weight::from_parts(575_490_664, 171477)
+			.saturating_add(Weight::from_parts(22_396_878, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(38_u64))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(24_u64))
+			.saturating_add(Weight::from_parts(0, 817).saturating_mul(n.into()))
 	}
 	/// Storage: `JobEscrow::Jobs` (r:1 w:1)
 	/// Proof: `JobEscrow::Jobs` (`max_values`: None, `max_size`: Some(3489), added: 5964, mode: `MaxEncodedLen`)
@@ -184,17 +212,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(469), added: 2944, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Params` (r:1 w:0)
 	/// Proof: `JobEscrow::Params` (`max_values`: Some(1), `max_size`: Some(120), added: 615, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::WakeupPages` (r:1 w:1)
+	/// Proof: `JobEscrow::WakeupPages` (`max_values`: None, `max_size`: Some(1182), added: 3657, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Outputs` (r:0 w:1)
 	/// Proof: `JobEscrow::Outputs` (`max_values`: None, `max_size`: Some(16468), added: 18943, mode: `MaxEncodedLen`)
-	/// Storage: `JobEscrow::Wakeups` (r:0 w:2)
-	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn reveal_result_unaudited() -> Weight {
-		//  Measured:  `1107`
+		//  Measured:  `1162`
 		//  Estimated: `6954`
-		// Minimum execution time: 64_396_000 picoseconds.
-		Weight::from_parts(67_510_000, 6954)
-			.saturating_add(T::DbWeight::get().reads(3_u64))
-			.saturating_add(T::DbWeight::get().writes(4_u64))
+		// Minimum execution time: 68_583_000 picoseconds.
+		Weight::from_parts(72_468_000, 6954)
+			.saturating_add(T::DbWeight::get().reads(4_u64))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
 	}
 	/// Storage: `JobEscrow::Jobs` (r:1 w:1)
 	/// Proof: `JobEscrow::Jobs` (`max_values`: None, `max_size`: Some(3489), added: 5964, mode: `MaxEncodedLen`)
@@ -216,15 +244,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
-	/// Storage: `JobEscrow::Wakeups` (r:0 w:2)
-	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::WakeupPages` (r:1 w:1)
+	/// Proof: `JobEscrow::WakeupPages` (`max_values`: None, `max_size`: Some(1182), added: 3657, mode: `MaxEncodedLen`)
 	fn challenge_job() -> Weight {
-		//  Measured:  `9606`
+		//  Measured:  `9703`
 		//  Estimated: `192069`
-		// Minimum execution time: 447_507_000 picoseconds.
-		Weight::from_parts(464_883_000, 192069)
-			.saturating_add(T::DbWeight::get().reads(72_u64))
-			.saturating_add(T::DbWeight::get().writes(13_u64))
+		// Minimum execution time: 469_671_000 picoseconds.
+		Weight::from_parts(497_001_000, 192069)
+			.saturating_add(T::DbWeight::get().reads(73_u64))
+			.saturating_add(T::DbWeight::get().writes(12_u64))
 	}
 	/// Storage: `JobEscrow::Jobs` (r:1 w:1)
 	/// Proof: `JobEscrow::Jobs` (`max_values`: None, `max_size`: Some(3489), added: 5964, mode: `MaxEncodedLen`)
@@ -242,17 +270,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `ModelRegistry::OpenJobs` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
 	/// Storage: `ModelRegistry::Models` (r:1 w:0)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(469), added: 2944, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::WakeupPages` (r:1 w:1)
+	/// Proof: `JobEscrow::WakeupPages` (`max_values`: None, `max_size`: Some(1182), added: 3657, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Receipts` (r:0 w:1)
 	/// Proof: `JobEscrow::Receipts` (`max_values`: None, `max_size`: Some(499), added: 2974, mode: `MaxEncodedLen`)
-	/// Storage: `JobEscrow::Wakeups` (r:0 w:2)
-	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
 	fn cancel_job() -> Weight {
-		//  Measured:  `6695`
+		//  Measured:  `6795`
 		//  Estimated: `6954`
-		// Minimum execution time: 117_205_000 picoseconds.
-		Weight::from_parts(125_317_000, 6954)
-			.saturating_add(T::DbWeight::get().reads(9_u64))
-			.saturating_add(T::DbWeight::get().writes(9_u64))
+		// Minimum execution time: 124_856_000 picoseconds.
+		Weight::from_parts(137_796_000, 6954)
+			.saturating_add(T::DbWeight::get().reads(10_u64))
+			.saturating_add(T::DbWeight::get().writes(8_u64))
 	}
 	/// Storage: `ModelRegistry::Models` (r:16 w:0)
 	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(469), added: 2944, mode: `MaxEncodedLen`)
@@ -261,17 +289,17 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_probe_models(n: u32, ) -> Weight {
 		//  Measured:  `252 + n * (249 ±0)`
 		//  Estimated: `990 + n * (2944 ±0)`
-		// Minimum execution time: 3_976_000 picoseconds.
-		Weight::from_parts(6_849_112, 990)
-			.saturating_add(Weight::from_parts(3_383_597, 0).saturating_mul(n.into()))
+		// Minimum execution time: 4_266_000 picoseconds.
+		Weight::from_parts(7_132_511, 990)
+			.saturating_add(Weight::from_parts(3_645_795, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 			.saturating_add(Weight::from_parts(0, 2944).saturating_mul(n.into()))
 	}
 	/// Storage: `JobEscrow::WakeCursor` (r:1 w:1)
 	/// Proof: `JobEscrow::WakeCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `JobEscrow::Wakeups` (r:2 w:1)
-	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::WakeupPages` (r:3 w:1)
+	/// Proof: `JobEscrow::WakeupPages` (`max_values`: None, `max_size`: Some(1182), added: 3657, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::QueueCursor` (r:1 w:0)
 	/// Proof: `JobEscrow::QueueCursor` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Queues` (r:1 w:0)
@@ -306,10 +334,10 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Proof: `JobEscrow::JobsByProvider` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	fn on_initialize_probe() -> Weight {
 		//  Measured:  `5135`
-		//  Estimated: `5996`
-		// Minimum execution time: 80_711_000 picoseconds.
-		Weight::from_parts(85_077_000, 5996)
-			.saturating_add(T::DbWeight::get().reads(17_u64))
+		//  Estimated: `11961`
+		// Minimum execution time: 88_943_000 picoseconds.
+		Weight::from_parts(93_810_000, 11961)
+			.saturating_add(T::DbWeight::get().reads(18_u64))
 			.saturating_add(T::DbWeight::get().writes(7_u64))
 	}
 	/// Storage: `JobEscrow::AuditStats` (r:1 w:0)
@@ -319,8 +347,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn set_params() -> Weight {
 		//  Measured:  `113`
 		//  Estimated: `1501`
-		// Minimum execution time: 6_179_000 picoseconds.
-		Weight::from_parts(6_851_000, 1501)
+		// Minimum execution time: 6_560_000 picoseconds.
+		Weight::from_parts(7_161_000, 1501)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -329,8 +357,8 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn add_auditor() -> Weight {
 		//  Measured:  `2151`
 		//  Estimated: `3535`
-		// Minimum execution time: 10_445_000 picoseconds.
-		Weight::from_parts(11_667_000, 3535)
+		// Minimum execution time: 10_526_000 picoseconds.
+		Weight::from_parts(11_877_000, 3535)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
@@ -339,15 +367,15 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	fn remove_auditor() -> Weight {
 		//  Measured:  `2184`
 		//  Estimated: `3535`
-		// Minimum execution time: 10_446_000 picoseconds.
-		Weight::from_parts(11_427_000, 3535)
+		// Minimum execution time: 10_706_000 picoseconds.
+		Weight::from_parts(11_867_000, 3535)
 			.saturating_add(T::DbWeight::get().reads(1_u64))
 			.saturating_add(T::DbWeight::get().writes(1_u64))
 	}
 	/// Storage: `JobEscrow::WakeCursor` (r:1 w:1)
 	/// Proof: `JobEscrow::WakeCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `JobEscrow::Wakeups` (r:22 w:32)
-	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::WakeupPages` (r:8 w:2)
+	/// Proof: `JobEscrow::WakeupPages` (`max_values`: None, `max_size`: Some(1182), added: 3657, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Jobs` (r:16 w:16)
 	/// Proof: `JobEscrow::Jobs` (`max_values`: None, `max_size`: Some(3489), added: 5964, mode: `MaxEncodedLen`)
 	/// Storage: `ComputeStaking::Providers` (r:32 w:32)
@@ -379,21 +407,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `JobEscrow::JobsByProvider` (r:0 w:16)
 	/// Proof: `JobEscrow::JobsByProvider` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	fn on_initialize_wakeups(n: u32, ) -> Weight {
-		//  Measured:  `843 + n * (4160 ±0)`
-		//  Estimated: `16008 + n * (6066 ±0)`
-		// Minimum execution time: 26_089_000 picoseconds.
-		Weight::from_parts(30_007_767, 16008)
-			.saturating_add(Weight::from_parts(98_363_578, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(15_u64))
-			.saturating_add(T::DbWeight::get().reads((8_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(3_u64))
-			.saturating_add(T::DbWeight::get().writes((8_u64).saturating_mul(n.into())))
+		//  Measured:  `918 + n * (4150 ±0)`
+		//  Estimated: `29070 + n * (6066 ±0)`
+		// Minimum execution time: 26_159_000 picoseconds.
+		Weight::from_parts(28_495_229, 29070)
+			.saturating_add(Weight::from_parts(106_185_600, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(17_u64))
+			.saturating_add(T::DbWeight::get().reads((7_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(4_u64))
+			.saturating_add(T::DbWeight::get().writes((6_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 6066).saturating_mul(n.into()))
 	}
 	/// Storage: `JobEscrow::WakeCursor` (r:1 w:1)
 	/// Proof: `JobEscrow::WakeCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `JobEscrow::Wakeups` (r:133 w:256)
-	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::WakeupPages` (r:5 w:4)
+	/// Proof: `JobEscrow::WakeupPages` (`max_values`: None, `max_size`: Some(1182), added: 3657, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Jobs` (r:128 w:128)
 	/// Proof: `JobEscrow::Jobs` (`max_values`: None, `max_size`: Some(3489), added: 5964, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Params` (r:1 w:0)
@@ -421,21 +449,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `JobEscrow::Queues` (r:1 w:0)
 	/// Proof: `JobEscrow::Queues` (`max_values`: None, `max_size`: Some(2066), added: 4541, mode: `MaxEncodedLen`)
 	fn on_initialize_audits(n: u32, ) -> Weight {
-		//  Measured:  `19258 + n * (559 ±0)`
-		//  Estimated: `192069 + n * (5964 ±0)`
-		// Minimum execution time: 27_241_000 picoseconds.
-		Weight::from_parts(561_945_651, 192069)
-			.saturating_add(Weight::from_parts(488_219_532, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(163_u64))
-			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(142_u64))
-			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
+		//  Measured:  `19248 + n * (549 ±0)`
+		//  Estimated: `192069 + n * (5964 ±72)`
+		// Minimum execution time: 17_606_000 picoseconds.
+		Weight::from_parts(1_217_732_399, 192069)
+			.saturating_add(Weight::from_parts(495_816_803, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(160_u64))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(144_u64))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5964).saturating_mul(n.into()))
 	}
 	/// Storage: `JobEscrow::WakeCursor` (r:1 w:1)
 	/// Proof: `JobEscrow::WakeCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `JobEscrow::Wakeups` (r:129 w:256)
-	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::WakeupPages` (r:6 w:4)
+	/// Proof: `JobEscrow::WakeupPages` (`max_values`: None, `max_size`: Some(1182), added: 3657, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Jobs` (r:128 w:128)
 	/// Proof: `JobEscrow::Jobs` (`max_values`: None, `max_size`: Some(3489), added: 5964, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Params` (r:1 w:0)
@@ -451,21 +479,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `JobEscrow::Queues` (r:1 w:0)
 	/// Proof: `JobEscrow::Queues` (`max_values`: None, `max_size`: Some(2066), added: 4541, mode: `MaxEncodedLen`)
 	fn on_initialize_decide(n: u32, ) -> Weight {
-		//  Measured:  `607 + n * (282 ±0)`
-		//  Estimated: `6090 + n * (5964 ±1)`
-		// Minimum execution time: 14_201_000 picoseconds.
-		Weight::from_parts(27_944_020, 6090)
-			.saturating_add(Weight::from_parts(16_336_823, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(9_u64))
-			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
-			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
+		//  Measured:  `713 + n * (271 ±0)`
+		//  Estimated: `13377 + n * (5964 ±0)`
+		// Minimum execution time: 14_151_000 picoseconds.
+		Weight::from_parts(18_017_425, 13377)
+			.saturating_add(Weight::from_parts(17_357_282, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(10_u64))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
+			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5964).saturating_mul(n.into()))
 	}
 	/// Storage: `JobEscrow::WakeCursor` (r:1 w:1)
 	/// Proof: `JobEscrow::WakeCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `JobEscrow::Wakeups` (r:128 w:256)
-	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::WakeupPages` (r:5 w:4)
+	/// Proof: `JobEscrow::WakeupPages` (`max_values`: None, `max_size`: Some(1182), added: 3657, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Jobs` (r:128 w:128)
 	/// Proof: `JobEscrow::Jobs` (`max_values`: None, `max_size`: Some(3489), added: 5964, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Params` (r:1 w:0)
@@ -491,21 +519,61 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `JobEscrow::Receipts` (r:0 w:128)
 	/// Proof: `JobEscrow::Receipts` (`max_values`: None, `max_size`: Some(499), added: 2974, mode: `MaxEncodedLen`)
 	fn on_initialize_settle(n: u32, ) -> Weight {
-		//  Measured:  `1478 + n * (1096 ±0)`
-		//  Estimated: `5531 + n * (7809 ±1)`
-		// Minimum execution time: 11_457_000 picoseconds.
-		Weight::from_parts(11_607_000, 5531)
-			.saturating_add(Weight::from_parts(156_027_660, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(7_u64))
-			.saturating_add(T::DbWeight::get().reads((10_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(2_u64))
-			.saturating_add(T::DbWeight::get().writes((10_u64).saturating_mul(n.into())))
+		//  Measured:  `1643 + n * (1086 ±0)`
+		//  Estimated: `9720 + n * (7809 ±0)`
+		// Minimum execution time: 12_088_000 picoseconds.
+		Weight::from_parts(12_339_000, 9720)
+			.saturating_add(Weight::from_parts(155_057_538, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(8_u64))
+			.saturating_add(T::DbWeight::get().reads((9_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(3_u64))
+			.saturating_add(T::DbWeight::get().writes((8_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 7809).saturating_mul(n.into()))
 	}
 	/// Storage: `JobEscrow::WakeCursor` (r:1 w:1)
 	/// Proof: `JobEscrow::WakeCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `JobEscrow::Wakeups` (r:128 w:256)
-	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::WakeupPages` (r:5 w:4)
+	/// Proof: `JobEscrow::WakeupPages` (`max_values`: None, `max_size`: Some(1182), added: 3657, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::Jobs` (r:128 w:128)
+	/// Proof: `JobEscrow::Jobs` (`max_values`: None, `max_size`: Some(3489), added: 5964, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::Params` (r:1 w:0)
+	/// Proof: `JobEscrow::Params` (`max_values`: Some(1), `max_size`: Some(120), added: 615, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::Models` (r:1 w:0)
+	/// Proof: `ModelRegistry::Models` (`max_values`: None, `max_size`: Some(469), added: 2944, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:128 w:128)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(175), added: 2650, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:131 w:131)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `ComputeStaking::Providers` (r:1 w:1)
+	/// Proof: `ComputeStaking::Providers` (`max_values`: None, `max_size`: Some(558), added: 3033, mode: `MaxEncodedLen`)
+	/// Storage: `ComputeStaking::Params` (r:1 w:0)
+	/// Proof: `ComputeStaking::Params` (`max_values`: Some(1), `max_size`: Some(36), added: 531, mode: `MaxEncodedLen`)
+	/// Storage: `Budgets::FundedJobs` (r:128 w:0)
+	/// Proof: `Budgets::FundedJobs` (`max_values`: None, `max_size`: Some(84), added: 2559, mode: `MaxEncodedLen`)
+	/// Storage: `ModelRegistry::OpenJobs` (r:1 w:1)
+	/// Proof: `ModelRegistry::OpenJobs` (`max_values`: None, `max_size`: Some(20), added: 2495, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::QueueCursor` (r:1 w:0)
+	/// Proof: `JobEscrow::QueueCursor` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::Queues` (r:1 w:0)
+	/// Proof: `JobEscrow::Queues` (`max_values`: None, `max_size`: Some(2066), added: 4541, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::Receipts` (r:0 w:128)
+	/// Proof: `JobEscrow::Receipts` (`max_values`: None, `max_size`: Some(499), added: 2974, mode: `MaxEncodedLen`)
+	fn on_initialize_settle_shared(n: u32, ) -> Weight {
+		//  Measured:  `2424 + n * (462 ±0)`
+		//  Estimated: `9720 + n * (5964 ±0)`
+		// Minimum execution time: 11_868_000 picoseconds.
+		Weight::from_parts(11_988_000, 9720)
+			.saturating_add(Weight::from_parts(138_931_870, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(13_u64))
+			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(7_u64))
+			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 5964).saturating_mul(n.into()))
+	}
+	/// Storage: `JobEscrow::WakeCursor` (r:1 w:1)
+	/// Proof: `JobEscrow::WakeCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::WakeupPages` (r:5 w:4)
+	/// Proof: `JobEscrow::WakeupPages` (`max_values`: None, `max_size`: Some(1182), added: 3657, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Jobs` (r:128 w:128)
 	/// Proof: `JobEscrow::Jobs` (`max_values`: None, `max_size`: Some(3489), added: 5964, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Outputs` (r:128 w:128)
@@ -519,21 +587,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `JobEscrow::Queues` (r:1 w:0)
 	/// Proof: `JobEscrow::Queues` (`max_values`: None, `max_size`: Some(2066), added: 4541, mode: `MaxEncodedLen`)
 	fn on_initialize_prune(n: u32, ) -> Weight {
-		//  Measured:  `479 + n * (633 ±0)`
-		//  Estimated: `5531 + n * (18943 ±0)`
-		// Minimum execution time: 12_038_000 picoseconds.
-		Weight::from_parts(12_228_000, 5531)
-			.saturating_add(Weight::from_parts(20_444_732, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(5_u64))
-			.saturating_add(T::DbWeight::get().reads((4_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
-			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
+		//  Measured:  `551 + n * (623 ±0)`
+		//  Estimated: `9720 + n * (18943 ±0)`
+		// Minimum execution time: 12_469_000 picoseconds.
+		Weight::from_parts(27_059_003, 9720)
+			.saturating_add(Weight::from_parts(18_723_713, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 18943).saturating_mul(n.into()))
 	}
 	/// Storage: `JobEscrow::WakeCursor` (r:1 w:1)
 	/// Proof: `JobEscrow::WakeCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `JobEscrow::Wakeups` (r:128 w:256)
-	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::WakeupPages` (r:5 w:4)
+	/// Proof: `JobEscrow::WakeupPages` (`max_values`: None, `max_size`: Some(1182), added: 3657, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Jobs` (r:128 w:128)
 	/// Proof: `JobEscrow::Jobs` (`max_values`: None, `max_size`: Some(3489), added: 5964, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Outputs` (r:1152 w:1152)
@@ -549,23 +617,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `JobEscrow::JobsByProvider` (r:0 w:512)
 	/// Proof: `JobEscrow::JobsByProvider` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	fn on_initialize_prune_full(n: u32, ) -> Weight {
-		//  Measured:  `488 + n * (2235 ±0)`
-		//  Estimated: `5531 + n * (170487 ±1)`
-		// Minimum execution time: 11_908_000 picoseconds.
-		Weight::from_parts(12_198_000, 5531)
-			.saturating_add(Weight::from_parts(39_977_616, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(5_u64))
-			.saturating_add(T::DbWeight::get().reads((12_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
-			.saturating_add(T::DbWeight::get().writes((16_u64).saturating_mul(n.into())))
+		//  Measured:  `559 + n * (2225 ±0)`
+		//  Estimated: `9720 + n * (170487 ±0)`
+		// Minimum execution time: 12_298_000 picoseconds.
+		Weight::from_parts(12_559_000, 9720)
+			.saturating_add(Weight::from_parts(39_407_330, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().reads((11_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
+			.saturating_add(T::DbWeight::get().writes((14_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 170487).saturating_mul(n.into()))
 	}
 	/// Storage: `JobEscrow::WakeCursor` (r:1 w:1)
 	/// Proof: `JobEscrow::WakeCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `JobEscrow::Wakeups` (r:128 w:128)
-	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
-	/// Storage: `JobEscrow::Jobs` (r:128 w:0)
-	/// Proof: `JobEscrow::Jobs` (`max_values`: None, `max_size`: Some(3489), added: 5964, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::WakeupPages` (r:3 w:2)
+	/// Proof: `JobEscrow::WakeupPages` (`max_values`: None, `max_size`: Some(1182), added: 3657, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Receipts` (r:128 w:128)
 	/// Proof: `JobEscrow::Receipts` (`max_values`: None, `max_size`: Some(499), added: 2974, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::QueueCursor` (r:1 w:0)
@@ -579,21 +645,21 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `JobEscrow::JobsByClient` (r:0 w:128)
 	/// Proof: `JobEscrow::JobsByClient` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	fn on_initialize_expire(n: u32, ) -> Weight {
-		//  Measured:  `426 + n * (237 ±0)`
-		//  Estimated: `5531 + n * (5964 ±0)`
-		// Minimum execution time: 12_028_000 picoseconds.
-		Weight::from_parts(730_276, 5531)
-			.saturating_add(Weight::from_parts(12_399_248, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(5_u64))
-			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
-			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(n.into())))
-			.saturating_add(Weight::from_parts(0, 5964).saturating_mul(n.into()))
+		//  Measured:  `495 + n * (226 ±0)`
+		//  Estimated: `7183 + n * (2974 ±0)`
+		// Minimum execution time: 11_547_000 picoseconds.
+		Weight::from_parts(4_388_502, 7183)
+			.saturating_add(Weight::from_parts(9_273_454, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(6_u64))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
+			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(0, 2974).saturating_mul(n.into()))
 	}
 	/// Storage: `JobEscrow::WakeCursor` (r:1 w:1)
 	/// Proof: `JobEscrow::WakeCursor` (`max_values`: Some(1), `max_size`: Some(4), added: 499, mode: `MaxEncodedLen`)
-	/// Storage: `JobEscrow::Wakeups` (r:2 w:8)
-	/// Proof: `JobEscrow::Wakeups` (`max_values`: None, `max_size`: Some(28), added: 2503, mode: `MaxEncodedLen`)
+	/// Storage: `JobEscrow::WakeupPages` (r:3 w:1)
+	/// Proof: `JobEscrow::WakeupPages` (`max_values`: None, `max_size`: Some(1182), added: 3657, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::QueueCursor` (r:1 w:1)
 	/// Proof: `JobEscrow::QueueCursor` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `JobEscrow::Queues` (r:5 w:4)
@@ -619,129 +685,142 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// Storage: `JobEscrow::JobsByProvider` (r:0 w:4)
 	/// Proof: `JobEscrow::JobsByProvider` (`max_values`: None, `max_size`: Some(56), added: 2531, mode: `MaxEncodedLen`)
 	fn on_initialize_assign(n: u32, ) -> Weight {
-		//  Measured:  `721 + n * (3325 ±0)`
-		//  Estimated: `5996 + n * (5964 ±0)`
-		// Minimum execution time: 14_081_000 picoseconds.
-		Weight::from_parts(16_543_665, 5996)
-			.saturating_add(Weight::from_parts(57_179_805, 0).saturating_mul(n.into()))
-			.saturating_add(T::DbWeight::get().reads(7_u64))
+		//  Measured:  `769 + n * (3326 ±0)`
+		//  Estimated: `9401 + n * (5964 ±0)`
+		// Minimum execution time: 14_071_000 picoseconds.
+		Weight::from_parts(20_305_932, 9401)
+			.saturating_add(Weight::from_parts(60_729_180, 0).saturating_mul(n.into()))
+			.saturating_add(T::DbWeight::get().reads(8_u64))
 			.saturating_add(T::DbWeight::get().reads((6_u64).saturating_mul(n.into())))
-			.saturating_add(T::DbWeight::get().writes(1_u64))
-			.saturating_add(T::DbWeight::get().writes((6_u64).saturating_mul(n.into())))
+			.saturating_add(T::DbWeight::get().writes(2_u64))
+			.saturating_add(T::DbWeight::get().writes((5_u64).saturating_mul(n.into())))
 			.saturating_add(Weight::from_parts(0, 5964).saturating_mul(n.into()))
 	}
 }
 
 /// The same weights with ParityDB's database weights, for mocks and tests.
 impl WeightInfo for () {
-	fn submit_job(_n: u32, ) -> Weight {
-		Weight::from_parts(123_870_871, 5531)
-			.saturating_add(ParityDbWeight::get().reads(13_u64))
+	fn submit_job(n: u32, ) -> Weight {
+		Weight::from_parts(135_657_256, 5531)
+			.saturating_add(Weight::from_parts(4_831, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(14_u64))
 			.saturating_add(ParityDbWeight::get().writes(9_u64))
 	}
 	fn submit_jobs(n: u32, l: u32, ) -> Weight {
-		Weight::from_parts(121_742_000, 6261)
-			.saturating_add(Weight::from_parts(31_348_318, 0).saturating_mul(n.into()))
-			.saturating_add(Weight::from_parts(36_765, 0).saturating_mul(l.into()))
-			.saturating_add(ParityDbWeight::get().reads(14_u64))
-			.saturating_add(ParityDbWeight::get().writes(6_u64))
+		Weight::from_parts(141_862_000, 6261)
+			.saturating_add(Weight::from_parts(34_532_637, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(27_573, 0).saturating_mul(l.into()))
+			.saturating_add(ParityDbWeight::get().reads(15_u64))
+			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn commit_result() -> Weight {
-		Weight::from_parts(18_447_000, 6954)
-			.saturating_add(ParityDbWeight::get().reads(1_u64))
-			.saturating_add(ParityDbWeight::get().writes(3_u64))
+		Weight::from_parts(22_393_000, 6954)
+			.saturating_add(ParityDbWeight::get().reads(2_u64))
+			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn reveal_result() -> Weight {
-		Weight::from_parts(728_957_000, 152534)
-			.saturating_add(ParityDbWeight::get().reads(37_u64))
-			.saturating_add(ParityDbWeight::get().writes(29_u64))
+		Weight::from_parts(70_485_000, 6954)
+			.saturating_add(ParityDbWeight::get().reads(3_u64))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
+	}
+	fn on_initialize_judge(n: u32, ) -> Weight {
+		Weight::from_parts(575_490_664, 171477)
+			.saturating_add(Weight::from_parts(22_396_878, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(38_u64))
+			.saturating_add(ParityDbWeight::get().writes(24_u64))
 	}
 	fn reveal_result_unaudited() -> Weight {
-		Weight::from_parts(67_510_000, 6954)
-			.saturating_add(ParityDbWeight::get().reads(3_u64))
-			.saturating_add(ParityDbWeight::get().writes(4_u64))
+		Weight::from_parts(72_468_000, 6954)
+			.saturating_add(ParityDbWeight::get().reads(4_u64))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
 	}
 	fn challenge_job() -> Weight {
-		Weight::from_parts(464_883_000, 192069)
-			.saturating_add(ParityDbWeight::get().reads(72_u64))
-			.saturating_add(ParityDbWeight::get().writes(13_u64))
+		Weight::from_parts(497_001_000, 192069)
+			.saturating_add(ParityDbWeight::get().reads(73_u64))
+			.saturating_add(ParityDbWeight::get().writes(12_u64))
 	}
 	fn cancel_job() -> Weight {
-		Weight::from_parts(125_317_000, 6954)
-			.saturating_add(ParityDbWeight::get().reads(9_u64))
-			.saturating_add(ParityDbWeight::get().writes(9_u64))
+		Weight::from_parts(137_796_000, 6954)
+			.saturating_add(ParityDbWeight::get().reads(10_u64))
+			.saturating_add(ParityDbWeight::get().writes(8_u64))
 	}
 	fn set_probe_models(n: u32, ) -> Weight {
-		Weight::from_parts(6_849_112, 990)
-			.saturating_add(Weight::from_parts(3_383_597, 0).saturating_mul(n.into()))
+		Weight::from_parts(7_132_511, 990)
+			.saturating_add(Weight::from_parts(3_645_795, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn on_initialize_probe() -> Weight {
-		Weight::from_parts(85_077_000, 5996)
-			.saturating_add(ParityDbWeight::get().reads(17_u64))
+		Weight::from_parts(93_810_000, 11961)
+			.saturating_add(ParityDbWeight::get().reads(18_u64))
 			.saturating_add(ParityDbWeight::get().writes(7_u64))
 	}
 	fn set_params() -> Weight {
-		Weight::from_parts(6_851_000, 1501)
+		Weight::from_parts(7_161_000, 1501)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn add_auditor() -> Weight {
-		Weight::from_parts(11_667_000, 3535)
+		Weight::from_parts(11_877_000, 3535)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn remove_auditor() -> Weight {
-		Weight::from_parts(11_427_000, 3535)
+		Weight::from_parts(11_867_000, 3535)
 			.saturating_add(ParityDbWeight::get().reads(1_u64))
 			.saturating_add(ParityDbWeight::get().writes(1_u64))
 	}
 	fn on_initialize_wakeups(n: u32, ) -> Weight {
-		Weight::from_parts(30_007_767, 16008)
-			.saturating_add(Weight::from_parts(98_363_578, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(15_u64))
-			.saturating_add(ParityDbWeight::get().writes(3_u64))
+		Weight::from_parts(28_495_229, 29070)
+			.saturating_add(Weight::from_parts(106_185_600, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(17_u64))
+			.saturating_add(ParityDbWeight::get().writes(4_u64))
 	}
 	fn on_initialize_audits(n: u32, ) -> Weight {
-		Weight::from_parts(561_945_651, 192069)
-			.saturating_add(Weight::from_parts(488_219_532, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(163_u64))
-			.saturating_add(ParityDbWeight::get().writes(142_u64))
+		Weight::from_parts(1_217_732_399, 192069)
+			.saturating_add(Weight::from_parts(495_816_803, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(160_u64))
+			.saturating_add(ParityDbWeight::get().writes(144_u64))
 	}
 	fn on_initialize_decide(n: u32, ) -> Weight {
-		Weight::from_parts(27_944_020, 6090)
-			.saturating_add(Weight::from_parts(16_336_823, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(9_u64))
-			.saturating_add(ParityDbWeight::get().writes(1_u64))
-	}
-	fn on_initialize_settle(n: u32, ) -> Weight {
-		Weight::from_parts(11_607_000, 5531)
-			.saturating_add(Weight::from_parts(156_027_660, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(7_u64))
+		Weight::from_parts(18_017_425, 13377)
+			.saturating_add(Weight::from_parts(17_357_282, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(10_u64))
 			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
+	fn on_initialize_settle(n: u32, ) -> Weight {
+		Weight::from_parts(12_339_000, 9720)
+			.saturating_add(Weight::from_parts(155_057_538, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(8_u64))
+			.saturating_add(ParityDbWeight::get().writes(3_u64))
+	}
+	fn on_initialize_settle_shared(n: u32, ) -> Weight {
+		Weight::from_parts(11_988_000, 9720)
+			.saturating_add(Weight::from_parts(138_931_870, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(13_u64))
+			.saturating_add(ParityDbWeight::get().writes(7_u64))
+	}
 	fn on_initialize_prune(n: u32, ) -> Weight {
-		Weight::from_parts(12_228_000, 5531)
-			.saturating_add(Weight::from_parts(20_444_732, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(5_u64))
-			.saturating_add(ParityDbWeight::get().writes(1_u64))
+		Weight::from_parts(27_059_003, 9720)
+			.saturating_add(Weight::from_parts(18_723_713, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
+			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn on_initialize_prune_full(n: u32, ) -> Weight {
-		Weight::from_parts(12_198_000, 5531)
-			.saturating_add(Weight::from_parts(39_977_616, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(5_u64))
-			.saturating_add(ParityDbWeight::get().writes(1_u64))
+		Weight::from_parts(12_559_000, 9720)
+			.saturating_add(Weight::from_parts(39_407_330, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
+			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn on_initialize_expire(n: u32, ) -> Weight {
-		Weight::from_parts(730_276, 5531)
-			.saturating_add(Weight::from_parts(12_399_248, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(5_u64))
-			.saturating_add(ParityDbWeight::get().writes(1_u64))
+		Weight::from_parts(4_388_502, 7183)
+			.saturating_add(Weight::from_parts(9_273_454, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(6_u64))
+			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 	fn on_initialize_assign(n: u32, ) -> Weight {
-		Weight::from_parts(16_543_665, 5996)
-			.saturating_add(Weight::from_parts(57_179_805, 0).saturating_mul(n.into()))
-			.saturating_add(ParityDbWeight::get().reads(7_u64))
-			.saturating_add(ParityDbWeight::get().writes(1_u64))
+		Weight::from_parts(20_305_932, 9401)
+			.saturating_add(Weight::from_parts(60_729_180, 0).saturating_mul(n.into()))
+			.saturating_add(ParityDbWeight::get().reads(8_u64))
+			.saturating_add(ParityDbWeight::get().writes(2_u64))
 	}
 }

@@ -86,6 +86,16 @@ impl pallet_compute_staking::Config for Runtime {
 }
 
 parameter_types! {
+	/// The job hook's wake-ups take at most 60 % of a block's weight (and at most 8,192 entries,
+	/// counting the ones phases that ended early left behind, a read each): at full load a
+	/// job's extrinsics (submit, commit, reveal) weigh about two fifths of its life and its hook
+	/// visits (audit decision, payment, pruning, expiry) three fifths, so both fit in a block;
+	/// what the hook cannot take is carried over to the next block.
+	pub MaxWakeupWeight: frame_support::weights::Weight =
+		Perbill::from_percent(60) * crate::configs::RuntimeBlockWeights::get().max_block;
+}
+
+parameter_types! {
 	/// Until governance sets them: 5 % of jobs audited by a blind panel of three checkers
 	/// (a verdict needs two); one minute to commit and one to reveal; paid five minutes after
 	/// verification; deadlines up to a day ahead; a price of 0.01 INFR plus 0.00001 INFR per
@@ -135,7 +145,8 @@ impl pallet_job_escrow::Config for Runtime {
 	type MaxAuditors = ConstU32<64>;
 	type MaxCommittee = ConstU32<8>;
 	type MaxAttempts = ConstU32<4>;
-	type MaxWakeupsPerBlock = ConstU32<128>;
+	type MaxWakeupsPerBlock = ConstU32<8_192>;
+	type MaxWakeupWeight = MaxWakeupWeight;
 	type MaxQueued = ConstU32<256>;
 	type AssignPerBlock = ConstU32<4>;
 	type MaxJobsPerCall = ConstU32<64>;

@@ -38,6 +38,11 @@ fn commit(job: JobId, who: &AccountId, out: &[u8]) {
 }
 
 fn reveal(job: JobId, who: &AccountId, out: &[u8]) {
+	super::reveal_and_judge(job, who, out, SALT);
+}
+
+/// Reveals and stays in the block: a judgement it leaves comes when the caller moves on.
+fn reveal_in_block(job: JobId, who: &AccountId, out: &[u8]) {
 	assert_ok!(JobEscrow::reveal_result(
 		RuntimeOrigin::signed(who.clone()),
 		job,
@@ -418,7 +423,7 @@ fn act(
 					let withhold = provider_play == ProviderPlay::SkipAndWithholdIfAudited
 						&& j.status == JobStatus::Revealing { audited: true };
 					if !withhold {
-						reveal(job, &provider(), provider_out);
+						reveal_in_block(job, &provider(), provider_out);
 						acted = true;
 					}
 				}
@@ -437,7 +442,7 @@ fn act(
 					acted = true;
 				}
 				Due::Reveal => {
-					reveal(job, &c.who, out);
+					reveal_in_block(job, &c.who, out);
 					acted = true;
 				}
 				_ => {}
@@ -832,6 +837,9 @@ fn classification_and_generation_jobs_are_judged_by_their_registered_rules() {
 			JobEscrow::reveal_result(RuntimeOrigin::signed(bob()), job, inconsistent, SALT),
 			pallet_job_escrow::Error::<Runtime>::MalformedOutput
 		);
+		// Having committed to it, Bob withholds: slashed when the window ends.
+		run_to(Jobs::<Runtime>::get(job).unwrap().wake_at);
+		assert_eq!(status(job), JobStatus::Refunded { reason: RefundReason::Withheld });
 		audit_everything(true);
 
 		// Generation. Checkers reveal their own greedy tokens with the near-ties they saw at each

@@ -310,6 +310,8 @@ fn an_input_the_engine_refuses_is_committed_as_a_refusal_and_audited() {
 				panic!("one reveal: {calls:?}")
 			};
 			assert_eq!(*output, CanonicalOutput::Refused(Refusal::InputUnreadable).encode());
+			// The next block's hook draws the panel.
+			run_to(System::block_number() + 1);
 			let j = Jobs::<Runtime>::get(job).unwrap();
 			assert_eq!(j.status, JobStatus::Auditing, "the refusal drew a panel");
 			assert_eq!(
