@@ -45,6 +45,9 @@ export function submitter(api, { retries = 2, finalized = false } = {}) {
       } catch (e) {
         if (attempt >= retries || !String(e?.message ?? e).startsWith('1014:')) throw e;
         console.log(`signing again for ${signer.address}: ${e.message}`);
+        // Another sender of the same key (a node's worker) holds the nonce in the pool: once
+        // its transaction is in a block the next nonce is free.
+        await new Promise((r) => setTimeout(r, 6_000));
       }
     }
   };
@@ -86,13 +89,14 @@ export async function watchEvents(api) {
     });
   });
   const sorted = () => [...blocks.entries()].sort((a, b) => a[0] - b[0]);
-  /** The first event `section.method` about `job` (null: any) at or after block `from`. */
+  /** The first event `section.method` about `job` (null: any) at or after block `from`, with
+   * its block's number and hash. */
   function find(section, method, job, { from = 0, pred = () => true } = {}) {
     for (const [number, events] of sorted()) {
       if (number < from) continue;
       for (const { event } of events) {
         if (event.section === section && event.method === method && (job === null || event.data.job?.toNumber() === job) && pred(event)) {
-          return { number, event };
+          return { number, hash: hashes.get(number), event };
         }
       }
     }
