@@ -405,6 +405,7 @@ pub mod v4 {
 	>;
 
 	#[cfg(test)]
+	#[allow(clippy::expect_used, clippy::unwrap_used)] // reason: test code
 	mod tests {
 		use super::*;
 		use crate::{mock::*, WAKEUP_GROUP};

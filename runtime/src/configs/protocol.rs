@@ -91,8 +91,14 @@ parameter_types! {
 	/// job's extrinsics (submit, commit, reveal) weigh about two fifths of its life and its hook
 	/// visits (audit decision, payment, pruning, expiry) three fifths, so both fit in a block;
 	/// what the hook cannot take is carried over to the next block.
-	pub MaxWakeupWeight: frame_support::weights::Weight =
-		Perbill::from_percent(60) * crate::configs::RuntimeBlockWeights::get().max_block;
+	pub MaxWakeupWeight: frame_support::weights::Weight = {
+		let (share, max) =
+			(Perbill::from_percent(60), crate::configs::RuntimeBlockWeights::get().max_block);
+		frame_support::weights::Weight::from_parts(
+			share.mul_floor(max.ref_time()),
+			share.mul_floor(max.proof_size()),
+		)
+	};
 }
 
 parameter_types! {
