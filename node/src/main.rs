@@ -3,6 +3,7 @@
 mod chain_spec;
 mod cli;
 mod command;
+mod equivocation;
 mod infera_rpc;
 mod inference;
 mod rpc;

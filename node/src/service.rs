@@ -39,6 +39,8 @@ type FullBabeBlockImport = sc_consensus_babe::BabeBlockImport<
 	InherentDataProviders,
 	FullSelectChain,
 >;
+/// BABE's block import behind the reporter of BABE equivocations (see `equivocation`).
+type FullBlockImport = crate::equivocation::EquivocationReporter<FullBabeBlockImport>;
 /// The transaction pool.
 pub type TransactionPool = sc_transaction_pool::TransactionPoolHandle<Block, FullClient>;
 
@@ -69,7 +71,7 @@ impl sp_inherents::CreateInherentDataProviders<Block, ()> for InherentDataProvid
 
 /// What `new_partial` builds besides the client: consensus links the full node wires up.
 pub struct ConsensusParts {
-	babe_block_import: FullBabeBlockImport,
+	babe_block_import: FullBlockImport,
 	babe_link: sc_consensus_babe::BabeLink<Block>,
 	babe_worker_handle: sc_consensus_babe::BabeWorkerHandle<Block>,
 	grandpa_link: sc_consensus_grandpa::LinkHalf<Block, FullClient, FullSelectChain>,
@@ -148,6 +150,12 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 		select_chain.clone(),
 		OffchainTransactionPoolFactory::new(transaction_pool.clone()),
 	)?;
+	// Every block, authored here or imported, passes the equivocation reporter first.
+	let babe_block_import = crate::equivocation::EquivocationReporter::new(
+		babe_block_import,
+		client.clone(),
+		OffchainTransactionPoolFactory::new(transaction_pool.clone()),
+	);
 
 	let (import_queue, babe_worker_handle) =
 		sc_consensus_babe::import_queue(sc_consensus_babe::ImportQueueParams {

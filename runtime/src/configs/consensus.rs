@@ -153,3 +153,22 @@ impl pallet_validator_set::DisableOffender<AccountId> for SessionDisabler {
 			.is_some_and(|i| Session::disabled_validators().contains(&i))
 	}
 }
+
+/// What `BabeApi::submit_report_equivocation_unsigned_extrinsic` does: submits the report to the
+/// local pool only when its proof would be accepted on chain.
+///
+/// `sc-consensus-babe` 0.60 builds its proofs from headers whose seal it has already removed; such
+/// a report can only fail in a block (`InvalidEquivocationProof`) and, sitting in the pool under the
+/// tag `(offender, slot)`, it could crowd out the node's valid report of the same offence (see
+/// `node/src/equivocation.rs`). Refused here, it never reaches the pool.
+pub fn submit_babe_equivocation_report(
+	proof: sp_consensus_babe::EquivocationProof<crate::Header>,
+	key_owner_proof: sp_consensus_babe::OpaqueKeyOwnershipProof,
+) -> Option<()> {
+	if !sp_consensus_babe::check_equivocation_proof(proof.clone()) {
+		log::debug!(target: "runtime::babe", "not submitting a BABE equivocation report with an invalid proof");
+		return None;
+	}
+	let key_owner_proof = key_owner_proof.decode()?;
+	Babe::submit_unsigned_equivocation_report(proof, key_owner_proof)
+}

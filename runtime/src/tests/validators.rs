@@ -192,6 +192,54 @@ fn forged_equivocation_reports_punish_nobody() {
 	});
 }
 
+/// `sc-consensus-babe` 0.60 reports equivocations with the seals stripped from both headers.
+/// Such a proof can never punish anyone, so the runtime API refuses to put it in the pool, where
+/// it would hold the tag `(offender, slot)` that the node's sealed report needs; the sealed one is
+/// submitted.
+#[test]
+fn a_babe_report_whose_headers_lost_their_seals_never_reaches_the_pool() {
+	use sp_core::offchain::{testing::TestTransactionPoolExt, TransactionPoolExt};
+	use sp_runtime::traits::Header as _;
+	let mut ext = ext_from_preset(LOCAL_TESTNET_RUNTIME_PRESET);
+	let (pool, pool_state) = TestTransactionPoolExt::new();
+	ext.register_extension(TransactionPoolExt::new(pool));
+	ext.execute_with(|| {
+		let (sealed, key_owner_proof) = babe_report(Sr25519Keyring::Charlie, 5);
+		let opaque = || sp_consensus_babe::OpaqueKeyOwnershipProof::new(key_owner_proof.encode());
+		let mut unsealed = sealed.clone();
+		unsealed.first_header.digest_mut().pop();
+		unsealed.second_header.digest_mut().pop();
+		assert_ne!(unsealed.first_header.hash(), unsealed.second_header.hash());
+		assert_eq!(crate::configs::submit_babe_equivocation_report(unsealed, opaque()), None);
+		assert!(pool_state.read().transactions.is_empty(), "nothing was submitted");
+
+		assert_eq!(
+			crate::configs::submit_babe_equivocation_report(sealed.clone(), opaque()),
+			Some(())
+		);
+		let submitted = pool_state.read().transactions.clone();
+		assert_eq!(submitted.len(), 1);
+		// What was submitted is the sealed report, and it punishes when dispatched.
+		let xt =
+			<crate::UncheckedExtrinsic as codec::Decode>::decode(&mut &submitted[0][..]).unwrap();
+		let RuntimeCall::Babe(pallet_babe::Call::report_equivocation_unsigned {
+			equivocation_proof,
+			key_owner_proof: in_pool,
+		}) = xt.function
+		else {
+			panic!("not a BABE report: {:?}", xt.function)
+		};
+		assert_eq!(*equivocation_proof, sealed);
+		assert_ok!(Babe::report_equivocation_unsigned(
+			RuntimeOrigin::none(),
+			equivocation_proof,
+			in_pool
+		));
+		assert_eq!(Session::disabled_validators().len(), 1);
+		check_invariants();
+	});
+}
+
 #[test]
 fn at_most_a_third_of_the_set_is_disabled_so_finality_survives() {
 	ext_from_preset(LOCAL_TESTNET_RUNTIME_PRESET).execute_with(|| {

@@ -140,7 +140,7 @@ export class Network {
    * Starts another node under the name `name` that uses `keysOf`'s keystore: the same validator
    * keys on a second machine. Returns its HTTP RPC URL.
    */
-  async startTwin(name, keysOf) {
+  async startTwin(name, keysOf, extraArgs = []) {
     const source = this.process(keysOf) ?? { argv: this.argv[keysOf] };
     const argv = [...source.argv];
     const chainSpec = argv[argv.indexOf('--chain') + 1];
@@ -161,6 +161,7 @@ export class Network {
       '--rpc-port', String(rpcPort), '--prometheus-port', String(prometheusPort),
       '--listen-addr', `/ip4/127.0.0.1/tcp/${p2pPort}/ws`,
       ...(alicePeer ? ['--bootnodes', alicePeer] : []),
+      ...extraArgs,
     ];
     const log = openSync(join(this.dir, `${name}.log`), 'a');
     const child = spawn(NODE_BIN, args, { stdio: ['ignore', log, log] });
