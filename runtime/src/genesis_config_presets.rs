@@ -301,7 +301,9 @@ pub fn local_config_genesis() -> Value {
 pub const TESTNET_RUNTIME_PRESET: &str = "testnet";
 
 /// `testnet`: four validators (Alice, Bob, Charlie, Dave) that are also the auditors, two provider
-/// nodes that do not validate (Eve and Ferdie, each with its own worker key), Alice holds sudo.
+/// nodes that do not validate (Eve and Ferdie, each with its own worker key). The sudo key is
+/// Bob's stash (`//Bob//stash`), an account no node's worker signs with: a sudo call never races a
+/// worker's commit for a nonce.
 pub fn testnet_config_genesis() -> Value {
 	let validators = [
 		(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
@@ -313,7 +315,7 @@ pub fn testnet_config_genesis() -> Value {
 		validators.to_vec(),
 		vec![Sr25519Keyring::Eve, Sr25519Keyring::Ferdie],
 		validators.iter().map(|(v, _)| *v).collect(),
-		Sr25519Keyring::Alice.to_account_id(),
+		Sr25519Keyring::BobStash.to_account_id(),
 	)
 }
 

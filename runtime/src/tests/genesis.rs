@@ -67,6 +67,12 @@ fn testnet_preset_has_validators_that_audit_and_providers_that_do_not_validate()
 			assert_eq!(provider.bonded, PROVIDER_BOND);
 			assert_eq!(provider.status, pallet_compute_staking::ProviderStatus::Active);
 		}
+		// Sudo is an account that no node signs with (validators, auditors and providers all
+		// have workers), so a sudo call and a worker's commit never share a nonce.
+		let sudo = pallet_sudo::Key::<Runtime>::get().expect("the testnet has a sudo key");
+		assert_eq!(sudo, Sr25519Keyring::BobStash.to_account_id());
+		assert!(!validators.contains(&sudo));
+		assert!(pallet_compute_staking::Providers::<Runtime>::get(&sudo).is_none());
 		check_invariants();
 	});
 }
