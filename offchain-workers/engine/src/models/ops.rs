@@ -1,106 +1,13 @@
-//! Fused element-wise kernels for the CPU. candle's element-wise ops run on one thread, one pass
-//! per op; BERT's feed-forward `GELU(x W + b)` over `batch × tokens × 1536` elements is the largest
-//! of them, so the bias add and the exact (erf) GELU are done here in one pass, on every core. The
-//! same holds for the attention scores (`batch × heads × tokens²`: scale, padding mask and softmax
-//! in one pass) and for each projection's bias with its residual.
+//! The CPU side of the layers: linear layers on weights packed once at load and multiplied by
+//! `infera-kernels` (FMA micro-kernels chosen at run time, the same bits on every CPU family and
+//! thread count) with the bias, GELU or residual applied in the same pass; and multi-head
+//! attention as two small products per (input, head) on those kernels. Other devices keep
+//! candle's ops.
 
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Module, Result, Shape, Tensor};
 use candle_nn::Linear;
+use infera_kernels::{matmul, matmul_serial, Epilogue, MatRef, PackedMatrix};
 use rayon::prelude::*;
-
-/// `GELU(x + bias)` along the last dimension, exact (erf) form as in BERT.
-struct BiasGelu {
-	bias: Vec<f32>,
-}
-
-/// erf(x) for f32 as a rational function of x² on [−4, 4] (|erf| rounds to 1 beyond): odd
-/// numerator of degree 13 over an even denominator of degree 8, the form vectorising libraries use
-/// for float erf. Branch-free, so the compiler vectorises the loop; it agrees with libm's `erff`
-/// to a few ULP (tested below), far inside the model's tolerance.
-#[inline(always)]
-fn erf(x: f32) -> f32 {
-	const P: [f32; 7] = [
-		-2.726_142_3e-10,
-		2.770_681_4e-8,
-		-2.101_024e-6,
-		-5.692_506_4e-5,
-		-7.349_906_3e-4,
-		-2.954_600_1e-3,
-		-1.609_603_3e-2,
-	];
-	const Q: [f32; 5] =
-		[-1.456_607_2e-5, -2.133_740_6e-4, -1.682_827e-3, -7.373_329_3e-3, -1.426_474e-2];
-	let x = x.clamp(-4.0, 4.0);
-	let x2 = x * x;
-	let p = P.iter().skip(1).fold(P[0], |acc, c| acc * x2 + c) * x;
-	let q = Q.iter().skip(1).fold(Q[0], |acc, c| acc * x2 + c);
-	p / q
-}
-
-#[inline(always)]
-fn gelu(v: f32) -> f32 {
-	(erf(v * std::f32::consts::FRAC_1_SQRT_2) + 1.0) * 0.5 * v
-}
-
-impl CustomOp1 for BiasGelu {
-	fn name(&self) -> &'static str {
-		"infera-bias-gelu"
-	}
-
-	fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
-		let CpuStorage::F32(data) = storage else {
-			candle_core::bail!("bias-gelu takes f32");
-		};
-		let Some((start, end)) = layout.contiguous_offsets() else {
-			candle_core::bail!("bias-gelu takes a contiguous tensor");
-		};
-		let cols = self.bias.len();
-		let Some(src) = data.get(start..end) else { candle_core::bail!("bias-gelu: bad layout") };
-		if cols == 0 || src.len() % cols != 0 {
-			candle_core::bail!("bias-gelu: last dimension is not {cols}");
-		}
-		let mut out = vec![0f32; src.len()];
-		out.par_chunks_mut(cols).zip(src.par_chunks(cols)).for_each(|(o, x)| {
-			for ((o, x), b) in o.iter_mut().zip(x).zip(&self.bias) {
-				*o = gelu(x + b);
-			}
-		});
-		Ok((CpuStorage::F32(out), layout.shape().clone()))
-	}
-}
-
-/// A linear layer without its bias, the bias as a tensor (for other devices) and as host floats
-/// (for the fused CPU kernels).
-fn split_bias(linear: &Linear, what: &str) -> Result<(Linear, Tensor, Vec<f32>)> {
-	let Some(bias) = linear.bias().cloned() else { candle_core::bail!("{what} needs a bias") };
-	let host = bias.to_vec1::<f32>()?;
-	Ok((Linear::new(linear.weight().clone(), None), bias, host))
-}
-
-/// A linear layer followed by GELU, with the bias add fused into the GELU pass on the CPU.
-pub struct LinearGelu {
-	weight_only: Linear,
-	bias: Tensor,
-	op: BiasGelu,
-}
-
-impl LinearGelu {
-	/// Wraps a loaded linear layer (which must have a bias).
-	pub fn new(linear: Linear) -> Result<Self> {
-		let (weight_only, bias, host) = split_bias(&linear, "LinearGelu")?;
-		Ok(Self { weight_only, bias, op: BiasGelu { bias: host } })
-	}
-
-	/// `GELU(x W + b)`.
-	pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-		let y = self.weight_only.forward(x)?;
-		if y.device().is_cpu() {
-			y.contiguous()?.apply_op1_no_bwd(&self.op)
-		} else {
-			y.broadcast_add(&self.bias)?.gelu_erf()
-		}
-	}
-}
 
 /// The contiguous f32 data of a tensor argument of a custom op.
 fn f32_data<'a>(storage: &'a CpuStorage, layout: &Layout, op: &str) -> Result<&'a [f32]> {
@@ -114,43 +21,82 @@ fn f32_data<'a>(storage: &'a CpuStorage, layout: &Layout, op: &str) -> Result<&'
 	}
 }
 
-/// `x + bias (+ residual)` along the last dimension.
-struct BiasAdd {
-	bias: Vec<f32>,
+fn kernel_error(e: infera_kernels::ShapeError) -> candle_core::Error {
+	candle_core::Error::Msg(format!("matrix kernel: {e}"))
 }
 
-impl BiasAdd {
-	fn rows(&self, x: &[f32], op: &str) -> Result<usize> {
-		let cols = self.bias.len();
-		if cols == 0 || !x.len().is_multiple_of(cols) {
-			candle_core::bail!("{op}: last dimension is not {cols}");
+/// A linear layer with a bias, `x Wᵀ + b`, optionally followed in the same pass by GELU or a
+/// residual add. On the CPU the weight is packed once for the kernels and candle's copy is
+/// dropped; on other devices it stays a candle `Linear`.
+pub struct LinearBias {
+	imp: DenseImpl,
+}
+
+enum DenseImpl {
+	Cpu { packed: PackedMatrix, bias: Vec<f32> },
+	Device { weight_only: Linear, bias: Tensor },
+}
+
+/// What follows the product.
+#[derive(Clone, Copy)]
+enum Then {
+	Bias,
+	Gelu,
+	Residual,
+}
+
+struct DenseOp<'a> {
+	packed: &'a PackedMatrix,
+	bias: &'a [f32],
+	then: Then,
+}
+
+impl DenseOp<'_> {
+	fn run(
+		&self,
+		x: &[f32],
+		layout: &Layout,
+		residual: Option<&[f32]>,
+	) -> Result<(CpuStorage, Shape)> {
+		let k = self.packed.k();
+		let n = self.packed.n();
+		let mut dims = layout.shape().dims().to_vec();
+		match dims.last_mut() {
+			Some(last) if *last == k => *last = n,
+			_ => candle_core::bail!(
+				"linear: input {:?} does not end in {k} features",
+				layout.shape()
+			),
 		}
-		Ok(cols)
+		let rows = x.len().checked_div(k).unwrap_or(0);
+		let mut out = vec![0f32; rows.saturating_mul(n)];
+		let epilogue = match (self.then, residual) {
+			(Then::Bias, _) => Epilogue::Bias(self.bias),
+			(Then::Gelu, _) => Epilogue::BiasGelu(self.bias),
+			(Then::Residual, Some(r)) => Epilogue::BiasResidual(self.bias, r),
+			(Then::Residual, None) => {
+				candle_core::bail!("linear: a residual add needs the residual")
+			}
+		};
+		matmul(MatRef::dense(x, rows, k).map_err(kernel_error)?, self.packed, epilogue, &mut out)
+			.map_err(kernel_error)?;
+		Ok((CpuStorage::F32(out), Shape::from_dims(&dims)))
 	}
 }
 
-impl CustomOp1 for BiasAdd {
+impl CustomOp1 for DenseOp<'_> {
 	fn name(&self) -> &'static str {
-		"infera-bias-add"
+		"infera-linear"
 	}
 
 	fn cpu_fwd(&self, storage: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
-		let name = CustomOp1::name(self);
-		let x = f32_data(storage, layout, name)?;
-		let cols = self.rows(x, name)?;
-		let mut out = vec![0f32; x.len()];
-		out.par_chunks_mut(cols).zip(x.par_chunks(cols)).for_each(|(o, x)| {
-			for ((o, x), b) in o.iter_mut().zip(x).zip(&self.bias) {
-				*o = x + b;
-			}
-		});
-		Ok((CpuStorage::F32(out), layout.shape().clone()))
+		self.run(f32_data(storage, layout, CustomOp1::name(self))?, layout, None)
 	}
 }
 
-impl CustomOp2 for BiasAdd {
+impl CustomOp2 for DenseOp<'_> {
 	fn name(&self) -> &'static str {
-		"infera-bias-residual"
+		"infera-linear-residual"
 	}
 
 	fn cpu_fwd(
@@ -162,58 +108,88 @@ impl CustomOp2 for BiasAdd {
 	) -> Result<(CpuStorage, Shape)> {
 		let x = f32_data(s1, l1, CustomOp2::name(self))?;
 		let r = f32_data(s2, l2, CustomOp2::name(self))?;
-		if l1.shape() != l2.shape() {
+		let (run, shape) = self.run(x, l1, Some(r))?;
+		if &shape != l2.shape() {
 			candle_core::bail!(
-				"bias-residual: shapes {:?} and {:?} differ",
-				l1.shape(),
+				"linear: residual {:?} does not fit the output {shape:?}",
 				l2.shape()
 			);
 		}
-		let cols = self.rows(x, CustomOp2::name(self))?;
-		let mut out = vec![0f32; x.len()];
-		out.par_chunks_mut(cols).zip(x.par_chunks(cols)).zip(r.par_chunks(cols)).for_each(
-			|((o, x), r)| {
-				for (((o, x), r), b) in o.iter_mut().zip(x).zip(r).zip(&self.bias) {
-					*o = x + b + r;
-				}
-			},
-		);
-		Ok((CpuStorage::F32(out), l1.shape().clone()))
+		Ok((run, shape))
 	}
-}
-
-/// A linear layer whose bias is added on every core (alone, or together with a residual).
-pub struct LinearBias {
-	weight_only: Linear,
-	bias: Tensor,
-	op: BiasAdd,
 }
 
 impl LinearBias {
+	/// Wraps a loaded linear layer (which must have a bias); on the CPU its weight is packed.
+	pub fn new(linear: Linear) -> Result<Self> {
+		let Some(bias) = linear.bias().cloned() else {
+			candle_core::bail!("LinearBias needs a bias")
+		};
+		let weight = linear.weight();
+		if !weight.device().is_cpu() {
+			return Ok(Self {
+				imp: DenseImpl::Device { weight_only: Linear::new(weight.clone(), None), bias },
+			});
+		}
+		let (n, k) = weight.dims2()?;
+		let host = weight.flatten_all()?.to_vec1::<f32>()?;
+		let packed = PackedMatrix::from_weight(MatRef::dense(&host, n, k).map_err(kernel_error)?);
+		Ok(Self { imp: DenseImpl::Cpu { packed, bias: bias.to_vec1::<f32>()? } })
+	}
+
+	fn cpu_op(&self, then: Then) -> Option<DenseOp<'_>> {
+		match &self.imp {
+			DenseImpl::Cpu { packed, bias } => Some(DenseOp { packed, bias, then }),
+			DenseImpl::Device { .. } => None,
+		}
+	}
+
+	/// `x Wᵀ + b`.
+	pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
+		match (&self.imp, self.cpu_op(Then::Bias)) {
+			(_, Some(op)) => x.contiguous()?.apply_op1_no_bwd(&op),
+			(DenseImpl::Device { weight_only, bias }, None) => {
+				weight_only.forward(x)?.broadcast_add(bias)
+			}
+			_ => candle_core::bail!("linear: no implementation"),
+		}
+	}
+
+	/// `GELU(x Wᵀ + b)`, exact (erf) form.
+	pub fn forward_gelu(&self, x: &Tensor) -> Result<Tensor> {
+		match (&self.imp, self.cpu_op(Then::Gelu)) {
+			(_, Some(op)) => x.contiguous()?.apply_op1_no_bwd(&op),
+			(DenseImpl::Device { weight_only, bias }, None) => {
+				weight_only.forward(x)?.broadcast_add(bias)?.gelu_erf()
+			}
+			_ => candle_core::bail!("linear: no implementation"),
+		}
+	}
+
+	/// `x Wᵀ + b + residual`.
+	pub fn forward_residual(&self, x: &Tensor, residual: &Tensor) -> Result<Tensor> {
+		match (&self.imp, self.cpu_op(Then::Residual)) {
+			(_, Some(op)) => x.contiguous()?.apply_op2_no_bwd(&residual.contiguous()?, &op),
+			(DenseImpl::Device { weight_only, bias }, None) => {
+				weight_only.forward(x)?.broadcast_add(bias)?.add(residual)
+			}
+			_ => candle_core::bail!("linear: no implementation"),
+		}
+	}
+}
+
+/// A linear layer followed by GELU, fused on the CPU.
+pub struct LinearGelu(LinearBias);
+
+impl LinearGelu {
 	/// Wraps a loaded linear layer (which must have a bias).
 	pub fn new(linear: Linear) -> Result<Self> {
-		let (weight_only, bias, host) = split_bias(&linear, "LinearBias")?;
-		Ok(Self { weight_only, bias, op: BiasAdd { bias: host } })
+		LinearBias::new(linear).map(Self)
 	}
 
-	/// `x W + b`.
+	/// `GELU(x Wᵀ + b)`.
 	pub fn forward(&self, x: &Tensor) -> Result<Tensor> {
-		let y = self.weight_only.forward(x)?;
-		if y.device().is_cpu() {
-			y.contiguous()?.apply_op1_no_bwd(&self.op)
-		} else {
-			y.broadcast_add(&self.bias)
-		}
-	}
-
-	/// `x W + b + residual`.
-	pub fn forward_residual(&self, x: &Tensor, residual: &Tensor) -> Result<Tensor> {
-		let y = self.weight_only.forward(x)?;
-		if y.device().is_cpu() {
-			y.contiguous()?.apply_op2_no_bwd(&residual.contiguous()?, &self.op)
-		} else {
-			y.broadcast_add(&self.bias)?.add(residual)
-		}
+		self.0.forward_gelu(x)
 	}
 }
 
@@ -324,7 +300,7 @@ impl CustomOp2 for Attention {
 			);
 		}
 		let segments: Vec<(usize, usize)> = (0..b).map(|i| (i * t, t)).collect();
-		let out = attend_segments(qkv, Some(mask), &segments, heads, d, self.scale);
+		let out = attend_segments(qkv, Some(mask), &segments, heads, d, self.scale)?;
 		Ok((CpuStorage::F32(out), Shape::from_dims(&[b, t, heads * d])))
 	}
 }
@@ -345,7 +321,7 @@ fn attend_segments(
 	heads: usize,
 	d: usize,
 	scale: f32,
-) -> Vec<f32> {
+) -> Result<Vec<f32>> {
 	let hd = heads * d;
 	let row_len = 3 * hd;
 	let per_head: Vec<Vec<f32>> = (0..segments.len() * heads)
@@ -353,7 +329,6 @@ fn attend_segments(
 		.map(|task| {
 			let (segment, head) = (task / heads, task % heads);
 			let (first, t) = segments.get(segment).copied().unwrap_or((0, 0));
-			let mut ctx = vec![0f32; t * d];
 			let zeros;
 			let m = match mask {
 				Some(mask) => mask.get(first..first + t),
@@ -362,46 +337,31 @@ fn attend_segments(
 					Some(zeros.as_slice())
 				}
 			};
-			let (Some(rows), Some(m)) = (qkv.get(first * row_len..(first + t) * row_len), m) else {
-				return ctx;
-			};
-			let slice = |row: &[f32], part: usize| -> Vec<f32> {
+			let bad =
+				|| candle_core::Error::Msg(format!("attention: segment {segment} out of range"));
+			let rows = qkv.get(first * row_len..(first + t) * row_len).ok_or_else(bad)?;
+			let m = m.ok_or_else(bad)?;
+			let head_of = |part: usize| {
 				let at = part * hd + head * d;
-				row.get(at..at + d).map(<[f32]>::to_vec).unwrap_or_else(|| vec![0.0; d])
+				MatRef::new(rows.get(at..).ok_or_else(bad)?, t, d, row_len).map_err(kernel_error)
 			};
-			let mut keys_t = vec![0f32; d * t];
-			let mut values = Vec::with_capacity(t * d);
-			for (j, row) in rows.chunks_exact(row_len).enumerate() {
-				for (dd, k) in slice(row, 1).into_iter().enumerate() {
-					if let Some(slot) = keys_t.get_mut(dd * t + j) {
-						*slot = k;
-					}
+			// Scores Q Kᵀ ([t, t]), then scale, mask and softmax row by row, then P V ([t, d]).
+			let mut scores = vec![0f32; t * t];
+			let keys = PackedMatrix::from_weight(head_of(1)?);
+			matmul_serial(head_of(0)?, &keys, Epilogue::None, &mut scores).map_err(kernel_error)?;
+			for row in scores.chunks_exact_mut(t) {
+				for (s, m) in row.iter_mut().zip(m) {
+					*s = *s * scale + m;
 				}
-				values.extend(slice(row, 2));
+				softmax_in_place(row);
 			}
-			let mut scores = vec![0f32; t];
-			for (row, out) in rows.chunks_exact(row_len).zip(ctx.chunks_exact_mut(d)) {
-				let q = slice(row, 0);
-				scores.copy_from_slice(m);
-				for (qd, kt) in q.iter().zip(keys_t.chunks_exact(t)) {
-					let qd = qd * scale;
-					for (s, k) in scores.iter_mut().zip(kt) {
-						*s += qd * k;
-					}
-				}
-				softmax_in_place(&mut scores);
-				for (&p, v) in scores.iter().zip(values.chunks_exact(d)) {
-					if p == 0.0 {
-						continue;
-					}
-					for (o, v) in out.iter_mut().zip(v) {
-						*o += p * v;
-					}
-				}
-			}
-			ctx
+			let mut ctx = vec![0f32; t * d];
+			let probs = MatRef::dense(&scores, t, t).map_err(kernel_error)?;
+			let values = PackedMatrix::from_rows(head_of(2)?);
+			matmul_serial(probs, &values, Epilogue::None, &mut ctx).map_err(kernel_error)?;
+			Ok(ctx)
 		})
-		.collect();
+		.collect::<Result<_>>()?;
 	// Gather the heads back into rows [tokens, heads · d].
 	let tokens = qkv.len() / row_len.max(1);
 	let mut out = vec![0f32; tokens * hd];
@@ -417,7 +377,7 @@ fn attend_segments(
 			}
 		});
 	}
-	out
+	Ok(out)
 }
 
 /// Attention within each of several inputs packed one after another: QKV `[tokens, 3, heads,
@@ -447,7 +407,7 @@ impl CustomOp1 for PackedAttention {
 				self.segments
 			);
 		}
-		let out = attend_segments(qkv, None, &self.segments, heads, d, self.scale);
+		let out = attend_segments(qkv, None, &self.segments, heads, d, self.scale)?;
 		Ok((CpuStorage::F32(out), Shape::from_dims(&[tokens, heads * d])))
 	}
 }
@@ -601,7 +561,7 @@ mod tests {
 		for i in -1_000_000..=1_000_000 {
 			let x = i as f32 * 6e-6; // [-6, 6]
 			let want = candle_core::cpu::erf::erf_f32(x);
-			worst = worst.max((super::erf(x) - want).abs());
+			worst = worst.max((infera_kernels::erf(x) - want).abs());
 		}
 		// A few float32 ULPs near 1; BERT's activations never need more.
 		assert!(worst < 1e-6, "max |erf error| {worst}");
