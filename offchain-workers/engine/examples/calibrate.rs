@@ -49,13 +49,19 @@ fn embed(engine: &Engine, refs: &[&str], threads: usize, batch: usize) -> Vec<Ve
 	let model = ModelHash::parse(MINILM).unwrap();
 	// candle's matrix kernels read the thread count from this variable on every call.
 	std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
+	// The engine's own kernels split work over the rayon pool they run in.
+	let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+	pool.install(|| embed_chunks(engine, &model, refs, batch))
+}
+
+fn embed_chunks(engine: &Engine, model: &ModelHash, refs: &[&str], batch: usize) -> Vec<Vec<i16>> {
 	let mut out = Vec::new();
 	for chunk in refs.chunks(batch) {
 		let mut inputs = chunk.to_vec();
 		while inputs.len() < batch {
 			inputs.push(refs[refs.len() - 1]);
 		}
-		let r = engine.run_batch(&model, &inputs).unwrap();
+		let r = engine.run_batch(model, &inputs).unwrap();
 		out.extend(r.into_iter().take(chunk.len()).map(|o| canon(&o.canonical).to_vec()));
 	}
 	out
@@ -87,10 +93,23 @@ fn main() {
 	let texts = sentences();
 	let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
 	let baseline = embed(&engine, &refs, 1, 1);
+	// Every kernel family computes the same bits: runs with INFERA_KERNELS=avx2 or portable
+	// print the same digest.
+	let digest = blake2b_simd::blake2b(
+		&baseline.iter().flatten().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>(),
+	);
+	println!(
+		"{:?} kernels: digest of the baseline outputs {}",
+		infera_kernels::Isa::detected(),
+		&digest.to_hex()[..16]
+	);
+	if std::env::args().any(|a| a == "digest") {
+		return;
+	}
 	let mut min_cos = 1.0f64;
 	let mut max_diff = 0u32;
 	let mut rows = Vec::new();
-	for threads in [1usize, 2] {
+	for threads in [1usize, 2, 4] {
 		for batch in [1usize, 4, 13, 32] {
 			let (vc, vd) = spread(&baseline, &embed(&engine, &refs, threads, batch));
 			min_cos = min_cos.min(vc);
@@ -180,11 +199,12 @@ fn synthetic_models(refs: &[&str], set: &Synthetic) {
 	let (classifier, llama) = (&set.classifier, &set.llama);
 	let classify = |threads: usize, batch: usize| -> Vec<Vec<i32>> {
 		std::env::set_var("RAYON_NUM_THREADS", threads.to_string());
-		classify(&engine, classifier, refs, batch)
+		let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+		pool.install(|| classify(&engine, classifier, refs, batch))
 	};
 	let baseline = classify(1, 1);
 	let mut worst = 0u32;
-	for threads in [1usize, 2] {
+	for threads in [1usize, 2, 4] {
 		for batch in [1usize, 4, 13] {
 			let d = logit_diff(&baseline, &classify(threads, batch));
 			println!(

@@ -24,6 +24,14 @@ fn main() {
 		let mixed = infera_engine::bench::mixed_corpus(&embedder, 64, 18, (8, 256)).unwrap();
 		let tokens: usize = mixed.iter().map(|t| embedder.token_count(t).unwrap()).sum();
 		println!("mixed corpus: {} sentences, {tokens} tokens", mixed.len());
+		// The CPU's peak, for the engine's GFLOP/s to be read against (not a GPU's).
+		#[cfg(not(feature = "cuda"))]
+		println!(
+			"FMA peak {:.1} GFLOP/s measured ({:?} kernels, {} threads)",
+			infera_kernels::fma_peak_gflops(1.0),
+			infera_kernels::Isa::detected(),
+			rayon::current_num_threads()
+		);
 		for t in infera_engine::bench::measure(&embedder, seconds).unwrap() {
 			println!(
 				"{:<30} {:>8.1} sentences/s, {:.1} GFLOP/s",

@@ -18,6 +18,12 @@ fn main() {
 		(4096, 1536, 384),
 		(4096, 384, 1536),
 	];
+	println!(
+		"FMA peak {:.1} GFLOP/s ({:?}, {} threads)",
+		infera_kernels::fma_peak_gflops(seconds),
+		Isa::detected(),
+		rayon::current_num_threads()
+	);
 	for (m, n, k) in shapes {
 		let a: Vec<f32> = (0..m * k).map(|i| ((i * 7919) % 1000) as f32 / 1000.0 - 0.5).collect();
 		let w: Vec<f32> =

@@ -10,14 +10,16 @@
 //! changes what an element's sum is, so a batch computes what each input alone does and two
 //! providers on different x86 generations (or an ARM server) agree to the bit.
 //!
-//! This is the only crate of the workspace with `unsafe` code (ADR 0020): SIMD intrinsics and the
+//! This is the only crate of the workspace with `unsafe` code (ADR 0021): SIMD intrinsics and the
 //! raw pointers a tiled product writes through. Shapes are checked by the safe functions below
 //! before any kernel runs.
 
 mod epilogue;
+mod peak;
 mod tiles;
 
 pub use epilogue::{erf, gelu};
+pub use peak::fma_peak_gflops;
 
 use rayon::prelude::*;
 use std::sync::OnceLock;
@@ -305,9 +307,10 @@ pub fn matmul_on(
 	// Panels a task takes: enough tasks to balance the cores, few enough that one task's panels
 	// (k lines of 64 bytes each) stay in a core's L2 while its rows stream past them.
 	let threads = if parallel { rayon::current_num_threads().max(1) } else { 1 };
-	let cache_panels = (L2_BUDGET / b.k.max(1).saturating_mul(std::mem::size_of::<Line>())).max(1);
+	let panel_bytes = b.k.max(1).saturating_mul(std::mem::size_of::<Line>());
+	let cache_panels = L2_BUDGET.checked_div(panel_bytes).unwrap_or(1).max(1);
 	let panels_per_task = panels.div_ceil(threads.saturating_mul(4)).clamp(1, cache_panels);
-	let rows_per_task = mr.saturating_mul((ROWS_PER_TASK / mr).max(1));
+	let rows_per_task = mr.saturating_mul(ROWS_PER_TASK.checked_div(mr).unwrap_or(1).max(1));
 	let tasks: Vec<(usize, usize)> = (0..m)
 		.step_by(rows_per_task)
 		.flat_map(|r| (0..panels).step_by(panels_per_task).map(move |p| (r, p)))

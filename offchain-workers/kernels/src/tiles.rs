@@ -164,16 +164,20 @@ unsafe fn avx2_kernel<const R: usize>(job: &Job<'_>, t: Tile) {
 	use std::arch::x86_64::*;
 	let k = job.b.k;
 	let stride = job.a.stride;
-	// SAFETY (all pointer arithmetic and loads below): rows `t.row..t.row + R` of `A` have `k`
-	// values each (`in_bounds`: `a_end ≤ len`), and panel `t.panel` has `k` lines.
+	// SAFETY: row `t.row` of `A` starts inside it (`in_bounds`: rows `t.row..t.row + R` end
+	// by `a_end ≤ len`).
 	let a = unsafe { job.a.data.as_ptr().add(t.row * stride) };
+	// SAFETY: panel `t.panel` has `k` lines (`in_bounds`: `b_end ≤ lines`).
 	let b = unsafe { job.b.lines.as_ptr().add(t.panel * k) }.cast::<f32>();
 	let mut lo = [_mm256_setzero_ps(); R];
 	let mut hi = [_mm256_setzero_ps(); R];
 	for p in 0..k {
+		// SAFETY: line `p < k` of the panel: 16 values, 64-byte aligned (`Line`), so both
+		// 32-byte aligned loads are inside it.
 		let (b0, b1) =
 			unsafe { (_mm256_load_ps(b.add(p * NR)), _mm256_load_ps(b.add(p * NR + 8))) };
 		for (i, (lo, hi)) in lo.iter_mut().zip(hi.iter_mut()).enumerate() {
+			// SAFETY: value `p < k = A.cols` of row `t.row + i` (`i < R`), inside `A`.
 			let av = unsafe { _mm256_broadcast_ss(&*a.add(i * stride + p)) };
 			*lo = _mm256_fmadd_ps(av, b0, *lo);
 			*hi = _mm256_fmadd_ps(av, b1, *hi);
@@ -208,13 +212,16 @@ unsafe fn avx512_kernel<const R: usize>(job: &Job<'_>, t: Tile) {
 	use std::arch::x86_64::*;
 	let k = job.b.k;
 	let stride = job.a.stride;
-	// SAFETY (all pointer arithmetic and loads below): as in `avx2_kernel`.
+	// SAFETY: as in `avx2_kernel`.
 	let a = unsafe { job.a.data.as_ptr().add(t.row * stride) };
+	// SAFETY: as in `avx2_kernel`.
 	let b = unsafe { job.b.lines.as_ptr().add(t.panel * k) }.cast::<f32>();
 	let mut acc = [_mm512_setzero_ps(); R];
 	for p in 0..k {
+		// SAFETY: line `p < k` of the panel: 16 values, 64-byte aligned (`Line`).
 		let bv = unsafe { _mm512_load_ps(b.add(p * NR)) };
 		for (i, acc) in acc.iter_mut().enumerate() {
+			// SAFETY: value `p < k = A.cols` of row `t.row + i` (`i < R`), inside `A`.
 			let av = _mm512_set1_ps(unsafe { *a.add(i * stride + p) });
 			*acc = _mm512_fmadd_ps(av, bv, *acc);
 		}
