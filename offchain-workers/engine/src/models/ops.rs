@@ -480,6 +480,12 @@ mod tests {
 		assert!(diff(&fused.forward(&x).unwrap(), &want) < 1e-6);
 		let want_r = (&want + &r).unwrap();
 		assert!(diff(&fused.forward_residual(&x, &r).unwrap(), &want_r) < 1e-6);
+		// GELU in the same pass: candle's exact (erf) GELU of the same product.
+		assert!(diff(&fused.forward_gelu(&x).unwrap(), &want.gelu_erf().unwrap()) < 1e-6);
+		// An input whose last dimension is not the layer's is an error, not a panic.
+		let wrong = Tensor::randn(0f32, 1.0, (3, 5, 7), &dev).unwrap();
+		assert!(fused.forward(&wrong).is_err());
+		assert!(fused.forward_residual(&x, &wrong).is_err());
 
 		let scores = Tensor::randn(0f32, 3.0, (2, 3, 4, 6), &dev).unwrap();
 		let mask =
