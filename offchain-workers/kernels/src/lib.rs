@@ -315,7 +315,7 @@ pub fn matmul_on(
 		.step_by(rows_per_task)
 		.flat_map(|r| (0..panels).step_by(panels_per_task).map(move |p| (r, p)))
 		.collect();
-	let job = tiles::Job { isa, a, b, epilogue, out: tiles::OutPtr::new(out), n, m };
+	let job = tiles::Job { isa, a, b, epilogue, out: tiles::OutPtr::new(out) };
 	let run = |&(row, panel): &(usize, usize)| {
 		let rows = rows_per_task.min(m.saturating_sub(row));
 		let count = panels_per_task.min(panels.saturating_sub(panel));

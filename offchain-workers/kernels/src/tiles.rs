@@ -34,8 +34,6 @@ pub(crate) struct Job<'a> {
 	pub(crate) b: &'a PackedMatrix,
 	pub(crate) epilogue: Epilogue<'a>,
 	pub(crate) out: OutPtr,
-	pub(crate) n: usize,
-	pub(crate) m: usize,
 }
 
 /// A tile's place: rows `row..row + R` of `A` and `C`, panel `panel` of `B` (columns
@@ -52,12 +50,12 @@ impl Job<'_> {
 	/// every panel in turn, so the band's rows of `A` stay in L1 and the panels in L2.
 	pub(crate) fn run(&self, row: usize, rows: usize, panel: usize, count: usize) {
 		let mr = self.isa.rows();
-		let end = (row + rows).min(self.m);
+		let end = (row + rows).min(self.a.rows);
 		let mut r = row;
 		while r < end {
 			let band = mr.min(end - r);
 			for p in panel..panel + count {
-				let cols = NR.min(self.n.saturating_sub(p * NR));
+				let cols = NR.min(self.b.n.saturating_sub(p * NR));
 				if cols == 0 {
 					continue;
 				}
@@ -90,8 +88,8 @@ impl Job<'_> {
 	fn in_bounds<const R: usize>(&self, t: Tile) -> bool {
 		let a_end = (t.row + R - 1) * self.a.stride + self.a.cols;
 		let b_end = (t.panel + 1) * self.b.k;
-		let c_end = (t.row + R - 1) * self.n + t.panel * NR + t.cols;
-		t.row + R <= self.m
+		let c_end = (t.row + R - 1) * self.b.n + t.panel * NR + t.cols;
+		t.row + R <= self.a.rows
 			&& a_end <= self.a.data.len()
 			&& b_end <= self.b.lines.len()
 			&& c_end <= self.out.len
@@ -104,7 +102,7 @@ impl Job<'_> {
 	#[inline(always)]
 	fn finish<const R: usize>(&self, t: Tile, sums: &[[f32; NR]; R]) {
 		for (i, row) in sums.iter().enumerate() {
-			let at = (t.row + i) * self.n + t.panel * NR;
+			let at = (t.row + i) * self.b.n + t.panel * NR;
 			// SAFETY: `in_bounds` checked `at + cols ≤ out.len`; this tile's cells belong to this
 			// task alone (see `OutPtr`), and no reference to `C` is alive meanwhile.
 			let c = unsafe { std::slice::from_raw_parts_mut(self.out.ptr.add(at), t.cols) };
@@ -115,7 +113,7 @@ impl Job<'_> {
 				Epilogue::Bias(b) => epilogue::bias(c, sums, b.get(first..first + t.cols)),
 				Epilogue::BiasGelu(b) => epilogue::bias_gelu(c, sums, b.get(first..first + t.cols)),
 				Epilogue::BiasResidual(b, res) => {
-					let r_at = (t.row + i) * self.n + first;
+					let r_at = (t.row + i) * self.b.n + first;
 					epilogue::bias_residual(
 						c,
 						sums,
