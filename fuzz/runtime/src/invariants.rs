@@ -21,6 +21,12 @@ pub struct Checker {
 }
 
 impl Checker {
+	/// A checker that has seen nothing yet, for a chain whose state is not set up; replaced by
+	/// [`Checker::new`] inside the state.
+	pub(crate) fn before_genesis() -> Self {
+		Checker { issuance: 0, block: 0, seen: 0, checks: 0 }
+	}
+
 	pub fn new() -> Self {
 		let c = Checker {
 			issuance: pallet_balances::TotalIssuance::<Runtime>::get(),

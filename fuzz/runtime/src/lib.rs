@@ -24,6 +24,7 @@
 
 pub mod generate;
 pub mod invariants;
+pub mod state;
 
 use codec::{DecodeLimit, Encode};
 use frame_support::{dispatch::GetDispatchInfo, traits::IntegrityTest};
@@ -89,6 +90,58 @@ fn pair(key: Sr25519Keyring) -> &'static sp_core::sr25519::Pair {
 	&pairs.iter().find(|(k, _)| *k == key).expect("every well-known account has a pair").1
 }
 
+/// `key`'s VRF signature over BABE's claim of `slot` in `epoch` under `randomness`, the same for
+/// the same claim within a process.
+///
+/// A signature's proof carries a random nonce, and the header's hash (kept in state as
+/// `BlockHash`) with it, so without this the same input gave a different state root on each
+/// run. Every input starts from the same genesis and slots, so most claims repeat across inputs
+/// and signing each once also saves a fifth of the time blocks take.
+fn vrf_signature(
+	key: Sr25519Keyring,
+	randomness: [u8; 32],
+	slot: sp_consensus_babe::Slot,
+	epoch: u64,
+) -> sp_core::sr25519::vrf::VrfSignature {
+	use std::{collections::HashMap, sync::Mutex};
+	type Claim = ([u8; 32], [u8; 32], u64, u64);
+	static SIGNED: OnceLock<Mutex<HashMap<Claim, sp_core::sr25519::vrf::VrfSignature>>> =
+		OnceLock::new();
+	let claim = (key.public().0, randomness, *slot, epoch);
+	let mut signed = SIGNED.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+	if let Some(signature) = signed.get(&claim) {
+		return signature.clone();
+	}
+	// Bounded: a long campaign's inputs reach only so many slots and epochs.
+	if signed.len() >= 1 << 16 {
+		signed.clear();
+	}
+	let data = sp_consensus_babe::make_vrf_sign_data(&randomness, slot, epoch);
+	let signature = pair(key).vrf_sign(&data);
+	signed.insert(claim, signature.clone());
+	signature
+}
+
+/// `key`'s signature of `message`, the same for the same message within a process (as
+/// [`vrf_signature`], and for the same reason: a signature carries a random nonce, and the
+/// extrinsics root, the header's hash and so the state with it).
+fn signature(key: Sr25519Keyring, message: &[u8]) -> sp_core::sr25519::Signature {
+	use std::{collections::HashMap, sync::Mutex};
+	static SIGNED: OnceLock<Mutex<HashMap<([u8; 32], [u8; 32]), sp_core::sr25519::Signature>>> =
+		OnceLock::new();
+	let signed_what = (key.public().0, sp_io::hashing::blake2_256(message));
+	let mut signed = SIGNED.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+	if let Some(signature) = signed.get(&signed_what) {
+		return *signature;
+	}
+	if signed.len() >= 1 << 16 {
+		signed.clear();
+	}
+	let signature = pair(key).sign(message);
+	signed.insert(signed_what, signature);
+	signature
+}
+
 /// What one input did (for the replay test's and the fuzzer's reports).
 #[derive(Default, Debug, Clone)]
 pub struct Stats {
@@ -107,6 +160,9 @@ pub struct Stats {
 	pub jobs: u32,
 	/// The slowest block's wall time.
 	pub slowest_block: Duration,
+	/// Every block's state root, hashed together in order (what the tests compare between
+	/// [`state::Roots`]).
+	pub roots: H256,
 	/// How often each event of the job escrow and compute staking was emitted: how deep the
 	/// inputs reached (jobs verified, audited, disputed, refunded, providers slashed).
 	pub events: std::collections::BTreeMap<String, u32>,
@@ -122,6 +178,7 @@ impl Stats {
 		self.blocks += other.blocks;
 		self.jobs += other.jobs;
 		self.slowest_block = self.slowest_block.max(other.slowest_block);
+		self.roots = H256(sp_io::hashing::blake2_256(&(self.roots, other.roots).encode()));
 		for (k, v) in &other.events {
 			*self.events.entry(k.clone()).or_default() += v;
 		}
@@ -327,9 +384,13 @@ fn honest_output(model: infera_primitives::ModelId, input: &[u8], wrong: bool) -
 	out.encode()
 }
 
-/// The chain being fuzzed: its externalities and the block being built.
+/// The chain being fuzzed: its state and the block being built.
 pub struct Chain {
-	ext: sp_io::TestExternalities,
+	/// The whole state (genesis included) as the state machine's overlay of changes.
+	overlay: sp_state_machine::OverlayedChanges<sp_core::Blake2Hasher>,
+	extensions: sp_externalities::Extensions,
+	/// What is below the overlay: nothing, in either form (see [`state`]).
+	backend: Below,
 	slot: u64,
 	parent: H256,
 	block_started: Instant,
@@ -339,40 +400,80 @@ pub struct Chain {
 	check: invariants::Checker,
 }
 
+/// The backend under a chain's overlay.
+enum Below {
+	Empty(state::EmptyBackend),
+	Trie(
+		sp_state_machine::TrieBackend<
+			sp_trie::PrefixedMemoryDB<sp_core::Blake2Hasher>,
+			sp_core::Blake2Hasher,
+		>,
+	),
+}
+
 const SALT: [u8; 32] = [7u8; 32];
 
 impl Chain {
-	/// The preset's chain with block 1 open. Genesis goes into the externalities' overlay over
-	/// an empty backend: reads and iteration then never walk a trie (iterating a trie backend
-	/// seeks from its root for every key, which made the invariants over every account cost
-	/// most of the time), and the state root each block is computed over the whole state.
+	/// The preset's chain with block 1 open, its state roots streamed (see [`state`]).
 	pub fn new() -> Self {
-		let mut ext = sp_io::TestExternalities::new_empty();
-		ext.execute_with(|| {
-			for (key, value) in &genesis().top {
-				sp_io::storage::set(key, value);
-			}
-		});
-		let check = ext.execute_with(invariants::Checker::new);
+		Self::with_roots(state::Roots::Streamed)
+	}
+
+	/// The preset's chain with block 1 open. Genesis goes into the overlay over an empty
+	/// backend: reads and iteration never walk a trie (iterating a trie backend seeks from its
+	/// root for every key, which made the invariants over every account cost most of the time),
+	/// and each block's state root is computed over the whole state, as `roots` says.
+	pub fn with_roots(roots: state::Roots) -> Self {
+		let mut overlay = sp_state_machine::OverlayedChanges::default();
+		for (key, value) in &genesis().top {
+			overlay.set_storage(key.clone(), Some(value.clone()));
+		}
+		let backend = match roots {
+			state::Roots::Streamed => Below::Empty(state::EmptyBackend),
+			state::Roots::Trie => Below::Trie(sp_state_machine::new_in_mem()),
+		};
 		let mut chain = Chain {
-			ext,
+			overlay,
+			extensions: Default::default(),
+			backend,
 			slot: 1_000_000,
 			parent: H256::zero(),
 			block_started: Instant::now(),
 			committed: Default::default(),
 			stats: Stats::default(),
-			check,
+			check: invariants::Checker::before_genesis(),
 		};
-		chain.ext.execute_with(|| chain.parent = System::block_hash(0));
-		chain.with(|c| c.open_block());
+		chain.with(|c| {
+			*c.check = invariants::Checker::new();
+			*c.parent = System::block_hash(0);
+			c.open_block();
+		});
 		chain
 	}
 
 	fn with<R>(&mut self, f: impl FnOnce(&mut ChainState) -> R) -> R {
-		let Chain { ext, slot, parent, block_started, committed, stats, check } = self;
-		ext.execute_with(|| {
-			f(&mut ChainState { slot, parent, block_started, committed, stats, check })
-		})
+		let Chain {
+			overlay,
+			extensions,
+			backend,
+			slot,
+			parent,
+			block_started,
+			committed,
+			stats,
+			check,
+		} = self;
+		let run = || f(&mut ChainState { slot, parent, block_started, committed, stats, check });
+		match backend {
+			Below::Empty(backend) => {
+				let mut ext = sp_state_machine::Ext::new(overlay, backend, Some(extensions));
+				sp_externalities::set_and_run_with_externalities(&mut ext, run)
+			}
+			Below::Trie(backend) => {
+				let mut ext = sp_state_machine::Ext::new(overlay, backend, Some(extensions));
+				sp_externalities::set_and_run_with_externalities(&mut ext, run)
+			}
+		}
 	}
 
 	/// Runs one operation and checks the invariants after it.
@@ -478,14 +579,11 @@ impl ChainState<'_> {
 			Sr25519Keyring::iter().find(|k| AsRef::<[u8]>::as_ref(&k.public()) == raw)
 		});
 		let digest = match key {
-			Some(key) => {
-				let data = sp_consensus_babe::make_vrf_sign_data(&randomness, slot, epoch);
-				PreDigest::SecondaryVRF(SecondaryVRFPreDigest {
-					authority_index: index,
-					slot,
-					vrf_signature: pair(key).vrf_sign(&data),
-				})
-			}
+			Some(key) => PreDigest::SecondaryVRF(SecondaryVRFPreDigest {
+				authority_index: index,
+				slot,
+				vrf_signature: vrf_signature(key, randomness, slot, epoch),
+			}),
 			None => {
 				PreDigest::SecondaryPlain(SecondaryPlainPreDigest { authority_index: index, slot })
 			}
@@ -496,6 +594,8 @@ impl ChainState<'_> {
 	fn close_block(&mut self) {
 		let header = Executive::finalize_block();
 		*self.parent = header.hash();
+		self.stats.roots =
+			H256(sp_io::hashing::blake2_256(&(self.stats.roots, header.state_root()).encode()));
 		for record in System::read_events_no_consensus() {
 			let name = match &record.event {
 				infera_runtime::RuntimeEvent::JobEscrow(e) => format!("{e:?}"),
@@ -649,15 +749,20 @@ pub fn sign(key: &Sr25519Keyring, call: RuntimeCall) -> UncheckedExtrinsic {
 	let nonce = System::account_nonce(&who);
 	let tx_ext = infera_runtime::tx_extension(Era::Immortal, nonce);
 	let payload = SignedPayload::new(call, tx_ext).expect("the implicit data is readable");
-	let signature = payload.using_encoded(|bytes| pair(*key).sign(bytes));
+	let signature = payload.using_encoded(|bytes| signature(*key, bytes));
 	let (call, tx_ext, _) = payload.deconstruct();
 	UncheckedExtrinsic::new_signed(call, Address::Id(who), Signature::Sr25519(signature), tx_ext)
 }
 
 /// Runs one input: the fuzz target and the replay test both call this. Panics on any finding.
 pub fn execute(data: &[u8]) -> Stats {
+	execute_with_roots(data, state::Roots::Streamed)
+}
+
+/// Runs one input with its state roots computed as `roots` says.
+pub fn execute_with_roots(data: &[u8], roots: state::Roots) -> Stats {
 	let ops = decode_ops(data);
-	let mut chain = Chain::new();
+	let mut chain = Chain::with_roots(roots);
 	for op in &ops {
 		chain.run(op);
 	}
