@@ -161,7 +161,7 @@ pub struct Stats {
 	/// The slowest block's wall time.
 	pub slowest_block: Duration,
 	/// Every block's state root, hashed together in order (what the tests compare between
-	/// [`state::Roots`]).
+	/// [`state::Storage`]s).
 	pub roots: H256,
 	/// How often each event of the job escrow and compute staking was emitted: how deep the
 	/// inputs reached (jobs verified, audited, disputed, refunded, providers slashed).
@@ -389,7 +389,7 @@ pub struct Chain {
 	/// The whole state (genesis included) as the state machine's overlay of changes.
 	overlay: sp_state_machine::OverlayedChanges<sp_core::Blake2Hasher>,
 	extensions: sp_externalities::Extensions,
-	/// What is below the overlay: nothing, in either form (see [`state`]).
+	/// What is below the overlay (see [`state`]).
 	backend: Below,
 	slot: u64,
 	parent: H256,
@@ -402,8 +402,8 @@ pub struct Chain {
 
 /// The backend under a chain's overlay.
 enum Below {
-	Empty(state::EmptyBackend),
-	Trie(
+	Committed(state::CommittedBackend),
+	Overlay(
 		sp_state_machine::TrieBackend<
 			sp_trie::PrefixedMemoryDB<sp_core::Blake2Hasher>,
 			sp_core::Blake2Hasher,
@@ -414,23 +414,20 @@ enum Below {
 const SALT: [u8; 32] = [7u8; 32];
 
 impl Chain {
-	/// The preset's chain with block 1 open, its state roots streamed (see [`state`]).
+	/// The preset's chain with block 1 open, its state committed every block (see [`state`]).
 	pub fn new() -> Self {
-		Self::with_roots(state::Roots::Streamed)
+		Self::with_storage(state::Storage::Committed)
 	}
 
-	/// The preset's chain with block 1 open. Genesis goes into the overlay over an empty
-	/// backend: reads and iteration never walk a trie (iterating a trie backend seeks from its
-	/// root for every key, which made the invariants over every account cost most of the time),
-	/// and each block's state root is computed over the whole state, as `roots` says.
-	pub fn with_roots(roots: state::Roots) -> Self {
+	/// The preset's chain with block 1 open, its state kept as `storage` says.
+	pub fn with_storage(storage: state::Storage) -> Self {
 		let mut overlay = sp_state_machine::OverlayedChanges::default();
 		for (key, value) in &genesis().top {
 			overlay.set_storage(key.clone(), Some(value.clone()));
 		}
-		let backend = match roots {
-			state::Roots::Streamed => Below::Empty(state::EmptyBackend),
-			state::Roots::Trie => Below::Trie(sp_state_machine::new_in_mem()),
+		let backend = match storage {
+			state::Storage::Committed => Below::Committed(Default::default()),
+			state::Storage::Overlay => Below::Overlay(sp_state_machine::new_in_mem()),
 		};
 		let mut chain = Chain {
 			overlay,
@@ -446,9 +443,22 @@ impl Chain {
 		chain.with(|c| {
 			*c.check = invariants::Checker::new();
 			*c.parent = System::block_hash(0);
-			c.open_block();
 		});
+		chain.commit();
+		chain.with(|c| c.open_block());
 		chain
+	}
+
+	/// Commits the overlay's changes to the backend between blocks, as a node imports a block
+	/// (with [`state::Storage::Overlay`] they stay in the overlay).
+	fn commit(&mut self) {
+		if let Below::Committed(backend) = &mut self.backend {
+			let changes = self
+				.overlay
+				.drain_storage_changes(&*backend, infera_runtime::VERSION.state_version())
+				.expect("between blocks no storage transaction is open");
+			backend.commit(changes);
+		}
 	}
 
 	fn with<R>(&mut self, f: impl FnOnce(&mut ChainState) -> R) -> R {
@@ -465,11 +475,11 @@ impl Chain {
 		} = self;
 		let run = || f(&mut ChainState { slot, parent, block_started, committed, stats, check });
 		match backend {
-			Below::Empty(backend) => {
+			Below::Committed(backend) => {
 				let mut ext = sp_state_machine::Ext::new(overlay, backend, Some(extensions));
 				sp_externalities::set_and_run_with_externalities(&mut ext, run)
 			}
-			Below::Trie(backend) => {
+			Below::Overlay(backend) => {
 				let mut ext = sp_state_machine::Ext::new(overlay, backend, Some(extensions));
 				sp_externalities::set_and_run_with_externalities(&mut ext, run)
 			}
@@ -479,21 +489,22 @@ impl Chain {
 	/// Runs one operation and checks the invariants after it.
 	pub fn run(&mut self, op: &Op) {
 		self.stats.ops += 1;
-		self.with(|c| match op {
+		match op {
 			Op::Call { origin, call } => {
 				if !forbidden(call) {
-					c.offer(*origin, call.clone());
+					self.with(|c| c.offer(*origin, call.clone()));
 				}
 			}
 			Op::Blocks(n) => {
-				let room = MAX_BLOCKS.saturating_sub(c.stats.blocks);
+				let room = MAX_BLOCKS.saturating_sub(self.stats.blocks);
 				for _ in 0..blocks_of(*n).min(room) {
-					c.close_block();
-					c.open_block();
+					self.with(|c| c.close_block());
+					self.commit();
+					self.with(|c| c.open_block());
 				}
 			}
-			Op::Workers(b) => c.workers(*b),
-		})
+			Op::Workers(b) => self.with(|c| c.workers(*b)),
+		}
 	}
 
 	/// Closes the last block (so its hooks and checks run).
@@ -756,13 +767,13 @@ pub fn sign(key: &Sr25519Keyring, call: RuntimeCall) -> UncheckedExtrinsic {
 
 /// Runs one input: the fuzz target and the replay test both call this. Panics on any finding.
 pub fn execute(data: &[u8]) -> Stats {
-	execute_with_roots(data, state::Roots::Streamed)
+	execute_with_storage(data, state::Storage::Committed)
 }
 
-/// Runs one input with its state roots computed as `roots` says.
-pub fn execute_with_roots(data: &[u8], roots: state::Roots) -> Stats {
+/// Runs one input with its state kept as `storage` says.
+pub fn execute_with_storage(data: &[u8], storage: state::Storage) -> Stats {
 	let ops = decode_ops(data);
-	let mut chain = Chain::with_roots(roots);
+	let mut chain = Chain::with_storage(storage);
 	for op in &ops {
 		chain.run(op);
 	}
