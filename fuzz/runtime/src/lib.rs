@@ -403,7 +403,7 @@ pub struct Chain {
 /// The backend under a chain's overlay.
 enum Below {
 	Committed(state::CommittedBackend),
-	Overlay(
+	Trie(
 		sp_state_machine::TrieBackend<
 			sp_trie::PrefixedMemoryDB<sp_core::Blake2Hasher>,
 			sp_core::Blake2Hasher,
@@ -427,7 +427,7 @@ impl Chain {
 		}
 		let backend = match storage {
 			state::Storage::Committed => Below::Committed(Default::default()),
-			state::Storage::Overlay => Below::Overlay(sp_state_machine::new_in_mem()),
+			state::Storage::Trie => Below::Trie(sp_state_machine::new_in_mem()),
 		};
 		let mut chain = Chain {
 			overlay,
@@ -449,15 +449,21 @@ impl Chain {
 		chain
 	}
 
-	/// Commits the overlay's changes to the backend between blocks, as a node imports a block
-	/// (with [`state::Storage::Overlay`] they stay in the overlay).
+	/// Commits the overlay's changes to the backend between blocks, as a node imports a block.
 	fn commit(&mut self) {
-		if let Below::Committed(backend) = &mut self.backend {
-			let changes = self
-				.overlay
-				.drain_storage_changes(&*backend, infera_runtime::VERSION.state_version())
-				.expect("between blocks no storage transaction is open");
-			backend.commit(changes);
+		let version = infera_runtime::VERSION.state_version();
+		const NONE_OPEN: &str = "between blocks no storage transaction is open";
+		match &mut self.backend {
+			Below::Committed(backend) => {
+				let changes =
+					self.overlay.drain_storage_changes(&*backend, version).expect(NONE_OPEN);
+				backend.apply(changes);
+			}
+			Below::Trie(backend) => {
+				let changes =
+					self.overlay.drain_storage_changes(&*backend, version).expect(NONE_OPEN);
+				backend.apply_transaction(changes.transaction_storage_root, changes.transaction);
+			}
 		}
 	}
 
@@ -479,7 +485,7 @@ impl Chain {
 				let mut ext = sp_state_machine::Ext::new(overlay, backend, Some(extensions));
 				sp_externalities::set_and_run_with_externalities(&mut ext, run)
 			}
-			Below::Overlay(backend) => {
+			Below::Trie(backend) => {
 				let mut ext = sp_state_machine::Ext::new(overlay, backend, Some(extensions));
 				sp_externalities::set_and_run_with_externalities(&mut ext, run)
 			}

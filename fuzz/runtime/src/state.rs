@@ -12,7 +12,7 @@
 //! maps, which every read and iteration uses, and in the state machine's own in-memory trie,
 //! which computes the next root from that block's changes alone. The state machine's `Ext`
 //! does everything else, unchanged. The replay tests check that every block's root is the one
-//! [`Storage::Overlay`] (the plain `TestExternalities` arrangement) gives.
+//! [`Storage::Trie`] (the state machine's trie backend alone) gives.
 
 use sp_core::{
 	storage::{ChildInfo, StateVersion},
@@ -28,14 +28,14 @@ use std::{collections::BTreeMap, ops::Bound};
 type H = Blake2Hasher;
 type Map = BTreeMap<Vec<u8>, Vec<u8>>;
 
-/// Where a chain keeps its state.
+/// Where a chain keeps its state; either way it is committed at the end of every block.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Storage {
-	/// Committed every block to a [`CommittedBackend`] (what the fuzzer runs).
+	/// A [`CommittedBackend`] (what the fuzzer runs).
 	Committed,
-	/// Everything in the overlay, over an empty in-memory trie, never committed: the
-	/// `TestExternalities` arrangement, the reference the tests compare with.
-	Overlay,
+	/// The state machine's in-memory trie backend alone, which reads walk: a node's
+	/// arrangement, the reference the tests compare with.
+	Trie,
 }
 
 /// The committed state: ordered maps for reads, a trie for roots.
@@ -59,7 +59,7 @@ impl Default for CommittedBackend {
 
 impl CommittedBackend {
 	/// Applies what a block changed: the values, and the trie nodes its root computation made.
-	pub fn commit(&mut self, changes: StorageChanges<H>) {
+	pub fn apply(&mut self, changes: StorageChanges<H>) {
 		let apply = |map: &mut Map, collection: Vec<(StorageKey, Option<StorageValue>)>| {
 			for (key, value) in collection {
 				match value {
@@ -69,14 +69,20 @@ impl CommittedBackend {
 			}
 		};
 		apply(&mut self.top, changes.main_storage_changes);
+		self.trie.apply_transaction(changes.transaction_storage_root, changes.transaction);
 		for (storage_key, collection) in changes.child_storage_changes {
 			let child = self.children.entry(storage_key.clone()).or_default();
 			apply(child, collection);
 			if child.is_empty() {
 				self.children.remove(&storage_key);
 			}
+			// A child trie's root is a key of the top trie, which reads and iteration see.
+			let root_key = ChildInfo::new_default(&storage_key).prefixed_storage_key().into_inner();
+			match self.trie.storage(&root_key).ok().flatten() {
+				Some(root) => self.top.insert(root_key, root),
+				None => self.top.remove(&root_key),
+			};
 		}
-		self.trie.apply_transaction(changes.transaction_storage_root, changes.transaction);
 	}
 
 	/// The committed state's root.
@@ -232,5 +238,103 @@ impl StorageIterator<H> for MapIter {
 
 	fn was_complete(&self) -> bool {
 		self.done
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use sp_io::{default_child_storage as child, storage};
+	use sp_state_machine::{Ext, OverlayedChanges, TestExternalities};
+
+	/// Runs `first`, commits, and runs `then`, over a committed backend and over the state
+	/// machine's trie backend; returns what `then` gave on each.
+	fn both<R: PartialEq + std::fmt::Debug>(first: impl Fn(), then: impl Fn() -> R) -> (R, R) {
+		let mut backend = CommittedBackend::default();
+		let mut overlay = OverlayedChanges::<H>::default();
+		let mut ext = Ext::new(&mut overlay, &backend, None);
+		sp_externalities::set_and_run_with_externalities(&mut ext, &first);
+		let changes = overlay.drain_storage_changes(&backend, StateVersion::V1).unwrap();
+		backend.apply(changes);
+		let mut ext = Ext::new(&mut overlay, &backend, None);
+		let committed = sp_externalities::set_and_run_with_externalities(&mut ext, &then);
+
+		// The reference: the state machine's trie backend, with `first`'s changes committed to
+		// it (less the empty `:code` that `TestExternalities` starts with).
+		let mut plain = TestExternalities::<H>::new_empty();
+		plain.execute_with(|| storage::clear(b":code"));
+		plain.execute_with(&first);
+		plain.commit_all().unwrap();
+		let reference = plain.execute_with(&then);
+		(committed, reference)
+	}
+
+	fn keys() {
+		for i in 0u8..40 {
+			storage::set(&[b'a', i / 10, i], &[i; 40]);
+			storage::set(&[b'b', i], &[i]);
+			child::set(b"kid", &[i], &[i; 3]);
+		}
+	}
+
+	#[test]
+	fn prefix_clearing_with_limits_and_cursors_matches() {
+		let (a, b) = both(keys, || {
+			// In steps of seven, each resuming from the last one's cursor, as pallets do.
+			let mut outcomes = Vec::new();
+			let mut cursor: Option<Vec<u8>> = None;
+			for _ in 0..20 {
+				let r = frame_support::storage::unhashed::clear_prefix(
+					b"a",
+					Some(7),
+					cursor.as_deref(),
+				);
+				outcomes.push((r.backend, r.unique, r.loops, r.maybe_cursor.is_some()));
+				cursor = r.maybe_cursor;
+				if cursor.is_none() {
+					break;
+				}
+			}
+			let removed = child::clear_prefix(b"kid", &[], Some(15));
+			let removed = matches!(removed, sp_io::KillStorageResult::SomeRemaining(_));
+			storage::set(b"b\x05x", b"new");
+			(
+				outcomes,
+				removed,
+				storage::next_key(b"a"),
+				storage::next_key(b"b\x05"),
+				storage::root(StateVersion::V1),
+			)
+		});
+		assert_eq!(a, b);
+		// Without a cursor (FRAME ignores it) each call in the same block walks the same seven
+		// keys already deleted: a node does the same, and so must the fuzzed chain.
+		assert_eq!(a.0.len(), 20, "{:?}", a.0);
+		assert_eq!(a.2.as_deref(), Some(&[b'a', 0, 7][..]));
+	}
+
+	#[test]
+	fn iteration_reads_and_child_roots_match() {
+		let (a, b) = both(keys, || {
+			let mut walked = Vec::new();
+			let mut key = Vec::new();
+			while let Some(next) = storage::next_key(&key) {
+				walked.push((next.clone(), storage::get(&next).map(|v| v.to_vec())));
+				key = next;
+			}
+			storage::clear(&[b'b', 3]);
+			child::set(b"kid", &[200], b"late");
+			let child_root = child::root(b"kid", StateVersion::V1);
+			(
+				walked,
+				child::get(b"kid", &[4]),
+				child::next_key(b"kid", &[4]),
+				child_root,
+				storage::root(StateVersion::V1),
+			)
+		});
+		assert_eq!(a, b);
+		assert_eq!(a.0.len(), 81, "forty `a` keys, forty `b` keys and the child trie's root");
+		assert!(a.0[0].0.starts_with(b":child_storage:default:kid"), "{:?}", a.0[0]);
 	}
 }
