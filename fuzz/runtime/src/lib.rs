@@ -95,8 +95,8 @@ fn pair(key: Sr25519Keyring) -> &'static sp_core::sr25519::Pair {
 ///
 /// A signature's proof carries a random nonce, and the header's hash (kept in state as
 /// `BlockHash`) with it, so without this the same input gave a different state root on each
-/// run. Every input starts from the same genesis and slots, so most claims repeat across inputs
-/// and signing each once also saves a fifth of the time blocks take.
+/// run. Every input starts from the same genesis and slots, so most claims repeat across inputs,
+/// and signing each once saves most of the signing (5 % of the fuzzer's time before).
 fn vrf_signature(
 	key: Sr25519Keyring,
 	randomness: [u8; 32],
