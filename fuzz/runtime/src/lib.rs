@@ -90,6 +90,27 @@ fn pair(key: Sr25519Keyring) -> &'static sp_core::sr25519::Pair {
 	&pairs.iter().find(|(k, _)| *k == key).expect("every well-known account has a pair").1
 }
 
+/// What `make` gives for `key`, made once per process and kept in `cache` (at most 65,536
+/// entries; a long campaign reaches only so many).
+fn once<K: std::hash::Hash + Eq, V: Clone>(
+	cache: &Cache<K, V>,
+	key: K,
+	make: impl FnOnce() -> V,
+) -> V {
+	let mut made = cache.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+	if let Some(value) = made.get(&key) {
+		return value.clone();
+	}
+	if made.len() >= 1 << 16 {
+		made.clear();
+	}
+	let value = make();
+	made.insert(key, value.clone());
+	value
+}
+
+type Cache<K, V> = OnceLock<std::sync::Mutex<std::collections::HashMap<K, V>>>;
+
 /// `key`'s VRF signature over BABE's claim of `slot` in `epoch` under `randomness`, the same for
 /// the same claim within a process.
 ///
@@ -103,43 +124,19 @@ fn vrf_signature(
 	slot: sp_consensus_babe::Slot,
 	epoch: u64,
 ) -> sp_core::sr25519::vrf::VrfSignature {
-	use std::{collections::HashMap, sync::Mutex};
-	type Claim = ([u8; 32], [u8; 32], u64, u64);
-	static SIGNED: OnceLock<Mutex<HashMap<Claim, sp_core::sr25519::vrf::VrfSignature>>> =
+	static SIGNED: Cache<([u8; 32], [u8; 32], u64, u64), sp_core::sr25519::vrf::VrfSignature> =
 		OnceLock::new();
-	let claim = (key.public().0, randomness, *slot, epoch);
-	let mut signed = SIGNED.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
-	if let Some(signature) = signed.get(&claim) {
-		return signature.clone();
-	}
-	// Bounded: a long campaign's inputs reach only so many slots and epochs.
-	if signed.len() >= 1 << 16 {
-		signed.clear();
-	}
-	let data = sp_consensus_babe::make_vrf_sign_data(&randomness, slot, epoch);
-	let signature = pair(key).vrf_sign(&data);
-	signed.insert(claim, signature.clone());
-	signature
+	once(&SIGNED, (key.public().0, randomness, *slot, epoch), || {
+		pair(key).vrf_sign(&sp_consensus_babe::make_vrf_sign_data(&randomness, slot, epoch))
+	})
 }
 
 /// `key`'s signature of `message`, the same for the same message within a process (as
 /// [`vrf_signature`], and for the same reason: a signature carries a random nonce, and the
 /// extrinsics root, the header's hash and so the state with it).
 fn signature(key: Sr25519Keyring, message: &[u8]) -> sp_core::sr25519::Signature {
-	use std::{collections::HashMap, sync::Mutex};
-	static SIGNED: OnceLock<Mutex<HashMap<([u8; 32], [u8; 32]), sp_core::sr25519::Signature>>> =
-		OnceLock::new();
-	let signed_what = (key.public().0, sp_io::hashing::blake2_256(message));
-	let mut signed = SIGNED.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
-	if let Some(signature) = signed.get(&signed_what) {
-		return *signature;
-	}
-	if signed.len() >= 1 << 16 {
-		signed.clear();
-	}
-	let signature = pair(key).sign(message);
-	signed.insert(signed_what, signature);
-	signature
+	static SIGNED: Cache<([u8; 32], [u8; 32]), sp_core::sr25519::Signature> = OnceLock::new();
+	once(&SIGNED, (key.public().0, sp_io::hashing::blake2_256(message)), || pair(key).sign(message))
 }
 
 /// What one input did (for the replay test's and the fuzzer's reports).
