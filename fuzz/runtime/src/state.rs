@@ -85,11 +85,6 @@ impl CommittedBackend {
 		}
 	}
 
-	/// The committed state's root.
-	pub fn root(&self) -> H256 {
-		*self.trie.root()
-	}
-
 	fn map(&self, child: Option<&ChildInfo>) -> Option<&Map> {
 		match child {
 			None => Some(&self.top),
@@ -280,7 +275,7 @@ mod tests {
 	#[test]
 	fn prefix_clearing_with_limits_and_cursors_matches() {
 		let (a, b) = both(keys, || {
-			// In steps of seven, each resuming from the last one's cursor, as pallets do.
+			// In steps of seven, each passing the last one's cursor, as pallets do.
 			let mut outcomes = Vec::new();
 			let mut cursor: Option<Vec<u8>> = None;
 			for _ in 0..20 {
